@@ -1,0 +1,80 @@
+/**
+ * `maskinporten emulator`: runs the local Maskinporten + Altinn emulator until interrupted.
+ */
+import { startEmulator } from '../../emulator/index.ts';
+import { parse, parsePort } from '../args.ts';
+import { bold, dim, warn } from '../output.ts';
+
+export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--json]
+
+Runs a local Maskinporten (token endpoint, discovery, keys), Altinn token exchange, self-service API and a
+Notifications API stand-in on one origin. For development and tests only.
+
+Options:
+  --port N       port to listen on (default: a free port)
+  --host H       address to bind (default 127.0.0.1; anything else exposes the emulator to your network)
+  --state FILE   keep clients, keys and signing keys in FILE across restarts
+  --json         print one JSON line with the URLs and the admin client's credentials when ready
+
+Examples:
+  maskinporten emulator --port 8123
+  maskinporten emulator --state .emulator-state.json --json
+`;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    state: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const host = values.host ?? '127.0.0.1';
+  if (!isLoopback(host)) {
+    warn(`WARNING: binding the emulator to ${host}. Anyone who can reach this address can register clients and get tokens.`);
+    warn('WARNING: the emulator is for development and tests only.');
+  }
+  const port = parsePort(values.port);
+  const emulator = await startEmulator({
+    host,
+    ...(port === undefined ? {} : { port }),
+    ...(values.state === undefined ? {} : { stateFile: values.state }),
+  });
+  const admin = emulator.adminClient;
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        url: emulator.url,
+        issuer: emulator.issuer,
+        tokenEndpoint: emulator.tokenEndpoint,
+        altinnPlatformUrl: emulator.altinnPlatformUrl,
+        selfServiceUrl: emulator.selfServiceUrl,
+        adminClient: { clientId: admin.clientId, kid: admin.kid, scopes: admin.scopes, jwkBase64: admin.jwkBase64 },
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      [
+        `${bold('Maskinporten emulator')} listening on ${emulator.url} ${dim('(for development and tests only)')}`,
+        `  issuer / authority   ${emulator.issuer}`,
+        `  token endpoint       ${emulator.tokenEndpoint}`,
+        `  Altinn platform      ${emulator.altinnPlatformUrl}`,
+        `  self-service API     ${emulator.selfServiceUrl}/clients`,
+        `  admin client id      ${admin.clientId} ${dim('(its key: run with --json)')}`,
+        dim('Press Ctrl+C to stop.'),
+        '',
+      ].join('\n'),
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await emulator.close();
+  if (!values.json) process.stdout.write('Emulator stopped.\n');
+  return 0;
+}

@@ -1,0 +1,28 @@
+/**
+ * What every route of the emulator shares: its state, clock, faults, log and addresses. Built once by
+ * `startEmulator` and handed to each route module.
+ */
+import type { EmulatorClock } from './clock.ts';
+import type { FaultSet } from './faults.ts';
+import type { ReplayGuard } from './replay-guard.ts';
+import type { RequestLog } from './request-log.ts';
+import type { EmulatorState } from './state.ts';
+
+/** The emulator's shared parts. */
+export interface EmulatorCore {
+  state: EmulatorState;
+  clock: EmulatorClock;
+  faults: FaultSet;
+  log: RequestLog;
+  replay: ReplayGuard;
+  /** Origin, no trailing slash. */
+  url: string;
+  /** `url + '/'`: the Maskinporten issuer and grant audience. */
+  issuer: string;
+  /** Altinn platform base URL (same origin). */
+  altinnPlatformUrl: string;
+  /** Altinn's token issuer. */
+  altinnIssuer: string;
+  /** Organisation number → Altinn organisation code (e.g. `991825827` → `digdir`). */
+  orgCodes: ReadonlyMap<string, string>;
+}

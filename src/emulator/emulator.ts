@@ -1,0 +1,320 @@
+/**
+ * `startEmulator`: a faithful local Maskinporten, Altinn token exchange, self-service API and protected test APIs
+ * on one origin. For development and tests only: it hands out keys and tokens to anyone who asks.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ArgumentError, MaskinportenError } from '../errors.ts';
+import { generateRsaKeyPair, type RsaPrivateJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
+import { type Clock, EmulatorClock } from './clock.ts';
+import type { EmulatorCore } from './context.ts';
+import { type ActiveFault, FaultSet, type FaultSpec } from './faults.ts';
+import type { Consent, Delegation, EmulatedClient, ScopeDefinition, SystemUser } from './model.ts';
+import { ReplayGuard } from './replay-guard.ts';
+import { RequestLog, type RequestLogEntry } from './request-log.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { altinnRoutes } from './routes/altinn.ts';
+import { maskinportenRoutes } from './routes/maskinporten.ts';
+import { protectedApiRoutes } from './routes/protected-api.ts';
+import { selfServiceRoutes } from './routes/self-service.ts';
+import { createHandler } from './server.ts';
+import { EmulatorState } from './state.ts';
+
+/** Options for {@link startEmulator}. */
+export interface EmulatorOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Address to bind; 127.0.0.1 by default. Anything but loopback exposes the emulator to the network. */
+  host?: string;
+  /** The base clock (epoch ms); the emulator's own clock runs on it plus an adjustable offset. */
+  clock?: Clock;
+  /** A JSON file keeping clients, keys and signing keys across restarts (written atomically, mode 0600). */
+  stateFile?: string;
+  /** Organisation number → Altinn organisation code, for `urn:altinn:org`. Default: `991825827` → `digdir`. */
+  orgCodes?: Record<string, string>;
+  /** Size of the emulator's RSA signing keys; 2048 by default (real Maskinporten uses 4096). */
+  signingKeySize?: 2048 | 3072 | 4096;
+  /** How many requests the request log keeps; 1000 by default. */
+  logLimit?: number;
+}
+
+/** Input of {@link Emulator.createClient}. */
+export interface CreateClientInput {
+  scopes: string[];
+  /** Public JWKs to register. Left out, a key pair is generated and returned; `[]` makes a certificate-only client. */
+  jwks?: RsaPublicJwk[];
+  clientName?: string;
+  description?: string;
+  orgNo?: string;
+  /** Seconds; 120 by default. */
+  accessTokenLifetime?: number;
+  clientId?: string;
+}
+
+/** A client registered through {@link Emulator.createClient}, with its generated key pair when one was made. */
+export interface CreatedClient {
+  clientId: string;
+  clientName: string;
+  orgNo: string;
+  scopes: string[];
+  accessTokenLifetime: number;
+  /** Key id of the generated key. */
+  kid?: string;
+  /** The generated key pair (emulator keys only: never use them anywhere else). */
+  privateJwk?: RsaPrivateJwk;
+  publicJwk?: RsaPublicJwk;
+  /** The generated key pair, base64-encoded as the seed's `JwkBase64` setting holds it. */
+  jwkBase64?: string;
+  /** Settings for `MaskinportenClient` pointing at this emulator. */
+  settings: { authority: string; clientId: string; jwkBase64?: string; altinnPlatformUrl: string };
+}
+
+/** The emulator's administrator client for the self-service API. */
+export interface AdminClient {
+  clientId: string;
+  kid: string;
+  scopes: string[];
+  privateJwk: RsaPrivateJwk;
+  jwkBase64: string;
+  settings: { authority: string; clientId: string; jwkBase64: string };
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** Origin, no trailing slash, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** The Maskinporten issuer (`url + '/'`): the `authority` for clients and the grant's `aud`. */
+  readonly issuer: string;
+  /** The Altinn platform base URL (same origin). */
+  readonly altinnPlatformUrl: string;
+  /** The self-service API base URL (same origin). */
+  readonly selfServiceUrl: string;
+  /** Token endpoint URL. */
+  readonly tokenEndpoint: string;
+  /** The administrator client that may use the self-service API. */
+  readonly adminClient: AdminClient;
+  /** Registers a client; generates a key pair unless `jwks` is given. */
+  createClient(input: CreateClientInput): Promise<CreatedClient>;
+  /** The client with this id, as the emulator holds it. */
+  getClient(clientId: string): EmulatedClient | undefined;
+  /** Defines a scope's token properties (`atMaxAge`, `accessibleForAll`). */
+  defineScope(scope: ScopeDefinition): ScopeDefinition;
+  /** Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf. */
+  addDelegation(delegation: Delegation): Delegation;
+  /** Registers an Altinn system user of `org` that the listed clients may act as. */
+  addSystemUser(input: { org: string; clientIds: string[]; systemId?: string; externalRef?: string; id?: string }): SystemUser;
+  /** Registers an Altinn consent from `from` to `toOrg`. */
+  addConsent(input: { from: string; toOrg: string; consentRights?: unknown[]; validTo?: Date | number; id?: string }): Consent;
+  /** Fault control. */
+  readonly faults: {
+    add(spec: FaultSpec): ActiveFault;
+    remove(id: number): boolean;
+    clear(): void;
+    list(): ActiveFault[];
+  };
+  /** Clock control. */
+  readonly clock: {
+    now(): number;
+    readonly offsetMs: number;
+    setOffset(ms: number): void;
+    advance(ms: number): void;
+    set(time: Date | number): void;
+  };
+  /** The request log. */
+  readonly requests: { entries(filter?: { endpoint?: string }): RequestLogEntry[]; clear(): void };
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULT_ORG_CODES = { '991825827': 'digdir' };
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function jwkBase64(jwk: RsaPrivateJwk): string {
+  return Buffer.from(JSON.stringify(jwk)).toString('base64');
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts the emulator and resolves once it listens. Binds 127.0.0.1 on a free port unless told otherwise.
+ *
+ * @example
+ * const emulator = await startEmulator();
+ * const client = await emulator.createClient({ scopes: ['altinn:serviceowner/notifications.create'] });
+ * // client.settings → { authority, clientId, jwkBase64, altinnPlatformUrl }
+ * await emulator.close();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`port must be 0–65535, got ${port}`);
+  if (!isLoopback(host)) {
+    process.emitWarning(
+      `The Maskinporten emulator is bound to ${host}, not loopback: anyone who can reach it can get tokens. It is for development and tests only.`,
+      { code: 'MASKINPORTEN_EMULATOR_EXPOSED' },
+    );
+  }
+  const clock = new EmulatorClock(options.clock);
+  const state = await EmulatorState.open({
+    clock,
+    ...(options.stateFile === undefined ? {} : { file: options.stateFile }),
+    ...(options.signingKeySize === undefined ? {} : { signingKeySize: options.signingKeySize }),
+  });
+
+  const server: Server = createServer({ keepAliveTimeout: 5000 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new MaskinportenError('ERR_EMULATOR_START', `the emulator could not listen on ${host}:${port}: ${err.message}`, { cause: err })),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${formatHost(host === 'localhost' ? '127.0.0.1' : address.address)}:${address.port}`;
+  const core: EmulatorCore = {
+    state,
+    clock,
+    faults: new FaultSet(),
+    log: new RequestLog(options.logLimit),
+    replay: new ReplayGuard(),
+    url,
+    issuer: `${url}/`,
+    altinnPlatformUrl: url,
+    altinnIssuer: `${url}${ALTINN_OPENID_PATH}`,
+    orgCodes: new Map(Object.entries(options.orgCodes ?? DEFAULT_ORG_CODES)),
+  };
+
+  const adminJwk = state.admin.privateJwk;
+  const adminClient: AdminClient = {
+    clientId: state.admin.clientId,
+    kid: adminJwk.kid!,
+    scopes: state.client(state.admin.clientId)?.scopes ?? [],
+    privateJwk: adminJwk,
+    jwkBase64: jwkBase64(adminJwk),
+    settings: { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: jwkBase64(adminJwk) },
+  };
+
+  const createClient = async (input: CreateClientInput): Promise<CreatedClient> => {
+    if (input === null || typeof input !== 'object') throw new ArgumentError('createClient needs { scopes, … }');
+    const generated = input.jwks === undefined ? await generateRsaKeyPair() : undefined;
+    const client = state.addClient({
+      scopes: input.scopes,
+      jwks: generated ? [generated.publicJwk] : input.jwks!,
+      ...(input.clientName === undefined ? {} : { clientName: input.clientName }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.orgNo === undefined ? {} : { orgNo: input.orgNo }),
+      ...(input.accessTokenLifetime === undefined ? {} : { accessTokenLifetime: input.accessTokenLifetime }),
+      ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
+    });
+    const created: CreatedClient = {
+      clientId: client.clientId,
+      clientName: client.clientName,
+      orgNo: client.orgNo,
+      scopes: [...client.scopes],
+      accessTokenLifetime: client.accessTokenLifetime,
+      settings: { authority: core.issuer, clientId: client.clientId, altinnPlatformUrl: core.altinnPlatformUrl },
+    };
+    if (generated) {
+      created.kid = generated.kid;
+      created.privateJwk = generated.privateJwk;
+      created.publicJwk = toPublicJwk(generated.privateJwk);
+      created.jwkBase64 = jwkBase64(generated.privateJwk);
+      created.settings.jwkBase64 = created.jwkBase64;
+    }
+    return created;
+  };
+
+  const info = () => ({
+    url,
+    issuer: core.issuer,
+    tokenEndpoint: `${url}/token`,
+    altinnPlatformUrl: core.altinnPlatformUrl,
+    selfServiceUrl: url,
+    adminClient: { clientId: adminClient.clientId, kid: adminClient.kid, scopes: adminClient.scopes },
+  });
+
+  const clockControl = {
+    now: () => clock.now(),
+    get offsetMs() {
+      return clock.offsetMs;
+    },
+    setOffset: (ms: number) => clock.setOffset(ms),
+    advance: (ms: number) => clock.advance(ms),
+    set: (time: Date | number) => clock.set(time),
+  };
+
+  const faultControl = {
+    add: (spec: FaultSpec) => core.faults.add(spec),
+    remove: (id: number) => core.faults.remove(id),
+    clear: () => core.faults.clear(),
+    list: () => core.faults.list(),
+  };
+
+  const routes = [
+    ...maskinportenRoutes(core),
+    ...altinnRoutes(core),
+    ...selfServiceRoutes(core),
+    ...protectedApiRoutes(core),
+    ...adminRoutes({
+      info,
+      createClient: (b) => createClient(b as unknown as CreateClientInput),
+      defineScope: (b) => state.defineScope(b as unknown as ScopeDefinition),
+      addDelegation: (b) => state.addDelegation(b as unknown as Delegation),
+      addSystemUser: (b) => state.addSystemUser(b as unknown as Parameters<Emulator['addSystemUser']>[0]),
+      addConsent: (b) => state.addConsent(b as unknown as Parameters<Emulator['addConsent']>[0]),
+      faults: faultControl,
+      clock: {
+        describe: () => ({ now: new Date(clock.now()).toISOString(), offsetMs: clock.offsetMs }),
+        setOffset: (ms) => clock.setOffset(ms),
+        advance: (ms) => clock.advance(ms),
+        set: (ms) => clock.set(ms),
+      },
+      log: core.log,
+    }),
+  ];
+  const handler = createHandler(core, routes);
+  server.on('request', (req, res) => {
+    void handler(req, res);
+  });
+  // A client that sends garbage at the socket level gets a 400 and the server carries on.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"invalid_request"}');
+    else socket.destroy();
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  return {
+    url,
+    issuer: core.issuer,
+    altinnPlatformUrl: core.altinnPlatformUrl,
+    selfServiceUrl: url,
+    tokenEndpoint: `${url}/token`,
+    adminClient,
+    createClient,
+    getClient: (id) => state.client(id),
+    defineScope: (s) => state.defineScope(s),
+    addDelegation: (d) => state.addDelegation(d),
+    addSystemUser: (u) => state.addSystemUser(u),
+    addConsent: (c) => state.addConsent(c),
+    faults: faultControl,
+    clock: clockControl,
+    requests: { entries: (filter = {}) => core.log.entries(filter), clear: () => core.log.clear() },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Every rule Maskinporten applies to a JWT grant (protocol notes §2 and §4), in the order a request meets them.
+ * Each broken rule throws the {@link MpError} the real service answers with; a grant that passes comes back as the
+ * facts the token issuer needs.
+ */
+import type { KeyObject } from 'node:crypto';
+import { type DecodedJws, decodeCompact, isRsaAlgorithm, verifyDecoded } from '../keys/jws.ts';
+import { IAT_SKEW_SECONDS, isOrgNumber, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
+import { resolveAuthorizationDetails } from './authorization-details.ts';
+import type { EmulatedClient } from './model.ts';
+import { mp } from './mp-errors.ts';
+import type { ReplayGuard } from './replay-guard.ts';
+import type { EmulatorState } from './state.ts';
+import { keyFromX5c } from './x5c.ts';
+
+/** The claims a grant may carry. Anything else is an undocumented claim and is refused. */
+export const ALLOWED_GRANT_CLAIMS: ReadonlySet<string> = new Set([
+  'aud',
+  'iss',
+  'iat',
+  'exp',
+  'jti',
+  'scope',
+  'resource',
+  'consumer_org',
+  'iss_onbehalfof',
+  'pid',
+  'authorization_details',
+  // Tolerated because widely used clients send them: nbf (Microsoft's JWT handlers add it), sub (Altinn's example).
+  'nbf',
+  'sub',
+]);
+
+/** What a valid grant establishes. */
+export interface ValidatedGrant {
+  client: EmulatedClient;
+  decoded: DecodedJws;
+  scopes: string[];
+  clientAmr: 'private_key_jwt' | 'virksomhetssertifikat';
+  consumerOrg?: string;
+  resource?: string[];
+  pid?: string;
+  authorizationDetails?: Record<string, unknown>[];
+}
+
+/** What the validator needs from the emulator. */
+export interface GrantContext {
+  state: EmulatorState;
+  issuer: string;
+  nowMs: number;
+  replay: ReplayGuard;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Decodes an assertion for logging and validation; malformed input is MP-011. */
+export function decodeAssertion(assertion: string): DecodedJws {
+  try {
+    return decodeCompact(assertion);
+  } catch {
+    throw mp.badRequest('The assertion is not a compact JWT (three base64url parts separated by dots).');
+  }
+}
+
+function resolveKey(decoded: DecodedJws, client: EmulatedClient, ctx: GrantContext): KeyObject {
+  const { kid, x5c } = decoded.header;
+  if (kid !== undefined && x5c !== undefined) {
+    throw mp.badRequest('The JWT header must carry either kid or x5c, not both.');
+  }
+  if (kid !== undefined) {
+    if (typeof kid !== 'string' || !kid) throw mp.badRequest('The JWT header kid must be a non-empty string.');
+    const registered = ctx.state.clientKey(client.clientId, kid);
+    if (!registered) {
+      throw mp.clientAuthFailed(
+        `Invalid JWT. No key with kid ${kid} is registered on client ${client.clientId} in this environment.`,
+      );
+    }
+    if (registered.expiresAt <= ctx.nowMs) throw mp.expiredKey(kid);
+    return registered.key;
+  }
+  if (client.keys.length > 0) {
+    throw mp.clientAuthFailed(
+      'Invalid JWT. The client requires pre-registered jwk and no key identifier (kid) provided',
+    );
+  }
+  if (x5c === undefined) {
+    throw mp.invalidX5c('Failed to extract certificate from jwt: the header has neither kid nor x5c.');
+  }
+  return keyFromX5c(x5c, client.orgNo, ctx.nowMs).key;
+}
+
+function checkTimes(claims: Record<string, unknown>, nowSeconds: number): void {
+  const { iat, exp, nbf } = claims;
+  if (!isInt(iat)) throw mp.badRequest('The claim iat must be a whole number of seconds since the epoch.');
+  if (!isInt(exp)) throw mp.badRequest('The claim exp must be a whole number of seconds since the epoch.');
+  if (iat > nowSeconds + IAT_SKEW_SECONDS) {
+    throw mp.invalidTime(`Issue time is after now: iat is ${iat - nowSeconds} s ahead of the server clock (±${IAT_SKEW_SECONDS} s allowed).`);
+  }
+  if (iat < nowSeconds - IAT_SKEW_SECONDS) {
+    throw mp.invalidTime(`Issue time is too old: iat is ${nowSeconds - iat} s behind the server clock (±${IAT_SKEW_SECONDS} s allowed).`);
+  }
+  if (exp <= iat) throw mp.invalidTime('exp must be after iat.');
+  if (exp - iat > MAX_GRANT_LIFETIME_SECONDS) {
+    throw mp.invalidTime(`exp is ${exp - iat} s after iat: a grant may live at most ${MAX_GRANT_LIFETIME_SECONDS} s.`);
+  }
+  if (exp <= nowSeconds - IAT_SKEW_SECONDS) throw mp.invalidTime('The grant has expired (exp has passed).');
+  if (nbf !== undefined) {
+    if (!isInt(nbf)) throw mp.badRequest('The claim nbf must be a whole number of seconds since the epoch.');
+    if (nbf > nowSeconds + IAT_SKEW_SECONDS) throw mp.invalidTime('The grant is not valid yet (nbf is in the future).');
+  }
+}
+
+function parseScopes(scope: unknown): string[] {
+  if (scope === undefined || scope === null || (typeof scope === 'string' && !scope.trim())) throw mp.missingScope();
+  if (typeof scope !== 'string') throw mp.badRequest('The claim scope must be a space-separated string.');
+  return [...new Set(scope.split(/\s+/).filter(Boolean))];
+}
+
+function parseResource(resource: unknown): string[] | undefined {
+  if (resource === undefined) return undefined;
+  const valid =
+    Array.isArray(resource) &&
+    resource.length > 0 &&
+    resource.every((r) => typeof r === 'string' && URL.canParse(r) && !r.includes('#'));
+  if (!valid) throw mp.badRequest('The claim resource must be a JSON array of absolute URIs without fragments.');
+  return resource as string[];
+}
+
+function checkScopeAccess(
+  scopes: string[],
+  client: EmulatedClient,
+  consumerOrg: string | undefined,
+  state: EmulatorState,
+): void {
+  if (consumerOrg !== undefined) {
+    for (const scope of scopes) {
+      if (!state.hasDelegation(consumerOrg, client.orgNo, scope)) throw mp.notDelegated(consumerOrg, scope, client.orgNo);
+    }
+    return;
+  }
+  const invalid = scopes.filter((s) => !client.scopes.includes(s) && !state.scope(s)?.accessibleForAll);
+  if (invalid.length) throw mp.invalidScopes(invalid);
+}
+
+/** Validates a grant against every rule; throws the matching {@link MpError} for the first one broken. */
+export function validateGrant(decoded: DecodedJws, ctx: GrantContext): ValidatedGrant {
+  const { header, payload: claims } = decoded;
+  const nowSeconds = Math.floor(ctx.nowMs / 1000);
+
+  if (!isRsaAlgorithm(header.alg)) {
+    throw mp.invalidSignature(`The JWT header alg ${JSON.stringify(header.alg)} is not allowed: use RS256, RS384 or RS512.`);
+  }
+  if (typeof claims.iss !== 'string' || !claims.iss) throw mp.clientAuthFailed('The claim iss (the client id) is missing.');
+  const client = ctx.state.client(claims.iss);
+  if (!client?.active) {
+    throw mp.clientAuthFailed(`Client not found: check the client id (iss) and that the client exists in this environment.`);
+  }
+  const key = resolveKey(decoded, client, ctx);
+  if (!verifyDecoded(decoded, key, header.alg)) {
+    throw mp.invalidSignature('Could not validate JWT signature with the key the header points to.');
+  }
+  const unknown = Object.keys(claims).filter((c) => !ALLOWED_GRANT_CLAIMS.has(c));
+  if (unknown.length) throw mp.badRequest(`Unknown claim(s) in the grant: ${unknown.join(', ')}.`);
+  if (typeof claims.aud !== 'string') {
+    throw mp.invalidAudience(`aud must be one string equal to the issuer ${ctx.issuer}, not ${Array.isArray(claims.aud) ? 'an array' : typeof claims.aud}.`);
+  }
+  if (claims.aud !== ctx.issuer) throw mp.invalidAudience(`Expected ${ctx.issuer}, got ${claims.aud}.`);
+  checkTimes(claims, nowSeconds);
+  if (claims.sub !== undefined && claims.sub !== claims.iss) throw mp.badRequest('The claim sub, when sent, must equal iss.');
+  if (claims.jti !== undefined && (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 256)) {
+    throw mp.badRequest('The claim jti must be a non-empty string of at most 256 characters.');
+  }
+  const scopes = parseScopes(claims.scope);
+  const resource = parseResource(claims.resource);
+  if (claims.pid !== undefined && (typeof claims.pid !== 'string' || !/^\d{11}$/.test(claims.pid))) {
+    throw mp.badRequest('The claim pid must be an 11-digit national identity number.');
+  }
+  if (claims.iss_onbehalfof !== undefined) {
+    if (claims.consumer_org !== undefined) throw mp.badRequest('The claims consumer_org and iss_onbehalfof are mutually exclusive.');
+    throw mp.badRequest(`iss_onbehalfof ${JSON.stringify(claims.iss_onbehalfof)} is not registered on the client.`);
+  }
+  let consumerOrg: string | undefined;
+  if (claims.consumer_org !== undefined) {
+    if (!isOrgNumber(claims.consumer_org)) throw mp.badRequest('The claim consumer_org must be a nine-digit organisation number.');
+    if (claims.consumer_org === client.orgNo) {
+      throw mp.badRequest(
+        'Validation of JWT claim failed: The combination consumer_org in claim and delegation scope on client is invalid',
+      );
+    }
+    consumerOrg = claims.consumer_org;
+  }
+  checkScopeAccess(scopes, client, consumerOrg, ctx.state);
+  const authorizationDetails =
+    claims.authorization_details === undefined
+      ? undefined
+      : resolveAuthorizationDetails(claims.authorization_details, client, ctx.state, ctx.nowMs);
+
+  // Last, so a grant refused for another reason can be corrected and sent again with the same jti.
+  if (typeof claims.jti === 'string') {
+    const forgetAfter = ((claims.exp as number) + IAT_SKEW_SECONDS) * 1000;
+    if (!ctx.replay.use(client.clientId, claims.jti, forgetAfter, ctx.nowMs)) throw mp.replay();
+  }
+  const out: ValidatedGrant = {
+    client,
+    decoded,
+    scopes,
+    clientAmr: header.x5c === undefined ? 'private_key_jwt' : 'virksomhetssertifikat',
+  };
+  if (consumerOrg !== undefined) out.consumerOrg = consumerOrg;
+  if (resource !== undefined) out.resource = resource;
+  if (claims.pid !== undefined) out.pid = claims.pid as string;
+  if (authorizationDetails !== undefined) out.authorizationDetails = authorizationDetails;
+  return out;
+}

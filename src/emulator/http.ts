@@ -1,0 +1,122 @@
+/**
+ * The small HTTP layer under the emulator's routes: a request context, bounded body reading, and one `send` through
+ * which every answer passes, so the `Date` header follows the emulator's clock and body faults apply uniformly.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EmulatorClock } from './clock.ts';
+import type { ActiveFault, EndpointName } from './faults.ts';
+import type { RequestLogEntry } from './request-log.ts';
+
+/** Largest request body the emulator reads; past it the answer is 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** An error answer thrown from a route and rendered as JSON by the server. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+    super(typeof body.error_description === 'string' ? body.error_description : String(body.error ?? status));
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+/** Shorthand for a JSON error with `error` and `error_description`. */
+export function httpError(status: number, error: string, description: string, headers?: Record<string, string>): HttpError {
+  return new HttpError(status, { error, error_description: description }, headers);
+}
+
+/** Everything a route needs about the request it handles. */
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  endpoint: EndpointName | 'admin' | 'other';
+  clock: EmulatorClock;
+  /** Hex id echoed in error descriptions as `(trace_id: …)`. */
+  traceId: string;
+  /** A fault that damages the real answer after the route produced it. */
+  bodyFault?: ActiveFault;
+  /** Fields the route adds to this request's log entry. */
+  log: Partial<RequestLogEntry>;
+}
+
+/** Reads the request body, answering 413 (via {@link HttpError}) past `limit` bytes. */
+export async function readBody(ctx: RequestContext, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(ctx.req.headers['content-length'] ?? 0);
+  const tooLarge = () =>
+    httpError(413, 'invalid_request', `Request body too large: the limit is ${limit} bytes.`, { connection: 'close' });
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The media type of the request, lower-cased, without parameters. */
+export function mediaType(ctx: RequestContext): string {
+  return (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Sends an answer. Every route answers through here. */
+export function send(
+  ctx: RequestContext,
+  status: number,
+  body: string | Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
+  const { res } = ctx;
+  if (res.headersSent || res.destroyed) return;
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.statusCode = status;
+  // The client measures skew from this header, so it must follow the emulator's clock, not the machine's.
+  res.setHeader('date', new Date(ctx.clock.now()).toUTCString());
+  res.setHeader('content-type', contentType);
+  res.setHeader('content-length', String(bytes.length));
+  res.setHeader('x-trace-id', ctx.traceId);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  ctx.log.status = status;
+  if (ctx.bodyFault?.body === 'truncated' && bytes.length > 1) {
+    ctx.log.outcome = 'fault';
+    ctx.log.fault = 'truncated body';
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.destroy());
+    return;
+  }
+  res.end(bytes);
+}
+
+/** Sends `value` as JSON. */
+export function sendJson(ctx: RequestContext, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  send(ctx, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
+}
+
+/** Sends a JSON error body and records it in the log entry. */
+export function sendError(ctx: RequestContext, err: HttpError): void {
+  ctx.log.outcome ??= 'error';
+  if (typeof err.body.error === 'string') ctx.log.error = err.body.error;
+  if (typeof err.body.error_description === 'string') ctx.log.errorDescription = err.body.error_description;
+  const problem = err.headers['content-type'] === 'application/problem+json';
+  send(
+    ctx,
+    err.status,
+    JSON.stringify(err.body),
+    problem ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8',
+    Object.fromEntries(Object.entries(err.headers).filter(([k]) => k !== 'content-type')),
+  );
+}
+
+/** The bearer token of the `Authorization` header, or undefined. */
+export function bearerToken(ctx: RequestContext): string | undefined {
+  const header = ctx.req.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

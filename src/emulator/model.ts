@@ -1,0 +1,91 @@
+/**
+ * What the emulator knows: registered clients with their keys, scope definitions, Altinn delegations, system users
+ * and consents, and its own signing keys. Plain data, so it persists as JSON and travels over the admin routes.
+ */
+import type { RsaPrivateJwk, RsaPublicJwk } from '../keys/jwk.ts';
+
+/** A public key registered on a client, with the year-long life the self-service API gives it. */
+export interface RegisteredKey {
+  jwk: RsaPublicJwk;
+  /** Epoch ms when the key was (last) posted. */
+  createdAt: number;
+  /** Epoch ms after which grants signed with it get MP-121. */
+  expiresAt: number;
+}
+
+/** A Maskinporten integration (client) as the emulator holds it. */
+export interface EmulatedClient {
+  clientId: string;
+  clientName: string;
+  description: string;
+  /** The owning organisation's number (nine digits). */
+  orgNo: string;
+  scopes: string[];
+  /** Seconds; tokens live no longer than this. Defaults to 120. */
+  accessTokenLifetime: number;
+  keys: RegisteredKey[];
+  keysCreatedAt: number | null;
+  keysUpdatedAt: number | null;
+  /** A deleted client stays known but inactive: its grants fail as an unknown client's. */
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A scope the emulator knows about, with the properties that change how tokens are issued. */
+export interface ScopeDefinition {
+  name: string;
+  /** Longest lifetime (seconds) of a token carrying this scope; 0 or absent means no limit of its own. */
+  atMaxAge?: number;
+  /** Any client may request it without having it registered. */
+  accessibleForAll?: boolean;
+  description?: string;
+}
+
+/** An Altinn API delegation: `consumerOrg` lets `supplierOrg` fetch tokens with `scope` on its behalf. */
+export interface Delegation {
+  consumerOrg: string;
+  supplierOrg: string;
+  scope: string;
+}
+
+/** An Altinn system user: a party (organisation) that has let a vendor's system act for it. */
+export interface SystemUser {
+  id: string;
+  /** The party's organisation number, the `systemuser_org` the grant names. */
+  org: string;
+  systemId: string;
+  /** Clients (of the vendor) that may request tokens for this system user. */
+  clientIds: string[];
+  externalRef?: string;
+}
+
+/** An Altinn consent: a person or organisation (`from`) consented to `toOrg` using the listed rights. */
+export interface Consent {
+  id: string;
+  from: string;
+  toOrg: string;
+  consentRights: unknown[];
+  /** Epoch ms when the consent was given. */
+  consentedAt: number;
+  /** Epoch ms after which the consent no longer applies. */
+  validTo: number;
+}
+
+/** One of the emulator's own signing keys. */
+export interface SigningKeyRecord {
+  kid: string;
+  privateJwk: RsaPrivateJwk;
+}
+
+/** The whole persistent state, as written to the state file. */
+export interface EmulatorStateData {
+  version: 1;
+  signingKeys: { maskinporten: SigningKeyRecord; altinn: SigningKeyRecord };
+  admin: { clientId: string; privateJwk: RsaPrivateJwk };
+  clients: EmulatedClient[];
+  scopes: ScopeDefinition[];
+  delegations: Delegation[];
+  systemUsers: SystemUser[];
+  consents: Consent[];
+}

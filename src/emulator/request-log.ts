@@ -1,0 +1,57 @@
+/**
+ * The emulator's request log: one entry per request with the decoded grant header and claims, the outcome and the
+ * error. It never holds a signature, a private key, an assertion or an issued token.
+ */
+import type { EndpointName } from './faults.ts';
+
+/** One logged request. */
+export interface RequestLogEntry {
+  id: number;
+  /** ISO time on the emulator's clock. */
+  time: string;
+  method: string;
+  path: string;
+  endpoint: EndpointName | 'admin' | 'other';
+  status: number;
+  outcome: 'ok' | 'error' | 'fault';
+  /** OAuth `error` or a short error name. */
+  error?: string;
+  errorDescription?: string;
+  mpCode?: string;
+  clientId?: string;
+  /** For token requests: the grant's header and claims (never its signature). */
+  grant?: { header: Record<string, unknown>; claims: Record<string, unknown> };
+  /** For exchange and API requests: claims of the presented token. */
+  tokenClaims?: Record<string, unknown>;
+  fault?: string;
+  durationMs: number;
+}
+
+/** A bounded, in-memory request log; the oldest entries fall off past `limit`. */
+export class RequestLog {
+  readonly #limit: number;
+  #entries: RequestLogEntry[] = [];
+  #nextId = 1;
+
+  constructor(limit = 1000) {
+    this.#limit = limit;
+  }
+
+  /** Appends an entry and gives it an id. */
+  add(entry: Omit<RequestLogEntry, 'id'>): RequestLogEntry {
+    const full = { id: this.#nextId++, ...entry };
+    this.#entries.push(full);
+    if (this.#entries.length > this.#limit) this.#entries.splice(0, this.#entries.length - this.#limit);
+    return full;
+  }
+
+  /** The logged entries, oldest first; optionally only those of one endpoint. */
+  entries(filter: { endpoint?: string } = {}): RequestLogEntry[] {
+    return this.#entries.filter((e) => filter.endpoint === undefined || e.endpoint === filter.endpoint);
+  }
+
+  /** Forgets every entry. */
+  clear(): void {
+    this.#entries = [];
+  }
+}

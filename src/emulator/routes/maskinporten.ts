@@ -1,0 +1,71 @@
+/**
+ * Maskinporten's own endpoints: the RFC 8414 metadata document, the signing keys, and the token endpoint that
+ * enforces every grant rule.
+ */
+import { JWT_BEARER_GRANT_TYPE, WELL_KNOWN_PATH } from '../../protocol/constants.ts';
+import type { EmulatorCore } from '../context.ts';
+import { decodeAssertion, validateGrant } from '../grant-validation.ts';
+import { mediaType, readBody, sendJson } from '../http.ts';
+import { mp } from '../mp-errors.ts';
+import { issueToken } from '../token-issuer.ts';
+import type { Route } from './route.ts';
+
+/** The metadata document, with exactly the fields of Maskinporten TEST's. */
+export function discoveryDocument(core: EmulatorCore): Record<string, unknown> {
+  return {
+    issuer: core.issuer,
+    token_endpoint: `${core.url}/token`,
+    jwks_uri: `${core.url}/jwk`,
+    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    grant_types_supported: [JWT_BEARER_GRANT_TYPE],
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512'],
+    authorization_details_types_supported: ['urn:altinn:systemuser', 'urn:altinn:consent'],
+  };
+}
+
+/** The routes of the Maskinporten side. */
+export function maskinportenRoutes(core: EmulatorCore): Route[] {
+  return [
+    {
+      pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}$`),
+      endpoint: 'discovery',
+      methods: { GET: (ctx) => sendJson(ctx, 200, discoveryDocument(core)) },
+    },
+    {
+      pattern: /^\/jwk$/,
+      endpoint: 'jwks',
+      methods: { GET: (ctx) => sendJson(ctx, 200, { keys: [core.state.maskinportenKey.publicJwk] }) },
+    },
+    {
+      pattern: /^\/token$/,
+      endpoint: 'token',
+      methods: {
+        POST: async (ctx) => {
+          if (mediaType(ctx) !== 'application/x-www-form-urlencoded') {
+            throw mp.badRequest('The request must have Content-Type application/x-www-form-urlencoded.');
+          }
+          const form = new URLSearchParams((await readBody(ctx)).toString('utf8'));
+          const grantType = form.get('grant_type');
+          if (!grantType) throw mp.badRequest('The parameter grant_type is missing.');
+          if (grantType !== JWT_BEARER_GRANT_TYPE) throw mp.unsupportedGrantType(grantType);
+          const assertion = form.get('assertion');
+          if (!assertion) throw mp.badRequest('The parameter assertion is missing.');
+          const decoded = decodeAssertion(assertion);
+          // The log keeps what the grant says, never the assertion or its signature.
+          ctx.log.grant = { header: decoded.header, claims: decoded.payload };
+          if (typeof decoded.payload.iss === 'string') ctx.log.clientId = decoded.payload.iss;
+          const nowMs = core.clock.now();
+          const grant = validateGrant(decoded, { state: core.state, issuer: core.issuer, nowMs, replay: core.replay });
+          const { body } = issueToken(grant, {
+            issuer: core.issuer,
+            delegationSource: `${core.altinnPlatformUrl}/`,
+            nowMs,
+            key: core.state.maskinportenKey,
+            state: core.state,
+          });
+          sendJson(ctx, 200, body, { 'cache-control': 'no-store', pragma: 'no-cache' });
+        },
+      },
+    },
+  ];
+}

@@ -1,0 +1,138 @@
+/**
+ * The emulator's HTTP dispatcher: finds the route, applies any injected fault, runs the handler, renders every
+ * failure as a JSON error (404, 405, 413, OAuth and Maskinporten errors) and logs the request. Nothing a caller
+ * sends produces a 500 unless a fault asks for one.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ArgumentError } from '../errors.ts';
+import type { EmulatorCore } from './context.ts';
+import type { ActiveFault, EndpointName } from './faults.ts';
+import { HttpError, httpError, type RequestContext, send, sendError, sendJson } from './http.ts';
+import { MpError, renderMpError } from './mp-errors.ts';
+import type { RequestLogEntry } from './request-log.ts';
+import type { Route } from './routes/route.ts';
+
+function faultStatusBody(status: number): Record<string, string> {
+  if (status === 429) return { error: 'too_many_requests', error_description: 'Rate limit exceeded. Try again later.' };
+  if (status === 503) return { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable.' };
+  return { error: 'server_error', error_description: 'An unexpected error occurred.' };
+}
+
+/** Applies the part of a fault that replaces the answer; true when the request is fully handled by it. */
+async function applyFault(ctx: RequestContext, fault: ActiveFault): Promise<boolean> {
+  const what: string[] = [];
+  if (fault.latencyMs) {
+    what.push(`latency ${fault.latencyMs} ms`);
+    await sleep(fault.latencyMs);
+  }
+  ctx.log.fault = what.join(', ');
+  if (fault.reset) {
+    ctx.log.fault = [...what, 'connection reset'].join(', ');
+    ctx.log.outcome = 'fault';
+    ctx.log.status = 0;
+    ctx.req.socket.resetAndDestroy();
+    return true;
+  }
+  if (fault.body === 'html') {
+    ctx.log.outcome = 'fault';
+    ctx.log.fault = [...what, 'html body'].join(', ');
+    const status = fault.status ?? 502;
+    send(ctx, status, `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status}</h1></body></html>`, 'text/html; charset=utf-8');
+    return true;
+  }
+  if (fault.body === 'non-json') {
+    ctx.log.outcome = 'fault';
+    ctx.log.fault = [...what, 'non-json body'].join(', ');
+    send(ctx, fault.status ?? 200, 'upstream said: this is not JSON', 'text/plain; charset=utf-8');
+    return true;
+  }
+  if (fault.status !== undefined) {
+    ctx.log.outcome = 'fault';
+    ctx.log.fault = [...what, `status ${fault.status}`].join(', ');
+    const headers: Record<string, string> = {};
+    if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+    sendJson(ctx, fault.status, faultStatusBody(fault.status), headers);
+    return true;
+  }
+  if (fault.body === 'truncated') {
+    ctx.bodyFault = fault;
+    ctx.log.fault = [...what, 'truncated body'].join(', ');
+  }
+  return false;
+}
+
+function matchRoute(routes: Route[], path: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    const m = route.pattern.exec(path);
+    if (m) return { route, params: { ...(m.groups ?? {}) } };
+  }
+  return undefined;
+}
+
+/** Builds the request listener for the emulator. */
+export function createHandler(core: EmulatorCore, routes: Route[]) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const traceId = randomBytes(16).toString('hex');
+    const rawPath = req.url ?? '/';
+    const ctx: RequestContext = {
+      req,
+      res,
+      // Appending (not resolving) keeps a path like `//host/x` on this origin.
+      url: URL.canParse(core.url + rawPath) ? new URL(core.url + rawPath) : new URL(`${core.url}/`),
+      endpoint: 'other',
+      clock: core.clock,
+      traceId,
+      log: {},
+    };
+    try {
+      if (!rawPath.startsWith('/') || !URL.canParse(core.url + rawPath)) throw httpError(400, 'invalid_request', 'Malformed request target.');
+      const found = matchRoute(routes, ctx.url.pathname);
+      if (!found) throw httpError(404, 'not_found', `No such endpoint: ${ctx.url.pathname}`);
+      ctx.endpoint = found.route.endpoint;
+      const handler = found.route.methods[req.method as keyof Route['methods']];
+      if (!handler) {
+        const allow = Object.keys(found.route.methods).join(', ');
+        throw httpError(405, 'method_not_allowed', `Use ${allow} on ${ctx.url.pathname}.`, { allow });
+      }
+      if (ctx.endpoint !== 'admin' && ctx.endpoint !== 'other') {
+        const fault = core.faults.take(ctx.endpoint as EndpointName);
+        if (fault && (await applyFault(ctx, fault))) return;
+      }
+      await handler(ctx, found.params);
+      ctx.log.outcome ??= 'ok';
+    } catch (err) {
+      if (err instanceof MpError) {
+        ctx.log.mpCode = err.mpCode;
+        sendError(ctx, new HttpError(err.status, { ...renderMpError(err, core.url, traceId) }));
+      } else if (err instanceof HttpError) {
+        sendError(ctx, err);
+      } else if (err instanceof ArgumentError) {
+        sendError(ctx, httpError(400, 'invalid_request', err.message));
+      } else {
+        sendError(ctx, httpError(500, 'server_error', 'The emulator failed to handle the request.'));
+        ctx.log.errorDescription = err instanceof Error ? err.message : String(err);
+      }
+    } finally {
+      if (ctx.endpoint !== 'admin') {
+        core.log.add({
+          time: new Date(core.clock.now()).toISOString(),
+          method: req.method ?? '',
+          path: ctx.url.pathname,
+          endpoint: ctx.endpoint,
+          status: ctx.log.status ?? 0,
+          outcome: ctx.log.outcome ?? 'error',
+          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+          ...withoutCore(ctx.log),
+        } as Omit<RequestLogEntry, 'id'>);
+      }
+    }
+  };
+}
+
+function withoutCore(log: Partial<RequestLogEntry>): Partial<RequestLogEntry> {
+  const { status: _s, outcome: _o, ...rest } = log;
+  return rest;
+}

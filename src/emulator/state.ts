@@ -1,0 +1,388 @@
+/**
+ * The emulator's live state over {@link EmulatorStateData}: lookups the token endpoint needs on every request
+ * (client, key, scope, delegation) kept in maps with parsed keys cached, and every change written atomically to
+ * the optional state file so clients, keys and signing keys survive a restart.
+ */
+import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ArgumentError, MaskinportenError } from '../errors.ts';
+import { generateRsaKeyPair, importPrivateJwk, importPublicJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { isOrgNumber, KEY_LIFETIME_MS, SELF_SERVICE_SCOPES } from '../protocol/constants.ts';
+import type { Clock } from './clock.ts';
+import { validateJwkSet } from './key-registration.ts';
+import type {
+  Consent,
+  Delegation,
+  EmulatedClient,
+  EmulatorStateData,
+  ScopeDefinition,
+  SigningKeyRecord,
+  SystemUser,
+} from './model.ts';
+
+/** A signing key ready for use: the private key, its id and its published public half. */
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicJwk: RsaPublicJwk;
+}
+
+/** What a new client is registered with. */
+export interface NewClient {
+  scopes: string[];
+  clientName?: string;
+  description?: string;
+  orgNo?: string;
+  accessTokenLifetime?: number;
+  /** Public JWKs to register; an empty array makes a certificate-only (x5c) client. */
+  jwks?: unknown[];
+  clientId?: string;
+}
+
+/** Organisation number used when none is given: Digdir's, which Altinn maps to the service owner `digdir`. */
+export const DEFAULT_ORG_NO = '991825827';
+
+const DEFAULT_TOKEN_LIFETIME = 120;
+
+function signingKeyFrom(record: SigningKeyRecord): SigningKey {
+  const pub = toPublicJwk(record.privateJwk);
+  pub.use = 'sig';
+  pub.alg = 'RS256';
+  pub.kid = record.kid;
+  const privateKey = importPrivateJwk(record.privateJwk);
+  return { kid: record.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: pub };
+}
+
+async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKeyRecord> {
+  const pair = await generateRsaKeyPair({ modulusLength: bits });
+  return { kid: pair.kid, privateJwk: pair.privateJwk };
+}
+
+function readStateFile(file: string): EmulatorStateData | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new MaskinportenError('ERR_EMULATOR_STATE', `cannot read the emulator state file ${file}`, { cause: err });
+  }
+  try {
+    const data = JSON.parse(text) as EmulatorStateData;
+    if (data.version !== 1 || !data.signingKeys || !Array.isArray(data.clients)) throw new Error('unknown layout');
+    return data;
+  } catch (cause) {
+    throw new MaskinportenError(
+      'ERR_EMULATOR_STATE',
+      `the emulator state file ${file} is not a state file this version can read: move it away or delete it`,
+      { cause },
+    );
+  }
+}
+
+/** The emulator's registry of clients, keys, scopes, delegations, system users and consents. */
+export class EmulatorState {
+  readonly #clock: Clock;
+  readonly #file: string | undefined;
+  readonly #data: EmulatorStateData;
+  readonly #clients = new Map<string, EmulatedClient>();
+  readonly #keyCache = new Map<string, KeyObject>();
+  readonly #scopes = new Map<string, ScopeDefinition>();
+  readonly maskinportenKey: SigningKey;
+  readonly altinnKey: SigningKey;
+
+  private constructor(data: EmulatorStateData, clock: Clock, file: string | undefined) {
+    this.#data = data;
+    this.#clock = clock;
+    this.#file = file;
+    for (const c of data.clients) this.#clients.set(c.clientId, c);
+    for (const s of data.scopes) this.#scopes.set(s.name, s);
+    this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten);
+    this.altinnKey = signingKeyFrom(data.signingKeys.altinn);
+  }
+
+  /** Loads the state file when there is one, otherwise starts fresh with new signing and admin keys. */
+  static async open(options: { clock: Clock; file?: string; signingKeySize?: 2048 | 3072 | 4096 }): Promise<EmulatorState> {
+    const existing = options.file ? readStateFile(options.file) : undefined;
+    if (existing) return new EmulatorState(existing, options.clock, options.file);
+    const bits = options.signingKeySize ?? 2048;
+    const [maskinporten, altinn, admin] = await Promise.all([
+      newSigningKeyRecord(bits),
+      newSigningKeyRecord(bits),
+      generateRsaKeyPair(),
+    ]);
+    const now = options.clock.now();
+    const adminClient: EmulatedClient = {
+      clientId: randomUUID(),
+      clientName: 'emulator-admin',
+      description: 'Self-service API administrator created by the emulator',
+      orgNo: DEFAULT_ORG_NO,
+      scopes: [...SELF_SERVICE_SCOPES],
+      accessTokenLifetime: DEFAULT_TOKEN_LIFETIME,
+      keys: [{ jwk: admin.publicJwk, createdAt: now, expiresAt: now + KEY_LIFETIME_MS }],
+      keysCreatedAt: now,
+      keysUpdatedAt: now,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const data: EmulatorStateData = {
+      version: 1,
+      signingKeys: { maskinporten, altinn },
+      admin: { clientId: adminClient.clientId, privateJwk: admin.privateJwk },
+      clients: [adminClient],
+      scopes: [],
+      delegations: [],
+      systemUsers: [],
+      consents: [],
+    };
+    const state = new EmulatorState(data, options.clock, options.file);
+    state.persist();
+    return state;
+  }
+
+  /** The administrator client the emulator created for the self-service API, with its key pair. */
+  get admin(): EmulatorStateData['admin'] {
+    return this.#data.admin;
+  }
+
+  /** Writes the state file atomically (temporary file, then rename), if there is one. */
+  persist(): void {
+    if (!this.#file) return;
+    mkdirSync(dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.${process.pid}.${randomUUID()}.tmp`;
+    // Mode 0600: the file holds the emulator's private signing keys.
+    writeFileSync(tmp, `${JSON.stringify(this.#data, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.#file);
+  }
+
+  // ---- clients ------------------------------------------------------------------------------------------------
+
+  /** Registers a client; validates scopes, organisation number, lifetime and keys. */
+  addClient(input: NewClient): EmulatedClient {
+    if (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string' || !s || /\s/.test(s))) {
+      throw new ArgumentError('scopes must be an array of non-empty scope names without whitespace');
+    }
+    const orgNo = input.orgNo ?? DEFAULT_ORG_NO;
+    if (!isOrgNumber(orgNo)) throw new ArgumentError(`orgNo must be a nine-digit organisation number, got ${JSON.stringify(orgNo)}`);
+    const lifetime = input.accessTokenLifetime ?? DEFAULT_TOKEN_LIFETIME;
+    if (!Number.isInteger(lifetime) || lifetime < 1) {
+      throw new ArgumentError(`accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`);
+    }
+    const clientId = input.clientId ?? randomUUID();
+    if (this.#clients.has(clientId)) throw new ArgumentError(`a client with id ${clientId} already exists`);
+    const now = this.#clock.now();
+    const client: EmulatedClient = {
+      clientId,
+      clientName: input.clientName ?? `client-${clientId.slice(0, 8)}`,
+      description: input.description ?? '',
+      orgNo,
+      scopes: [...new Set(input.scopes)],
+      accessTokenLifetime: lifetime,
+      keys: [],
+      keysCreatedAt: null,
+      keysUpdatedAt: null,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (input.jwks) this.#applyKeys(client, input.jwks);
+    this.#clients.set(clientId, client);
+    this.#data.clients.push(client);
+    this.persist();
+    return client;
+  }
+
+  /** The client with this id, active or not. */
+  client(clientId: string): EmulatedClient | undefined {
+    return this.#clients.get(clientId);
+  }
+
+  /** Every active client, optionally only those of one organisation. */
+  clients(orgNo?: string): EmulatedClient[] {
+    return this.#data.clients.filter((c) => c.active && (orgNo === undefined || c.orgNo === orgNo));
+  }
+
+  /** Changes a client's name, description, scopes or token lifetime. */
+  updateClient(
+    clientId: string,
+    patch: Partial<Pick<EmulatedClient, 'clientName' | 'description' | 'scopes' | 'accessTokenLifetime'>>,
+  ): EmulatedClient {
+    const client = this.#activeClient(clientId);
+    if (patch.scopes !== undefined) {
+      if (!Array.isArray(patch.scopes) || patch.scopes.some((s) => typeof s !== 'string' || !s || /\s/.test(s))) {
+        throw new ArgumentError('scopes must be an array of non-empty scope names without whitespace');
+      }
+      client.scopes = [...new Set(patch.scopes)];
+    }
+    if (patch.clientName !== undefined) client.clientName = String(patch.clientName);
+    if (patch.description !== undefined) client.description = String(patch.description);
+    if (patch.accessTokenLifetime !== undefined) {
+      if (!Number.isInteger(patch.accessTokenLifetime) || patch.accessTokenLifetime < 1) {
+        throw new ArgumentError('access_token_lifetime must be a positive whole number of seconds');
+      }
+      client.accessTokenLifetime = patch.accessTokenLifetime;
+    }
+    client.updatedAt = this.#clock.now();
+    this.persist();
+    return client;
+  }
+
+  /** Deactivates a client (the self-service API's DELETE): it stays known, but can no longer get tokens. */
+  deactivateClient(clientId: string): void {
+    const client = this.#activeClient(clientId);
+    client.active = false;
+    client.updatedAt = this.#clock.now();
+    this.#forgetKeys(clientId);
+    this.persist();
+  }
+
+  /** Replaces a client's whole key set (POST and PUT of the self-service API both do this). */
+  replaceKeys(clientId: string, jwks: unknown): EmulatedClient {
+    const client = this.#activeClient(clientId);
+    this.#applyKeys(client, jwks);
+    this.persist();
+    return client;
+  }
+
+  /** The parsed public key registered on a client under `kid`, with its registration record. */
+  clientKey(clientId: string, kid: string): { key: KeyObject; expiresAt: number } | undefined {
+    const client = this.#clients.get(clientId);
+    const registered = client?.keys.find((k) => k.jwk.kid === kid);
+    if (!registered) return undefined;
+    const cacheKey = `${clientId}\u0000${kid}`;
+    let key = this.#keyCache.get(cacheKey);
+    if (!key) {
+      key = importPublicJwk(registered.jwk);
+      this.#keyCache.set(cacheKey, key);
+    }
+    return { key, expiresAt: registered.expiresAt };
+  }
+
+  #activeClient(clientId: string): EmulatedClient {
+    const client = this.#clients.get(clientId);
+    if (!client?.active) throw new ArgumentError(`no client with id ${clientId}`);
+    return client;
+  }
+
+  #applyKeys(client: EmulatedClient, jwks: unknown): void {
+    const validated = validateJwkSet(jwks);
+    const now = this.#clock.now();
+    // Every posted key gets a fresh year: re-posting a key is how it is renewed.
+    client.keys = validated.map(({ jwk }) => ({ jwk, createdAt: now, expiresAt: now + KEY_LIFETIME_MS }));
+    client.keysCreatedAt ??= now;
+    client.keysUpdatedAt = now;
+    client.updatedAt = now;
+    this.#forgetKeys(client.clientId);
+  }
+
+  #forgetKeys(clientId: string): void {
+    for (const k of this.#keyCache.keys()) if (k.startsWith(`${clientId}\u0000`)) this.#keyCache.delete(k);
+  }
+
+  // ---- scopes, delegations, system users, consents ------------------------------------------------------------
+
+  /** Defines (or redefines) a scope's token properties. */
+  defineScope(scope: ScopeDefinition): ScopeDefinition {
+    if (typeof scope.name !== 'string' || !scope.name || /\s/.test(scope.name)) {
+      throw new ArgumentError('scope name must be a non-empty string without whitespace');
+    }
+    if (scope.atMaxAge !== undefined && (!Number.isInteger(scope.atMaxAge) || scope.atMaxAge < 0)) {
+      throw new ArgumentError(`atMaxAge must be a whole number of seconds ≥ 0, got ${String(scope.atMaxAge)}`);
+    }
+    const copy: ScopeDefinition = { ...scope };
+    this.#scopes.set(copy.name, copy);
+    this.#data.scopes = [...this.#scopes.values()];
+    this.persist();
+    return copy;
+  }
+
+  /** The definition of a scope, if one was made. */
+  scope(name: string): ScopeDefinition | undefined {
+    return this.#scopes.get(name);
+  }
+
+  /** Every defined scope. */
+  scopes(): ScopeDefinition[] {
+    return [...this.#scopes.values()];
+  }
+
+  /** Registers an Altinn delegation from a consumer to a supplier for a scope. */
+  addDelegation(delegation: Delegation): Delegation {
+    const { consumerOrg, supplierOrg, scope } = delegation;
+    if (!isOrgNumber(consumerOrg)) throw new ArgumentError(`consumerOrg must be a nine-digit organisation number`);
+    if (!isOrgNumber(supplierOrg)) throw new ArgumentError(`supplierOrg must be a nine-digit organisation number`);
+    if (typeof scope !== 'string' || !scope) throw new ArgumentError('scope must be a non-empty string');
+    if (!this.hasDelegation(consumerOrg, supplierOrg, scope)) {
+      this.#data.delegations.push({ consumerOrg, supplierOrg, scope });
+      this.persist();
+    }
+    return { consumerOrg, supplierOrg, scope };
+  }
+
+  /** True when `consumerOrg` has delegated `scope` to `supplierOrg`. */
+  hasDelegation(consumerOrg: string, supplierOrg: string, scope: string): boolean {
+    return this.#data.delegations.some(
+      (d) => d.consumerOrg === consumerOrg && d.supplierOrg === supplierOrg && d.scope === scope,
+    );
+  }
+
+  /** Every registered delegation. */
+  delegations(): Delegation[] {
+    return this.#data.delegations.map((d) => ({ ...d }));
+  }
+
+  /** Registers a system user for a party organisation, usable by the listed clients. */
+  addSystemUser(input: { org: string; clientIds: string[]; systemId?: string; externalRef?: string; id?: string }): SystemUser {
+    if (!isOrgNumber(input.org)) throw new ArgumentError('org must be the nine-digit organisation number of the party');
+    if (!Array.isArray(input.clientIds) || input.clientIds.length === 0) {
+      throw new ArgumentError('clientIds must name at least one client that may act as this system user');
+    }
+    const first = this.#clients.get(input.clientIds[0]!);
+    const user: SystemUser = {
+      id: input.id ?? randomUUID(),
+      org: input.org,
+      systemId: input.systemId ?? `${first?.orgNo ?? DEFAULT_ORG_NO}_system`,
+      clientIds: [...input.clientIds],
+    };
+    if (input.externalRef !== undefined) user.externalRef = input.externalRef;
+    this.#data.systemUsers.push(user);
+    this.persist();
+    return { ...user };
+  }
+
+  /** The system user of `org` that `clientId` may act as, matching `externalRef` when one is given. */
+  findSystemUser(org: string, clientId: string, externalRef: string | undefined): SystemUser | undefined {
+    const candidates = this.#data.systemUsers.filter((u) => u.org === org && u.clientIds.includes(clientId));
+    if (externalRef !== undefined) return candidates.find((u) => u.externalRef === externalRef);
+    return candidates.find((u) => u.externalRef === undefined) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  }
+
+  /** Registers a consent given by `from` to `toOrg`. */
+  addConsent(input: { from: string; toOrg: string; consentRights?: unknown[]; validTo?: Date | number; id?: string }): Consent {
+    if (!isOrgNumber(input.toOrg)) throw new ArgumentError('toOrg must be a nine-digit organisation number');
+    if (typeof input.from !== 'string' || !input.from.startsWith('urn:altinn:')) {
+      throw new ArgumentError('from must be an Altinn party URN, e.g. urn:altinn:person:identifier-no:<fnr>');
+    }
+    const now = this.#clock.now();
+    const validTo =
+      input.validTo === undefined ? now + 365 * 24 * 3600 * 1000 : typeof input.validTo === 'number' ? input.validTo : input.validTo.getTime();
+    const consent: Consent = {
+      id: input.id ?? randomUUID(),
+      from: input.from,
+      toOrg: input.toOrg,
+      consentRights: input.consentRights ?? [],
+      consentedAt: now,
+      validTo,
+    };
+    this.#data.consents.push(consent);
+    this.persist();
+    return { ...consent };
+  }
+
+  /** The consent with this id. */
+  consent(id: string): Consent | undefined {
+    return this.#data.consents.find((c) => c.id === id);
+  }
+}

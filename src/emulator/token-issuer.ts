@@ -1,0 +1,63 @@
+/**
+ * Issues Maskinporten access tokens (protocol notes §3) for validated grants: RS256 JWTs signed with the emulator's
+ * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
+ */
+import { randomBytes } from 'node:crypto';
+import { signCompact } from '../keys/jws.ts';
+import { NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY } from '../protocol/constants.ts';
+import type { ValidatedGrant } from './grant-validation.ts';
+import type { EmulatorState, SigningKey } from './state.ts';
+
+/** The JSON body of a successful token response. */
+export interface TokenResponseBody {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+function org(orgNo: string) {
+  return { authority: ORG_AUTHORITY, ID: `${NORWEGIAN_ORG_PREFIX}${orgNo}` };
+}
+
+/** The lifetime (seconds) of a token for `scopes` from `clientLifetime`. */
+export function tokenLifetime(clientLifetime: number, scopes: string[], state: EmulatorState): number {
+  let lifetime = clientLifetime;
+  for (const s of scopes) {
+    const max = state.scope(s)?.atMaxAge;
+    // at_max_age 0 means "no limit of its own": the client's (or the default) lifetime applies.
+    if (max !== undefined && max > 0 && max < lifetime) lifetime = max;
+  }
+  return lifetime;
+}
+
+/** Builds, signs and returns the token response for a validated grant. */
+export function issueToken(
+  grant: ValidatedGrant,
+  options: { issuer: string; delegationSource: string; nowMs: number; key: SigningKey; state: EmulatorState },
+): { body: TokenResponseBody; claims: Record<string, unknown> } {
+  const iat = Math.floor(options.nowMs / 1000);
+  const lifetime = tokenLifetime(grant.client.accessTokenLifetime, grant.scopes, options.state);
+  const scope = grant.scopes.join(' ');
+  const claims: Record<string, unknown> = {
+    iss: options.issuer,
+    client_amr: grant.clientAmr,
+    token_type: 'Bearer',
+    aud: grant.resource ? (grant.resource.length === 1 ? grant.resource[0] : grant.resource) : 'unspecified',
+    scope,
+    consumer: org(grant.consumerOrg ?? grant.client.orgNo),
+  };
+  if (grant.consumerOrg !== undefined) {
+    claims.supplier = org(grant.client.orgNo);
+    claims.delegation_source = options.delegationSource;
+    claims.client_orgno = grant.client.orgNo;
+  }
+  if (grant.authorizationDetails) claims.authorization_details = grant.authorizationDetails;
+  if (grant.pid !== undefined) claims.pid = grant.pid;
+  claims.exp = iat + lifetime;
+  claims.iat = iat;
+  claims.client_id = grant.client.clientId;
+  claims.jti = randomBytes(32).toString('base64url');
+  const accessToken = signCompact({ kid: options.key.kid, alg: 'RS256' }, claims, options.key.privateKey);
+  return { body: { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope }, claims };
+}

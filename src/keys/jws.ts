@@ -1,0 +1,96 @@
+/**
+ * Compact JWS (RFC 7515) signing and verification over Node's own crypto. Both the client (grants) and the
+ * emulator (access tokens) sign and verify RS256/RS384/RS512 with long-lived `KeyObject`s, so this stays a thin,
+ * allocation-light layer rather than a general JOSE library.
+ */
+import { type KeyObject, sign as oneShotSign, verify as oneShotVerify } from 'node:crypto';
+import { JwsError } from '../errors.ts';
+
+/** The JWS algorithms Maskinporten accepts for grants and uses for tokens. */
+export type RsaAlgorithm = 'RS256' | 'RS384' | 'RS512';
+
+/** Every algorithm name this module can sign or verify with. */
+export const RSA_ALGORITHMS: readonly RsaAlgorithm[] = ['RS256', 'RS384', 'RS512'];
+
+const DIGEST: Record<RsaAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
+
+/** True when `alg` is one of RS256, RS384, RS512. */
+export function isRsaAlgorithm(alg: unknown): alg is RsaAlgorithm {
+  return alg === 'RS256' || alg === 'RS384' || alg === 'RS512';
+}
+
+/** A JOSE header as found in a compact JWS. */
+export interface JwsHeader {
+  alg: string;
+  kid?: string;
+  typ?: string;
+  x5c?: unknown;
+  [name: string]: unknown;
+}
+
+/** A decoded compact JWS: the parsed parts plus what is needed to check the signature. */
+export interface DecodedJws {
+  header: JwsHeader;
+  payload: Record<string, unknown>;
+  /** `base64url(header) + '.' + base64url(payload)`, the bytes the signature covers. */
+  signingInput: string;
+  signature: Buffer;
+}
+
+function encodeSegment(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Signs `payload` with `header` (which must name an RS* `alg`) and returns the compact serialisation. */
+export function signCompact(header: JwsHeader, payload: Record<string, unknown>, key: KeyObject): string {
+  if (!isRsaAlgorithm(header.alg)) throw new JwsError(`cannot sign with alg ${JSON.stringify(header.alg)}`);
+  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+  const signature = oneShotSign(DIGEST[header.alg], Buffer.from(signingInput), key);
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new JwsError(`the JWS ${what} is not base64url-encoded JSON`, { cause });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new JwsError(`the JWS ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Splits and decodes a compact JWS without checking its signature. Throws {@link JwsError} when the value is not
+ * three base64url segments whose first two are JSON objects.
+ */
+export function decodeCompact(token: string): DecodedJws {
+  if (typeof token !== 'string') throw new JwsError('expected a compact JWS string');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new JwsError(`a compact JWS has 3 dot-separated parts, this one has ${parts.length}`);
+  const [h, p, s] = parts as [string, string, string];
+  if (!h || !p || !SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) {
+    throw new JwsError('a compact JWS consists of non-empty base64url segments');
+  }
+  const header = decodeJsonSegment(h, 'header');
+  if (typeof header.alg !== 'string') throw new JwsError('the JWS header has no "alg"');
+  return {
+    header: header as JwsHeader,
+    payload: decodeJsonSegment(p, 'payload'),
+    signingInput: `${h}.${p}`,
+    signature: Buffer.from(s, 'base64url'),
+  };
+}
+
+/** Checks the signature of a decoded JWS with `key` under the RS* algorithm `alg`. Never throws for a bad key. */
+export function verifyDecoded(jws: DecodedJws, key: KeyObject, alg: RsaAlgorithm): boolean {
+  try {
+    return oneShotVerify(DIGEST[alg], Buffer.from(jws.signingInput), key, jws.signature);
+  } catch {
+    return false;
+  }
+}

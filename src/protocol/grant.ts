@@ -1,0 +1,148 @@
+/**
+ * The JWT grant (protocol notes §2), as pure functions: normalise a token request, build the grant's claims, and
+ * sign them. The same request always yields the same claims apart from `iat`, `exp` and `jti`.
+ */
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { ArgumentError } from '../errors.ts';
+import { type RsaAlgorithm, signCompact } from '../keys/jws.ts';
+import {
+  CONSENT_TYPE,
+  isOrgNumber,
+  MAX_GRANT_LIFETIME_SECONDS,
+  NORWEGIAN_ORG_PREFIX,
+  ORG_AUTHORITY,
+  SYSTEM_USER_TYPE,
+} from './constants.ts';
+
+/** A token request: the scopes plus every optional grant claim Maskinporten supports. */
+export interface TokenRequest {
+  scopes: readonly string[] | string;
+  /** Altinn API delegation: the organisation on whose behalf the token is fetched. */
+  consumerOrg?: string;
+  /** Audience restriction (RFC 8707): the API(s) the token is for. */
+  resource?: string | readonly string[];
+  /** Binds the token to one end user (11-digit national identity number). */
+  pid?: string;
+  /** Altinn system user: the party organisation, and optionally which of its system users. */
+  systemUser?: { org: string; externalRef?: string };
+  /** Altinn consent: its id and who gave it (an Altinn party URN). */
+  consent?: { id: string; from: string };
+}
+
+/** A token request with every field validated and in canonical form. */
+export interface NormalizedTokenRequest {
+  scopes: string[];
+  consumerOrg?: string;
+  resource?: string[];
+  pid?: string;
+  systemUser?: { org: string; externalRef?: string };
+  consent?: { id: string; from: string };
+}
+
+/** Splits every entry on whitespace, drops duplicates and sorts, so scope order never matters. */
+export function normalizeScopes(scopes: readonly string[] | string): string[] {
+  const list = typeof scopes === 'string' ? [scopes] : scopes;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
+    throw new ArgumentError('scopes must be a string or an array of strings');
+  }
+  const out = [...new Set(list.flatMap((s) => s.split(/\s+/)).filter(Boolean))].sort();
+  if (out.length === 0) throw new ArgumentError('at least one scope is required, e.g. ["altinn:serviceowner/notifications.create"]');
+  return out;
+}
+
+/** Validates a request (or a bare scope list) and returns its canonical form. */
+export function normalizeTokenRequest(request: TokenRequest | readonly string[] | string): NormalizedTokenRequest {
+  const r: TokenRequest = typeof request === 'string' || Array.isArray(request) ? { scopes: request as string[] } : (request as TokenRequest);
+  const out: NormalizedTokenRequest = { scopes: normalizeScopes(r.scopes) };
+  if (r.consumerOrg !== undefined) {
+    if (!isOrgNumber(r.consumerOrg)) throw new ArgumentError(`consumerOrg must be a nine-digit organisation number, got ${JSON.stringify(r.consumerOrg)}`);
+    out.consumerOrg = r.consumerOrg;
+  }
+  if (r.resource !== undefined) {
+    const list = typeof r.resource === 'string' ? [r.resource] : [...r.resource];
+    for (const res of list) {
+      if (typeof res !== 'string' || !URL.canParse(res) || res.includes('#')) {
+        throw new ArgumentError(`resource must be absolute URIs without a fragment, got ${JSON.stringify(res)}`);
+      }
+    }
+    out.resource = [...new Set(list)].sort();
+  }
+  if (r.pid !== undefined) {
+    if (typeof r.pid !== 'string' || !/^\d{11}$/.test(r.pid)) throw new ArgumentError('pid must be an 11-digit national identity number');
+    out.pid = r.pid;
+  }
+  if (r.systemUser !== undefined) {
+    if (!isOrgNumber(r.systemUser.org)) throw new ArgumentError('systemUser.org must be a nine-digit organisation number');
+    const ref = r.systemUser.externalRef;
+    if (ref !== undefined && !/^[a-zA-Z0-9æøåÆØÅ_-]{1,255}$/.test(ref)) {
+      throw new ArgumentError('systemUser.externalRef must be 1–255 letters, digits, "_" or "-"');
+    }
+    out.systemUser = ref === undefined ? { org: r.systemUser.org } : { org: r.systemUser.org, externalRef: ref };
+  }
+  if (r.consent !== undefined) {
+    if (typeof r.consent.id !== 'string' || typeof r.consent.from !== 'string' || !r.consent.from.startsWith('urn:altinn:')) {
+      throw new ArgumentError('consent must be { id: <uuid>, from: "urn:altinn:person:identifier-no:<fnr>" }');
+    }
+    out.consent = { id: r.consent.id, from: r.consent.from };
+  }
+  return out;
+}
+
+/** Inputs of {@link buildGrantClaims}. */
+export interface GrantClaimsInput {
+  clientId: string;
+  /** The Maskinporten issuer, trailing slash included. */
+  audience: string;
+  nowSeconds: number;
+  request: NormalizedTokenRequest;
+  /** `exp − iat`; at most 120 (the default). */
+  lifetimeSeconds?: number;
+  /** Grant id; 32 random bytes, base64url, by default. */
+  jti?: string;
+}
+
+/** The claims of a grant: `aud`, `iss`, `scope`, `iat`, `exp`, `jti`, and the optional claims only when asked for. */
+export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknown> {
+  const lifetime = input.lifetimeSeconds ?? MAX_GRANT_LIFETIME_SECONDS;
+  if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_GRANT_LIFETIME_SECONDS) {
+    throw new ArgumentError(`the grant lifetime must be 1–${MAX_GRANT_LIFETIME_SECONDS} s, got ${lifetime}`);
+  }
+  const { request } = input;
+  const claims: Record<string, unknown> = {
+    aud: input.audience,
+    iss: input.clientId,
+    scope: request.scopes.join(' '),
+    iat: input.nowSeconds,
+    exp: input.nowSeconds + lifetime,
+    jti: input.jti ?? randomBytes(32).toString('base64url'),
+  };
+  if (request.consumerOrg !== undefined) claims.consumer_org = request.consumerOrg;
+  if (request.resource !== undefined) claims.resource = request.resource;
+  if (request.pid !== undefined) claims.pid = request.pid;
+  const details: Record<string, unknown>[] = [];
+  if (request.systemUser) {
+    details.push({
+      type: SYSTEM_USER_TYPE,
+      systemuser_org: { authority: ORG_AUTHORITY, ID: `${NORWEGIAN_ORG_PREFIX}${request.systemUser.org}` },
+      ...(request.systemUser.externalRef === undefined ? {} : { externalRef: request.systemUser.externalRef }),
+    });
+  }
+  if (request.consent) details.push({ type: CONSENT_TYPE, id: request.consent.id, from: request.consent.from });
+  if (details.length) claims.authorization_details = details;
+  return claims;
+}
+
+/** The key that signs grants: a private key, its algorithm, and either its `kid` or a certificate chain. */
+export interface GrantSigner {
+  key: KeyObject;
+  alg: RsaAlgorithm;
+  kid?: string;
+  /** Base64 DER certificates, leaf first (the full chain). */
+  x5c?: string[];
+}
+
+/** Signs grant claims into a compact JWT with `kid` or `x5c` in its header. */
+export function signGrant(claims: Record<string, unknown>, signer: GrantSigner): string {
+  const header = signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid };
+  return signCompact(header, claims, signer.key);
+}
