@@ -2,11 +2,28 @@
  * `maskinporten`: the TypeScript toolkit for Maskinporten and Altinn.
  * @packageDocumentation
  */
+
+export type { StoredToken, TokenStore } from './cache/store.ts';
+export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
+export { MaskinportenClient } from './client.ts';
 export type { MaskinportenErrorCode, MaskinportenErrorOptions } from './errors.ts';
-export { ArgumentError, JwsError, KeyError, MaskinportenError } from './errors.ts';
+export {
+  AbortedError,
+  AltinnExchangeError,
+  ArgumentError,
+  ConfigError,
+  InvalidResponseError,
+  isMaskinportenError,
+  JwsError,
+  KeyError,
+  MaskinportenError,
+  TokenRequestError,
+  UnavailableError,
+} from './errors.ts';
 export type { GeneratedKeyPair, GenerateKeyOptions, RsaPrivateJwk, RsaPublicJwk } from './keys/jwk.ts';
 export { generateRsaKeyPair, jwkThumbprint, toPublicJwk } from './keys/jwk.ts';
 export type { RsaAlgorithm } from './keys/jws.ts';
+export type { KeyMaterial } from './keys/signer.ts';
 export {
   ALTINN_EXCHANGE_PATH,
   JWT_BEARER_GRANT_TYPE,
@@ -14,4 +31,15 @@ export {
   WELL_KNOWN_PATH,
 } from './protocol/constants.ts';
 export type { AltinnEnvironment, MaskinportenEnvironment } from './protocol/environments.ts';
-export { ALTINN_PLATFORM_URLS, MASKINPORTEN_BASE_URLS, maskinportenIssuer } from './protocol/environments.ts';
+export {
+  ALTINN_PLATFORM_URLS,
+  defaultAltinnPlatformUrl,
+  MASKINPORTEN_BASE_URLS,
+  maskinportenIssuer,
+} from './protocol/environments.ts';
+export type { TokenRequest } from './protocol/grant.ts';
+export type { MaskinportenSettings } from './settings.ts';
+export type { Logger } from './telemetry.ts';
+export type { TokenKind } from './token.ts';
+export { AccessToken } from './token.ts';
+export type { RetryPolicy } from './transport/retry.ts';

@@ -1,7 +1,7 @@
 /**
  * Argument parsing shared by every command: Node's `parseArgs` with errors turned into usage errors (exit 2).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A mistake in how the command was called; the CLI exits with status 2. */
 export class UsageError extends Error {
@@ -9,7 +9,11 @@ export class UsageError extends Error {
 }
 
 /** Parses `argv` strictly against `options`; unknown flags and missing values become {@link UsageError}s. */
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
@@ -21,6 +25,7 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
 export function parsePort(value: string | undefined, flag = '--port'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${flag} must be a port number 0–65535, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new UsageError(`${flag} must be a port number 0–65535, got ${JSON.stringify(value)}`);
   return n;
 }

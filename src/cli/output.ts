@@ -1,6 +1,7 @@
 /** Terminal output helpers: colour only on a TTY and never when `NO_COLOR` is set. */
 
-const useColor = (stream: NodeJS.WriteStream) => Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+const useColor = (stream: NodeJS.WriteStream) =>
+  Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 
 function paint(code: string, text: string, stream: NodeJS.WriteStream): string {
   return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;

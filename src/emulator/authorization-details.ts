@@ -28,12 +28,15 @@ function rejectUnknownFields(entry: Record<string, unknown>, allowed: string[]):
 }
 
 function orgFromIso6523(value: unknown, what: string): string {
-  if (!isObject(value)) throw mp.invalidDetailsValue(`${what} must be {"authority":"${ORG_AUTHORITY}","ID":"0192:<orgno>"}.`);
+  if (!isObject(value))
+    throw mp.invalidDetailsValue(`${what} must be {"authority":"${ORG_AUTHORITY}","ID":"0192:<orgno>"}.`);
   rejectUnknownFields(value, ['authority', 'ID']);
   if (value.authority !== ORG_AUTHORITY) throw mp.invalidDetailsValue(`${what}.authority must be "${ORG_AUTHORITY}".`);
   const id = value.ID;
-  const org = typeof id === 'string' && id.startsWith(NORWEGIAN_ORG_PREFIX) ? id.slice(NORWEGIAN_ORG_PREFIX.length) : '';
-  if (!isOrgNumber(org)) throw mp.invalidDetailsValue(`${what}.ID must be "0192:" and a nine-digit organisation number.`);
+  const org =
+    typeof id === 'string' && id.startsWith(NORWEGIAN_ORG_PREFIX) ? id.slice(NORWEGIAN_ORG_PREFIX.length) : '';
+  if (!isOrgNumber(org))
+    throw mp.invalidDetailsValue(`${what}.ID must be "0192:" and a nine-digit organisation number.`);
   return org;
 }
 
@@ -77,7 +80,8 @@ export function resolveAuthorizationDetails(
     }
     if (entry.type === CONSENT_TYPE) {
       rejectUnknownFields(entry, ['type', 'id', 'from']);
-      if (typeof entry.id !== 'string' || !UUID.test(entry.id)) throw mp.invalidDetailsValue('consent id must be a UUID.');
+      if (typeof entry.id !== 'string' || !UUID.test(entry.id))
+        throw mp.invalidDetailsValue('consent id must be a UUID.');
       if (typeof entry.from !== 'string' || !CONSENT_FROM.test(entry.from)) {
         throw mp.invalidDetailsValue(
           'consent from must be urn:altinn:person:identifier-no:<11 digits> or urn:altinn:organization:identifier-no:<9 digits>.',

@@ -103,9 +103,21 @@ export interface Emulator {
   /** Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf. */
   addDelegation(delegation: Delegation): Delegation;
   /** Registers an Altinn system user of `org` that the listed clients may act as. */
-  addSystemUser(input: { org: string; clientIds: string[]; systemId?: string; externalRef?: string; id?: string }): SystemUser;
+  addSystemUser(input: {
+    org: string;
+    clientIds: string[];
+    systemId?: string;
+    externalRef?: string;
+    id?: string;
+  }): SystemUser;
   /** Registers an Altinn consent from `from` to `toOrg`. */
-  addConsent(input: { from: string; toOrg: string; consentRights?: unknown[]; validTo?: Date | number; id?: string }): Consent;
+  addConsent(input: {
+    from: string;
+    toOrg: string;
+    consentRights?: unknown[];
+    validTo?: Date | number;
+    id?: string;
+  }): Consent;
   /** Fault control. */
   readonly faults: {
     add(spec: FaultSpec): ActiveFault;
@@ -172,7 +184,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server: Server = createServer({ keepAliveTimeout: 5000 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new MaskinportenError('ERR_EMULATOR_START', `the emulator could not listen on ${host}:${port}: ${err.message}`, { cause: err })),
+      reject(
+        new MaskinportenError(
+          'ERR_EMULATOR_START',
+          `the emulator could not listen on ${host}:${port}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
     );
     server.listen(port, host, () => resolve());
   });
@@ -285,7 +303,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   // A client that sends garbage at the socket level gets a 400 and the server carries on.
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"invalid_request"}');
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"invalid_request"}',
+      );
     else socket.destroy();
   });
 

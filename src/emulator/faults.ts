@@ -73,7 +73,8 @@ export function validateFault(spec: unknown): FaultSpec {
   const nonNegInt = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) >= 0);
   check(nonNegInt(f.latencyMs), 'fault.latencyMs must be a whole number of milliseconds ≥ 0');
   check(
-    f.status === undefined || (Number.isInteger(f.status) && (f.status as number) >= 400 && (f.status as number) <= 599),
+    f.status === undefined ||
+      (Number.isInteger(f.status) && (f.status as number) >= 400 && (f.status as number) <= 599),
     'fault.status must be an HTTP error status (400–599)',
   );
   check(nonNegInt(f.retryAfter), 'fault.retryAfter must be a whole number of seconds ≥ 0');

@@ -96,16 +96,21 @@ function checkTimes(claims: Record<string, unknown>, nowSeconds: number): void {
   if (!isInt(iat)) throw mp.badRequest('The claim iat must be a whole number of seconds since the epoch.');
   if (!isInt(exp)) throw mp.badRequest('The claim exp must be a whole number of seconds since the epoch.');
   if (iat > nowSeconds + IAT_SKEW_SECONDS) {
-    throw mp.invalidTime(`Issue time is after now: iat is ${iat - nowSeconds} s ahead of the server clock (±${IAT_SKEW_SECONDS} s allowed).`);
+    throw mp.invalidTime(
+      `Issue time is after now: iat is ${iat - nowSeconds} s ahead of the server clock (±${IAT_SKEW_SECONDS} s allowed).`,
+    );
   }
   if (iat < nowSeconds - IAT_SKEW_SECONDS) {
-    throw mp.invalidTime(`Issue time is too old: iat is ${nowSeconds - iat} s behind the server clock (±${IAT_SKEW_SECONDS} s allowed).`);
+    throw mp.invalidTime(
+      `Issue time is too old: iat is ${nowSeconds - iat} s behind the server clock (±${IAT_SKEW_SECONDS} s allowed).`,
+    );
   }
   if (exp <= iat) throw mp.invalidTime('exp must be after iat.');
   if (exp - iat > MAX_GRANT_LIFETIME_SECONDS) {
     throw mp.invalidTime(`exp is ${exp - iat} s after iat: a grant may live at most ${MAX_GRANT_LIFETIME_SECONDS} s.`);
   }
-  if (exp <= nowSeconds - IAT_SKEW_SECONDS) throw mp.invalidTime('The grant has expired (exp has passed).');
+  // No skew on exp: iat is at most 10 s old, so `exp <= now - skew` could never fire before the iat rule does.
+  if (exp <= nowSeconds) throw mp.invalidTime('The grant has expired (exp has passed).');
   if (nbf !== undefined) {
     if (!isInt(nbf)) throw mp.badRequest('The claim nbf must be a whole number of seconds since the epoch.');
     if (nbf > nowSeconds + IAT_SKEW_SECONDS) throw mp.invalidTime('The grant is not valid yet (nbf is in the future).');
@@ -136,7 +141,8 @@ function checkScopeAccess(
 ): void {
   if (consumerOrg !== undefined) {
     for (const scope of scopes) {
-      if (!state.hasDelegation(consumerOrg, client.orgNo, scope)) throw mp.notDelegated(consumerOrg, scope, client.orgNo);
+      if (!state.hasDelegation(consumerOrg, client.orgNo, scope))
+        throw mp.notDelegated(consumerOrg, scope, client.orgNo);
     }
     return;
   }
@@ -150,12 +156,17 @@ export function validateGrant(decoded: DecodedJws, ctx: GrantContext): Validated
   const nowSeconds = Math.floor(ctx.nowMs / 1000);
 
   if (!isRsaAlgorithm(header.alg)) {
-    throw mp.invalidSignature(`The JWT header alg ${JSON.stringify(header.alg)} is not allowed: use RS256, RS384 or RS512.`);
+    throw mp.invalidSignature(
+      `The JWT header alg ${JSON.stringify(header.alg)} is not allowed: use RS256, RS384 or RS512.`,
+    );
   }
-  if (typeof claims.iss !== 'string' || !claims.iss) throw mp.clientAuthFailed('The claim iss (the client id) is missing.');
+  if (typeof claims.iss !== 'string' || !claims.iss)
+    throw mp.clientAuthFailed('The claim iss (the client id) is missing.');
   const client = ctx.state.client(claims.iss);
   if (!client?.active) {
-    throw mp.clientAuthFailed(`Client not found: check the client id (iss) and that the client exists in this environment.`);
+    throw mp.clientAuthFailed(
+      `Client not found: check the client id (iss) and that the client exists in this environment.`,
+    );
   }
   const key = resolveKey(decoded, client, ctx);
   if (!verifyDecoded(decoded, key, header.alg)) {
@@ -164,11 +175,14 @@ export function validateGrant(decoded: DecodedJws, ctx: GrantContext): Validated
   const unknown = Object.keys(claims).filter((c) => !ALLOWED_GRANT_CLAIMS.has(c));
   if (unknown.length) throw mp.badRequest(`Unknown claim(s) in the grant: ${unknown.join(', ')}.`);
   if (typeof claims.aud !== 'string') {
-    throw mp.invalidAudience(`aud must be one string equal to the issuer ${ctx.issuer}, not ${Array.isArray(claims.aud) ? 'an array' : typeof claims.aud}.`);
+    throw mp.invalidAudience(
+      `aud must be one string equal to the issuer ${ctx.issuer}, not ${Array.isArray(claims.aud) ? 'an array' : typeof claims.aud}.`,
+    );
   }
   if (claims.aud !== ctx.issuer) throw mp.invalidAudience(`Expected ${ctx.issuer}, got ${claims.aud}.`);
   checkTimes(claims, nowSeconds);
-  if (claims.sub !== undefined && claims.sub !== claims.iss) throw mp.badRequest('The claim sub, when sent, must equal iss.');
+  if (claims.sub !== undefined && claims.sub !== claims.iss)
+    throw mp.badRequest('The claim sub, when sent, must equal iss.');
   if (claims.jti !== undefined && (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 256)) {
     throw mp.badRequest('The claim jti must be a non-empty string of at most 256 characters.');
   }
@@ -178,12 +192,14 @@ export function validateGrant(decoded: DecodedJws, ctx: GrantContext): Validated
     throw mp.badRequest('The claim pid must be an 11-digit national identity number.');
   }
   if (claims.iss_onbehalfof !== undefined) {
-    if (claims.consumer_org !== undefined) throw mp.badRequest('The claims consumer_org and iss_onbehalfof are mutually exclusive.');
+    if (claims.consumer_org !== undefined)
+      throw mp.badRequest('The claims consumer_org and iss_onbehalfof are mutually exclusive.');
     throw mp.badRequest(`iss_onbehalfof ${JSON.stringify(claims.iss_onbehalfof)} is not registered on the client.`);
   }
   let consumerOrg: string | undefined;
   if (claims.consumer_org !== undefined) {
-    if (!isOrgNumber(claims.consumer_org)) throw mp.badRequest('The claim consumer_org must be a nine-digit organisation number.');
+    if (!isOrgNumber(claims.consumer_org))
+      throw mp.badRequest('The claim consumer_org must be a nine-digit organisation number.');
     if (claims.consumer_org === client.orgNo) {
       throw mp.badRequest(
         'Validation of JWT claim failed: The combination consumer_org in claim and delegation scope on client is invalid',

@@ -25,7 +25,12 @@ export class HttpError extends Error {
 }
 
 /** Shorthand for a JSON error with `error` and `error_description`. */
-export function httpError(status: number, error: string, description: string, headers?: Record<string, string>): HttpError {
+export function httpError(
+  status: number,
+  error: string,
+  description: string,
+  headers?: Record<string, string>,
+): HttpError {
   return new HttpError(status, { error, error_description: description }, headers);
 }
 
@@ -94,7 +99,12 @@ export function send(
 }
 
 /** Sends `value` as JSON. */
-export function sendJson(ctx: RequestContext, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  ctx: RequestContext,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   send(ctx, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
 }
 

@@ -27,14 +27,17 @@ export function validateJwkSet(keys: unknown): ValidatedKey[] {
   const seen = new Set<string>();
   return keys.map((raw, i) => {
     const at = `keys[${i}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ArgumentError(`${at} must be a JWK object`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw new ArgumentError(`${at} must be a JWK object`);
     const jwk = raw as Record<string, unknown>;
     if (hasPrivateMembers(jwk)) {
       throw new ArgumentError(`${at} contains private key members: register only the public half of the key`);
     }
     if (jwk.kty !== 'RSA') throw new ArgumentError(`${at}.kty must be "RSA", got ${JSON.stringify(jwk.kty)}`);
     if (typeof jwk.kid !== 'string' || !KID.test(jwk.kid)) {
-      throw new ArgumentError(`${at}.kid must be 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(jwk.kid)}`);
+      throw new ArgumentError(
+        `${at}.kid must be 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(jwk.kid)}`,
+      );
     }
     if (seen.has(jwk.kid)) throw new ArgumentError(`${at}.kid ${JSON.stringify(jwk.kid)} appears twice in the set`);
     seen.add(jwk.kid);

@@ -63,11 +63,21 @@ export const mp = {
   invalidAudience: (detail: string) =>
     new MpError(400, 'invalid_grant', 'MP-110', `${AUTH_FAILED} Invalid JWT claim aud. ${detail}`),
   invalidCertificate: (detail: string) =>
-    new MpError(400, 'invalid_grant', 'MP-120', `${AUTH_FAILED} The JWT is signed with an invalid certificate. ${detail}`),
+    new MpError(
+      400,
+      'invalid_grant',
+      'MP-120',
+      `${AUTH_FAILED} The JWT is signed with an invalid certificate. ${detail}`,
+    ),
   expiredKey: (kid: string) =>
     new MpError(400, 'invalid_grant', 'MP-121', `${AUTH_FAILED} Expired key. The key with kid ${kid} has expired.`),
   certificateOrgMismatch: (clientOrg: string, certOrg: string) =>
-    new MpError(400, 'invalid_grant', 'MP-122', `Client orgno ${clientOrg} does not match certificate orgno ${certOrg}`),
+    new MpError(
+      400,
+      'invalid_grant',
+      'MP-122',
+      `Client orgno ${clientOrg} does not match certificate orgno ${certOrg}`,
+    ),
   invalidX5c: (detail: string) =>
     new MpError(400, 'invalid_grant', 'MP-123', `Invalid assertion. Invalid JWT header x5c. ${detail}`),
   invalidSignature: (detail: string) =>
@@ -77,8 +87,14 @@ export const mp = {
   replay: () =>
     new MpError(400, 'invalid_grant', 'MP-012', 'Validation of JWT Bearer grant failed. Grant is used before.'),
   invalidScopes: (scopes: string[]) =>
-    new MpError(400, 'invalid_scope', 'MP-200', `Token request contains invalid scopes for client: ${scopes.join(' ')}`),
-  missingScope: () => new MpError(400, 'invalid_scope', 'MP-200', 'Token request contains no scope: the claim scope is required.'),
+    new MpError(
+      400,
+      'invalid_scope',
+      'MP-200',
+      `Token request contains invalid scopes for client: ${scopes.join(' ')}`,
+    ),
+  missingScope: () =>
+    new MpError(400, 'invalid_scope', 'MP-200', 'Token request contains no scope: the claim scope is required.'),
   notGranted: (scope: string) =>
     new MpError(403, 'forbidden', 'MP-250', `Consumer has not been granted access to the scope ${scope}`),
   notDelegated: (consumer: string, scope: string, supplier: string) =>
@@ -89,9 +105,19 @@ export const mp = {
       `Consumer ${consumer} has not delegated access to the scope ${scope} to supplier ${supplier}`,
     ),
   unknownDetailsType: (type: string) =>
-    new MpError(400, 'invalid_authorization_details', 'MP-301', `Unknown authorization_details type ${JSON.stringify(type)}.`),
+    new MpError(
+      400,
+      'invalid_authorization_details',
+      'MP-301',
+      `Unknown authorization_details type ${JSON.stringify(type)}.`,
+    ),
   unknownDetailsFields: (fields: string[]) =>
-    new MpError(400, 'invalid_authorization_details', 'MP-302', `Unknown fields in authorization_details: ${fields.join(', ')}.`),
+    new MpError(
+      400,
+      'invalid_authorization_details',
+      'MP-302',
+      `Unknown fields in authorization_details: ${fields.join(', ')}.`,
+    ),
   invalidDetailsValue: (detail: string) =>
     new MpError(400, 'invalid_authorization_details', 'MP-303', `Invalid value in authorization_details: ${detail}`),
 };

@@ -16,7 +16,8 @@ import type { Route } from './routes/route.ts';
 
 function faultStatusBody(status: number): Record<string, string> {
   if (status === 429) return { error: 'too_many_requests', error_description: 'Rate limit exceeded. Try again later.' };
-  if (status === 503) return { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable.' };
+  if (status === 503)
+    return { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable.' };
   return { error: 'server_error', error_description: 'An unexpected error occurred.' };
 }
 
@@ -39,7 +40,12 @@ async function applyFault(ctx: RequestContext, fault: ActiveFault): Promise<bool
     ctx.log.outcome = 'fault';
     ctx.log.fault = [...what, 'html body'].join(', ');
     const status = fault.status ?? 502;
-    send(ctx, status, `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status}</h1></body></html>`, 'text/html; charset=utf-8');
+    send(
+      ctx,
+      status,
+      `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status}</h1></body></html>`,
+      'text/html; charset=utf-8',
+    );
     return true;
   }
   if (fault.body === 'non-json') {
@@ -88,7 +94,8 @@ export function createHandler(core: EmulatorCore, routes: Route[]) {
       log: {},
     };
     try {
-      if (!rawPath.startsWith('/') || !URL.canParse(core.url + rawPath)) throw httpError(400, 'invalid_request', 'Malformed request target.');
+      if (!rawPath.startsWith('/') || !URL.canParse(core.url + rawPath))
+        throw httpError(400, 'invalid_request', 'Malformed request target.');
       const found = matchRoute(routes, ctx.url.pathname);
       if (!found) throw httpError(404, 'not_found', `No such endpoint: ${ctx.url.pathname}`);
       ctx.endpoint = found.route.endpoint;

@@ -60,6 +60,28 @@ async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKey
   return { kid: pair.kid, privateJwk: pair.privateJwk };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Throws unless `data` has the layout of a version-1 state file (every part present, with the right types). */
+function checkLayout(data: EmulatorStateData): void {
+  const fail = (what: string) => {
+    throw new Error(`unknown layout: ${what}`);
+  };
+  if (!isObject(data) || data.version !== 1) fail('version');
+  const keyRecord = (r: unknown) => isObject(r) && typeof r.kid === 'string' && isObject(r.privateJwk);
+  if (!isObject(data.signingKeys) || !keyRecord(data.signingKeys.maskinporten) || !keyRecord(data.signingKeys.altinn))
+    fail('signingKeys');
+  if (!isObject(data.admin) || typeof data.admin.clientId !== 'string' || !isObject(data.admin.privateJwk))
+    fail('admin');
+  if (
+    !Array.isArray(data.clients) ||
+    !data.clients.every((c) => isObject(c) && typeof c.clientId === 'string' && Array.isArray(c.keys))
+  )
+    fail('clients');
+  for (const part of ['scopes', 'delegations', 'systemUsers', 'consents'] as const)
+    if (!Array.isArray(data[part])) fail(part);
+}
+
 function readStateFile(file: string): EmulatorStateData | undefined {
   let text: string;
   try {
@@ -70,7 +92,7 @@ function readStateFile(file: string): EmulatorStateData | undefined {
   }
   try {
     const data = JSON.parse(text) as EmulatorStateData;
-    if (data.version !== 1 || !data.signingKeys || !Array.isArray(data.clients)) throw new Error('unknown layout');
+    checkLayout(data);
     return data;
   } catch (cause) {
     throw new MaskinportenError(
@@ -103,9 +125,23 @@ export class EmulatorState {
   }
 
   /** Loads the state file when there is one, otherwise starts fresh with new signing and admin keys. */
-  static async open(options: { clock: Clock; file?: string; signingKeySize?: 2048 | 3072 | 4096 }): Promise<EmulatorState> {
+  static async open(options: {
+    clock: Clock;
+    file?: string;
+    signingKeySize?: 2048 | 3072 | 4096;
+  }): Promise<EmulatorState> {
     const existing = options.file ? readStateFile(options.file) : undefined;
-    if (existing) return new EmulatorState(existing, options.clock, options.file);
+    if (existing) {
+      try {
+        return new EmulatorState(existing, options.clock, options.file);
+      } catch (cause) {
+        throw new MaskinportenError(
+          'ERR_EMULATOR_STATE',
+          `the emulator state file ${options.file} holds keys that cannot be read: move it away or delete it`,
+          { cause },
+        );
+      }
+    }
     const bits = options.signingKeySize ?? 2048;
     const [maskinporten, altinn, admin] = await Promise.all([
       newSigningKeyRecord(bits),
@@ -165,10 +201,13 @@ export class EmulatorState {
       throw new ArgumentError('scopes must be an array of non-empty scope names without whitespace');
     }
     const orgNo = input.orgNo ?? DEFAULT_ORG_NO;
-    if (!isOrgNumber(orgNo)) throw new ArgumentError(`orgNo must be a nine-digit organisation number, got ${JSON.stringify(orgNo)}`);
+    if (!isOrgNumber(orgNo))
+      throw new ArgumentError(`orgNo must be a nine-digit organisation number, got ${JSON.stringify(orgNo)}`);
     const lifetime = input.accessTokenLifetime ?? DEFAULT_TOKEN_LIFETIME;
     if (!Number.isInteger(lifetime) || lifetime < 1) {
-      throw new ArgumentError(`accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`);
+      throw new ArgumentError(
+        `accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`,
+      );
     }
     const clientId = input.clientId ?? randomUUID();
     if (this.#clients.has(clientId)) throw new ArgumentError(`a client with id ${clientId} already exists`);
@@ -334,7 +373,13 @@ export class EmulatorState {
   }
 
   /** Registers a system user for a party organisation, usable by the listed clients. */
-  addSystemUser(input: { org: string; clientIds: string[]; systemId?: string; externalRef?: string; id?: string }): SystemUser {
+  addSystemUser(input: {
+    org: string;
+    clientIds: string[];
+    systemId?: string;
+    externalRef?: string;
+    id?: string;
+  }): SystemUser {
     if (!isOrgNumber(input.org)) throw new ArgumentError('org must be the nine-digit organisation number of the party');
     if (!Array.isArray(input.clientIds) || input.clientIds.length === 0) {
       throw new ArgumentError('clientIds must name at least one client that may act as this system user');
@@ -360,14 +405,24 @@ export class EmulatorState {
   }
 
   /** Registers a consent given by `from` to `toOrg`. */
-  addConsent(input: { from: string; toOrg: string; consentRights?: unknown[]; validTo?: Date | number; id?: string }): Consent {
+  addConsent(input: {
+    from: string;
+    toOrg: string;
+    consentRights?: unknown[];
+    validTo?: Date | number;
+    id?: string;
+  }): Consent {
     if (!isOrgNumber(input.toOrg)) throw new ArgumentError('toOrg must be a nine-digit organisation number');
     if (typeof input.from !== 'string' || !input.from.startsWith('urn:altinn:')) {
       throw new ArgumentError('from must be an Altinn party URN, e.g. urn:altinn:person:identifier-no:<fnr>');
     }
     const now = this.#clock.now();
     const validTo =
-      input.validTo === undefined ? now + 365 * 24 * 3600 * 1000 : typeof input.validTo === 'number' ? input.validTo : input.validTo.getTime();
+      input.validTo === undefined
+        ? now + 365 * 24 * 3600 * 1000
+        : typeof input.validTo === 'number'
+          ? input.validTo
+          : input.validTo.getTime();
     const consent: Consent = {
       id: input.id ?? randomUUID(),
       from: input.from,

@@ -30,6 +30,7 @@ export function checkToken(
   const now = Math.floor(options.nowMs / 1000);
   const skew = options.skewSeconds ?? 10;
   if (typeof claims.exp !== 'number' || claims.exp + skew < now) return { ok: false, reason: 'the token has expired' };
-  if (typeof claims.nbf === 'number' && claims.nbf - skew > now) return { ok: false, reason: 'the token is not valid yet' };
+  if (typeof claims.nbf === 'number' && claims.nbf - skew > now)
+    return { ok: false, reason: 'the token is not valid yet' };
   return { ok: true, claims };
 }

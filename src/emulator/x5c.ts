@@ -21,7 +21,11 @@ export function certificateOrgNumber(cert: X509Certificate): string | undefined 
 }
 
 /** Validates an `x5c` header for a client of `clientOrgNo` at `nowMs` and returns the leaf's public key. */
-export function keyFromX5c(x5c: unknown, clientOrgNo: string, nowMs: number): { key: KeyObject; leaf: X509Certificate } {
+export function keyFromX5c(
+  x5c: unknown,
+  clientOrgNo: string,
+  nowMs: number,
+): { key: KeyObject; leaf: X509Certificate } {
   if (typeof x5c === 'string') {
     throw mp.invalidX5c('x5c must be a JSON array of base64-encoded DER certificates (the full chain), not a string.');
   }
@@ -36,7 +40,9 @@ export function keyFromX5c(x5c: unknown, clientOrgNo: string, nowMs: number): { 
   }
   for (const [i, cert] of chain.entries()) {
     if (Date.parse(cert.validFrom) > nowMs || Date.parse(cert.validTo) < nowMs) {
-      throw mp.invalidCertificate(`Certificate ${i} of the chain is not valid now (${cert.validFrom} – ${cert.validTo}).`);
+      throw mp.invalidCertificate(
+        `Certificate ${i} of the chain is not valid now (${cert.validFrom} – ${cert.validTo}).`,
+      );
     }
     const issuer = chain[i + 1];
     if (issuer && !(cert.checkIssued(issuer) && cert.verify(issuer.publicKey))) {

@@ -2,7 +2,14 @@
  * JSON Web Keys (RFC 7517) for RSA: parsing into `KeyObject`s, public halves, RFC 7638 thumbprints and key-pair
  * generation. Maskinporten registers RSA keys only, so other key types are refused with a clear error.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { KeyError } from '../errors.ts';
 import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
@@ -113,7 +120,8 @@ function assertRsaShape(jwk: unknown): asserts jwk is RsaPublicJwk {
   if (k.kty !== 'RSA') {
     throw new KeyError(`unsupported key type kty=${JSON.stringify(k.kty)}: Maskinporten keys are RSA (kty "RSA")`);
   }
-  if (typeof k.n !== 'string' || typeof k.e !== 'string') throw new KeyError('an RSA JWK needs the members "n" and "e"');
+  if (typeof k.n !== 'string' || typeof k.e !== 'string')
+    throw new KeyError('an RSA JWK needs the members "n" and "e"');
   if (k.alg !== undefined && !isRsaAlgorithm(k.alg)) {
     throw new KeyError(`unsupported alg ${JSON.stringify(k.alg)}: use RS256, RS384 or RS512`);
   }

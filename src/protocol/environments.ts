@@ -36,3 +36,19 @@ export const SELF_SERVICE_API_URLS: Readonly<Record<'prod' | 'test', string>> = 
   prod: 'https://api.samarbeid.digdir.no',
   test: 'https://api.test.samarbeid.digdir.no',
 });
+
+/**
+ * The Altinn platform paired with a Maskinporten authority: prod ↔ platform.altinn.no, test ↔ platform.tt02.altinn.no.
+ * Undefined for any other authority (set `altinnPlatformUrl` then).
+ */
+export function defaultAltinnPlatformUrl(authority: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(authority).host;
+  } catch {
+    return undefined;
+  }
+  if (host === 'maskinporten.no') return ALTINN_PLATFORM_URLS.prod;
+  if (host === 'test.maskinporten.no') return ALTINN_PLATFORM_URLS.tt02;
+  return undefined;
+}

@@ -46,16 +46,21 @@ export function normalizeScopes(scopes: readonly string[] | string): string[] {
     throw new ArgumentError('scopes must be a string or an array of strings');
   }
   const out = [...new Set(list.flatMap((s) => s.split(/\s+/)).filter(Boolean))].sort();
-  if (out.length === 0) throw new ArgumentError('at least one scope is required, e.g. ["altinn:serviceowner/notifications.create"]');
+  if (out.length === 0)
+    throw new ArgumentError('at least one scope is required, e.g. ["altinn:serviceowner/notifications.create"]');
   return out;
 }
 
 /** Validates a request (or a bare scope list) and returns its canonical form. */
 export function normalizeTokenRequest(request: TokenRequest | readonly string[] | string): NormalizedTokenRequest {
-  const r: TokenRequest = typeof request === 'string' || Array.isArray(request) ? { scopes: request as string[] } : (request as TokenRequest);
+  const r: TokenRequest =
+    typeof request === 'string' || Array.isArray(request) ? { scopes: request as string[] } : (request as TokenRequest);
   const out: NormalizedTokenRequest = { scopes: normalizeScopes(r.scopes) };
   if (r.consumerOrg !== undefined) {
-    if (!isOrgNumber(r.consumerOrg)) throw new ArgumentError(`consumerOrg must be a nine-digit organisation number, got ${JSON.stringify(r.consumerOrg)}`);
+    if (!isOrgNumber(r.consumerOrg))
+      throw new ArgumentError(
+        `consumerOrg must be a nine-digit organisation number, got ${JSON.stringify(r.consumerOrg)}`,
+      );
     out.consumerOrg = r.consumerOrg;
   }
   if (r.resource !== undefined) {
@@ -68,11 +73,13 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
     out.resource = [...new Set(list)].sort();
   }
   if (r.pid !== undefined) {
-    if (typeof r.pid !== 'string' || !/^\d{11}$/.test(r.pid)) throw new ArgumentError('pid must be an 11-digit national identity number');
+    if (typeof r.pid !== 'string' || !/^\d{11}$/.test(r.pid))
+      throw new ArgumentError('pid must be an 11-digit national identity number');
     out.pid = r.pid;
   }
   if (r.systemUser !== undefined) {
-    if (!isOrgNumber(r.systemUser.org)) throw new ArgumentError('systemUser.org must be a nine-digit organisation number');
+    if (!isOrgNumber(r.systemUser.org))
+      throw new ArgumentError('systemUser.org must be a nine-digit organisation number');
     const ref = r.systemUser.externalRef;
     if (ref !== undefined && !/^[a-zA-Z0-9æøåÆØÅ_-]{1,255}$/.test(ref)) {
       throw new ArgumentError('systemUser.externalRef must be 1–255 letters, digits, "_" or "-"');
@@ -80,7 +87,11 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
     out.systemUser = ref === undefined ? { org: r.systemUser.org } : { org: r.systemUser.org, externalRef: ref };
   }
   if (r.consent !== undefined) {
-    if (typeof r.consent.id !== 'string' || typeof r.consent.from !== 'string' || !r.consent.from.startsWith('urn:altinn:')) {
+    if (
+      typeof r.consent.id !== 'string' ||
+      typeof r.consent.from !== 'string' ||
+      !r.consent.from.startsWith('urn:altinn:')
+    ) {
       throw new ArgumentError('consent must be { id: <uuid>, from: "urn:altinn:person:identifier-no:<fnr>" }');
     }
     out.consent = { id: r.consent.id, from: r.consent.from };

@@ -25,7 +25,13 @@ Options:
   --json   print one JSON object per step instead of text
 `;
 
-async function fetchToken(tokenEndpoint: string, issuer: string, clientId: string, jwk: RsaPrivateJwk, scopes: string[]) {
+async function fetchToken(
+  tokenEndpoint: string,
+  issuer: string,
+  clientId: string,
+  jwk: RsaPrivateJwk,
+  scopes: string[],
+) {
   const claims = buildGrantClaims({
     clientId,
     audience: issuer,
@@ -60,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     const ms = performance.now() - t0;
     n += 1;
     if (json) process.stdout.write(`${JSON.stringify({ step: n, title, detail, ms: Math.round(ms * 10) / 10 })}\n`);
-    else process.stdout.write(`${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n   ${detail}\n`);
+    else
+      process.stdout.write(`${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n   ${detail}\n`);
     return result;
   };
 
@@ -111,7 +118,9 @@ export async function run(argv: string[]): Promise<number> {
       return [created.client_id, `client id ${created.client_id}, public key ${key.kid} registered`];
     });
     const mpToken = await step('Got a Maskinporten access token', async () => {
-      const token = await fetchToken(emulator.tokenEndpoint, emulator.issuer, clientId, key.privateJwk, [NOTIFICATIONS_SCOPE]);
+      const token = await fetchToken(emulator.tokenEndpoint, emulator.issuer, clientId, key.privateJwk, [
+        NOTIFICATIONS_SCOPE,
+      ]);
       const c = decodeCompact(token).payload;
       return [token, `scope ${String(c.scope)}, expires in ${Number(c.exp) - Number(c.iat)} s`];
     });
@@ -121,7 +130,10 @@ export async function run(argv: string[]): Promise<number> {
       });
       const token = String(await expectOk(res, 'exchange'));
       const c = decodeCompact(token).payload;
-      return [token, `org ${String(c['urn:altinn:org'])} (${String(c['urn:altinn:orgNumber'])}), valid ${(Number(c.exp) - Number(c.iat)) / 60} min`];
+      return [
+        token,
+        `org ${String(c['urn:altinn:org'])} (${String(c['urn:altinn:orgNumber'])}), valid ${(Number(c.exp) - Number(c.iat)) / 60} min`,
+      ];
     });
     await step('Sent a notification order', async () => {
       const order = (await expectOk(
@@ -145,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const total = performance.now() - started;
   if (json) process.stdout.write(`${JSON.stringify({ done: true, ms: Math.round(total) })}\n`);
-  else process.stdout.write(`${green('Done')} in ${total.toFixed(0)} ms; the emulator is stopped and the key deleted.\n`);
+  else
+    process.stdout.write(`${green('Done')} in ${total.toFixed(0)} ms; the emulator is stopped and the key deleted.\n`);
   return 0;
 }

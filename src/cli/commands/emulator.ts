@@ -34,7 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   const host = values.host ?? '127.0.0.1';
   if (!isLoopback(host)) {
-    warn(`WARNING: binding the emulator to ${host}. Anyone who can reach this address can register clients and get tokens.`);
+    warn(
+      `WARNING: binding the emulator to ${host}. Anyone who can reach this address can register clients and get tokens.`,
+    );
     warn('WARNING: the emulator is for development and tests only.');
   }
   const port = parsePort(values.port);

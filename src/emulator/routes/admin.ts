@@ -31,7 +31,8 @@ export interface AdminOperations {
 }
 
 async function jsonBody(ctx: RequestContext): Promise<Record<string, unknown>> {
-  if (mediaType(ctx) !== 'application/json') throw httpError(415, 'invalid_request', 'Send the body as application/json.');
+  if (mediaType(ctx) !== 'application/json')
+    throw httpError(415, 'invalid_request', 'Send the body as application/json.');
   try {
     const value: unknown = JSON.parse((await readBody(ctx)).toString('utf8'));
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
@@ -96,7 +97,8 @@ export function adminRoutes(ops: AdminOperations): Route[] {
           else if ('advanceMs' in body) ops.clock.advance(num('advanceMs'));
           else if ('now' in body) {
             const t = typeof body.now === 'string' ? Date.parse(body.now) : body.now;
-            if (typeof t !== 'number' || !Number.isFinite(t)) throw new ArgumentError('now must be an ISO date or epoch ms');
+            if (typeof t !== 'number' || !Number.isFinite(t))
+              throw new ArgumentError('now must be an ISO date or epoch ms');
             ops.clock.set(t);
           } else throw new ArgumentError('send one of offsetMs, advanceMs or now');
         });

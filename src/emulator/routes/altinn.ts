@@ -21,10 +21,14 @@ import type { Route } from './route.ts';
 const NOT_COPIED = new Set(['aud', 'iss', 'client_amr', 'sid', 'iat', 'nbf', 'exp']);
 
 function problem(status: number, title: string, detail: string): HttpError {
-  return new HttpError(status, { type: `https://tools.ietf.org/html/rfc9110#section-15.5.${status === 401 ? 2 : 11}`, title, status, detail }, {
-    'content-type': 'application/problem+json',
-    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-  });
+  return new HttpError(
+    status,
+    { type: `https://tools.ietf.org/html/rfc9110#section-15.5.${status === 401 ? 2 : 11}`, title, status, detail },
+    {
+      'content-type': 'application/problem+json',
+      ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+    },
+  );
 }
 
 /** Builds the Altinn token's claims from a verified Maskinporten token's claims. */
@@ -65,11 +69,22 @@ function exchange(core: EmulatorCore, ctx: RequestContext): void {
   ctx.log.tokenClaims = mpClaims;
   if (typeof mpClaims.client_id === 'string') ctx.log.clientId = mpClaims.client_id;
   const consumer = mpClaims.consumer as { authority?: unknown; ID?: unknown } | undefined;
-  if (consumer?.authority !== ORG_AUTHORITY || typeof consumer.ID !== 'string' || !consumer.ID.startsWith(NORWEGIAN_ORG_PREFIX)) {
+  if (
+    consumer?.authority !== ORG_AUTHORITY ||
+    typeof consumer.ID !== 'string' ||
+    !consumer.ID.startsWith(NORWEGIAN_ORG_PREFIX)
+  ) {
     throw problem(401, 'Unauthorized', `the token's consumer must be an ${ORG_AUTHORITY} organisation`);
   }
-  const claims = altinnClaims(mpClaims, core, { nowSeconds: Math.floor(nowMs / 1000), test: ctx.url.searchParams.get('test') === 'true' });
-  const token = signCompact({ alg: 'RS256', kid: core.state.altinnKey.kid, typ: 'JWT' }, claims, core.state.altinnKey.privateKey);
+  const claims = altinnClaims(mpClaims, core, {
+    nowSeconds: Math.floor(nowMs / 1000),
+    test: ctx.url.searchParams.get('test') === 'true',
+  });
+  const token = signCompact(
+    { alg: 'RS256', kid: core.state.altinnKey.kid, typ: 'JWT' },
+    claims,
+    core.state.altinnKey.privateKey,
+  );
   const accept = ctx.req.headers.accept ?? '';
   // ASP.NET answers a string result as JSON when only JSON is acceptable; real clients must cope with both.
   if (accept.includes('application/json') && !accept.includes('text/plain') && !accept.includes('*/*')) {

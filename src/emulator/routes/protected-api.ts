@@ -13,11 +13,15 @@ import type { Route } from './route.ts';
 export const NOTIFICATIONS_SCOPE = 'altinn:serviceowner/notifications.create';
 
 function problem(status: number, title: string, detail: string): HttpError {
-  return new HttpError(status, { title, status, detail }, {
-    'content-type': 'application/problem+json',
-    ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
-    ...(status === 403 ? { 'www-authenticate': 'Bearer error="insufficient_scope"' } : {}),
-  });
+  return new HttpError(
+    status,
+    { title, status, detail },
+    {
+      'content-type': 'application/problem+json',
+      ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
+      ...(status === 403 ? { 'www-authenticate': 'Bearer error="insufficient_scope"' } : {}),
+    },
+  );
 }
 
 function requireToken(ctx: RequestContext, key: SigningKey, issuer: string, core: EmulatorCore, scope?: string) {
@@ -25,7 +29,12 @@ function requireToken(ctx: RequestContext, key: SigningKey, issuer: string, core
   if (!check.ok) throw problem(401, 'Unauthorized', check.reason);
   ctx.log.tokenClaims = check.claims;
   if (typeof check.claims.client_id === 'string') ctx.log.clientId = check.claims.client_id;
-  if (scope && !String(check.claims.scope ?? '').split(' ').includes(scope)) {
+  if (
+    scope &&
+    !String(check.claims.scope ?? '')
+      .split(' ')
+      .includes(scope)
+  ) {
     throw problem(403, 'Forbidden', `the token lacks the scope ${scope}`);
   }
   return check.claims;
@@ -40,7 +49,8 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
       methods: {
         POST: async (ctx) => {
           const claims = requireToken(ctx, core.state.altinnKey, core.altinnIssuer, core, NOTIFICATIONS_SCOPE);
-          if (mediaType(ctx) !== 'application/json') throw problem(415, 'Unsupported Media Type', 'send the order as JSON');
+          if (mediaType(ctx) !== 'application/json')
+            throw problem(415, 'Unsupported Media Type', 'send the order as JSON');
           let order: unknown;
           try {
             order = JSON.parse((await readBody(ctx)).toString('utf8'));
@@ -50,6 +60,9 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
           const recipients = (order as { recipients?: unknown } | null)?.recipients;
           if (!Array.isArray(recipients) || recipients.length === 0) {
             throw problem(400, 'Bad Request', 'the order needs a non-empty "recipients" array');
+          }
+          if (!recipients.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
+            throw problem(400, 'Bad Request', 'each of the order\'s "recipients" must be a JSON object');
           }
           const orderId = randomUUID();
           sendJson(

@@ -47,8 +47,13 @@ export function jwksView(c: EmulatedClient): Record<string, unknown> {
 
 /** Authenticates the caller; returns its organisation number. */
 function authorize(core: EmulatorCore, ctx: RequestContext, anyOf: string[]): string {
-  const check = checkToken(bearerToken(ctx), { key: core.state.maskinportenKey, issuer: core.issuer, nowMs: core.clock.now() });
-  if (!check.ok) throw httpError(401, 'invalid_token', check.reason, { 'www-authenticate': 'Bearer error="invalid_token"' });
+  const check = checkToken(bearerToken(ctx), {
+    key: core.state.maskinportenKey,
+    issuer: core.issuer,
+    nowMs: core.clock.now(),
+  });
+  if (!check.ok)
+    throw httpError(401, 'invalid_token', check.reason, { 'www-authenticate': 'Bearer error="invalid_token"' });
   ctx.log.tokenClaims = check.claims;
   const granted = String(check.claims.scope ?? '').split(' ');
   if (!anyOf.some((s) => granted.includes(s))) {
@@ -59,7 +64,8 @@ function authorize(core: EmulatorCore, ctx: RequestContext, anyOf: string[]): st
 }
 
 async function readJson(ctx: RequestContext): Promise<Record<string, unknown>> {
-  if (mediaType(ctx) !== 'application/json') throw httpError(415, 'invalid_request', 'Send the body as application/json.');
+  if (mediaType(ctx) !== 'application/json')
+    throw httpError(415, 'invalid_request', 'Send the body as application/json.');
   const text = (await readBody(ctx)).toString('utf8');
   let value: unknown;
   try {
@@ -93,7 +99,11 @@ function checkClientBody(body: Record<string, unknown>, creating: boolean): void
   const bad = (msg: string) => {
     throw httpError(400, 'invalid_client_metadata', msg);
   };
-  if (creating && (typeof body.client_name !== 'string' || !body.client_name.trim())) bad('client_name is required.');
+  if (
+    (creating || body.client_name !== undefined) &&
+    (typeof body.client_name !== 'string' || !body.client_name.trim())
+  )
+    bad('client_name is required and must be a non-empty string.');
   if (body.integration_type !== undefined && body.integration_type !== 'maskinporten') {
     bad('integration_type must be "maskinporten".');
   }
@@ -135,7 +145,9 @@ export function selfServiceRoutes(core: EmulatorCore): Route[] {
               description: (body.description as string | undefined) ?? '',
               scopes: (body.scopes as string[] | undefined) ?? [],
               orgNo: org,
-              ...(body.access_token_lifetime === undefined ? {} : { accessTokenLifetime: body.access_token_lifetime as number }),
+              ...(body.access_token_lifetime === undefined
+                ? {}
+                : { accessTokenLifetime: body.access_token_lifetime as number }),
               jwks: [],
             }),
           );
@@ -156,7 +168,8 @@ export function selfServiceRoutes(core: EmulatorCore): Route[] {
           if (body.client_name !== undefined) patch.clientName = String(body.client_name);
           if (body.description !== undefined) patch.description = body.description as string;
           if (body.scopes !== undefined) patch.scopes = body.scopes as string[];
-          if (body.access_token_lifetime !== undefined) patch.accessTokenLifetime = body.access_token_lifetime as number;
+          if (body.access_token_lifetime !== undefined)
+            patch.accessTokenLifetime = body.access_token_lifetime as number;
           sendJson(ctx, 200, clientView(guarded(() => core.state.updateClient(client.clientId, patch))));
         },
         DELETE: (ctx, p) => {

@@ -1,0 +1,211 @@
+/**
+ * The token cache: one in-flight fetch per key however many callers ask at once, an expiry margin, refresh-ahead
+ * (past a point of a token's life callers get the cached token at once while exactly one background refresh runs;
+ * a failed refresh keeps serving the still-valid token and is retried with backoff), a bounded size with
+ * least-recently-used eviction, and an optional shared store. Errors are never cached. Knows nothing of HTTP.
+ */
+import { AccessToken } from '../token.ts';
+import type { StoredToken, TokenStore } from './store.ts';
+
+/** Options of a {@link TokenCache}. */
+export interface TokenCacheOptions {
+  /** Source of the current time (epoch ms). */
+  clock: { now(): number };
+  /** A token is treated as expired this long (ms) before its `exp`; 10000 by default. */
+  expiryMarginMs?: number;
+  /** Fraction of a token's life after which it is refreshed in the background; 0.75 by default. 1 disables. */
+  refreshAhead?: number;
+  /** Most entries kept in memory; 1000 by default. */
+  maxEntries?: number;
+  /** First wait (ms) before retrying a failed background refresh; doubles per failure up to 30 s. 1000 by default. */
+  refreshRetryBaseMs?: number;
+  /** A shared store consulted when the in-memory cache misses. */
+  store?: TokenStore;
+  /** Told about background refresh failures (the caller already got a valid token). */
+  onBackgroundError?: (err: unknown, key: string) => void;
+}
+
+interface Entry {
+  token: AccessToken;
+  /** Epoch ms after which the token is no longer handed out. */
+  usableUntil: number;
+  /** Epoch ms after which a background refresh starts. */
+  refreshAt: number;
+  /** Earliest epoch ms of the next background refresh attempt after failures. */
+  nextAttemptAt: number;
+  failures: number;
+  lastUsed: number;
+}
+
+/** How a token was obtained, for telemetry. */
+export type CacheOutcome = 'cached' | 'new';
+
+/** A fetch of a new token. */
+export type TokenFetcher = () => Promise<AccessToken>;
+
+function toStored(token: AccessToken): StoredToken {
+  return {
+    value: token.value,
+    kind: token.kind,
+    expiresAt: token.expiresAt.getTime(),
+    issuedAt: token.issuedAt.getTime(),
+    scopes: [...token.scopes],
+  };
+}
+
+function fromStored(s: StoredToken): AccessToken {
+  return AccessToken.fromJwt(s.value, s.kind, {
+    expiresAt: new Date(s.expiresAt),
+    issuedAt: new Date(s.issuedAt),
+    scope: s.scopes.join(' '),
+  });
+}
+
+/** See the module comment. */
+export class TokenCache {
+  readonly #clock: { now(): number };
+  readonly #margin: number;
+  readonly #refreshAhead: number;
+  readonly #maxEntries: number;
+  readonly #retryBase: number;
+  readonly #store: TokenStore | undefined;
+  readonly #onBackgroundError: ((err: unknown, key: string) => void) | undefined;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inflight = new Map<string, Promise<AccessToken>>();
+  /** Bumped by invalidation, so a fetch that started before it does not store its (stale) result. */
+  readonly #generations = new Map<string, number>();
+  #useCounter = 0;
+
+  constructor(options: TokenCacheOptions) {
+    this.#clock = options.clock;
+    this.#margin = options.expiryMarginMs ?? 10_000;
+    this.#refreshAhead = options.refreshAhead ?? 0.75;
+    this.#maxEntries = options.maxEntries ?? 1000;
+    this.#retryBase = options.refreshRetryBaseMs ?? 1000;
+    this.#store = options.store;
+    this.#onBackgroundError = options.onBackgroundError;
+    if (!(this.#margin >= 0)) throw new RangeError(`expiryMarginMs must be ≥ 0, got ${this.#margin}`);
+    if (!(this.#refreshAhead > 0 && this.#refreshAhead <= 1)) {
+      throw new RangeError(`refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
+    }
+    if (!(Number.isInteger(this.#maxEntries) && this.#maxEntries >= 1)) {
+      throw new RangeError(`maxEntries must be a whole number ≥ 1, got ${this.#maxEntries}`);
+    }
+  }
+
+  /**
+   * The usable cached token for `key`, without waiting, or undefined. Starts a background refresh with `fetch`
+   * when the token is past its refresh point.
+   */
+  peek(key: string, fetch: TokenFetcher): AccessToken | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    const now = this.#clock.now();
+    if (now >= entry.usableUntil) return undefined;
+    entry.lastUsed = ++this.#useCounter;
+    if (now >= entry.refreshAt && now >= entry.nextAttemptAt && !this.#inflight.has(key))
+      this.#refreshInBackground(key, entry, fetch);
+    return entry.token;
+  }
+
+  /** The token for `key`: cached when usable, otherwise from the one in-flight fetch (started if needed). */
+  async get(key: string, fetch: TokenFetcher): Promise<{ token: AccessToken; outcome: CacheOutcome }> {
+    const cached = this.peek(key, fetch);
+    if (cached) return { token: cached, outcome: 'cached' };
+    return { token: await this.#fetchShared(key, fetch, true), outcome: 'new' };
+  }
+
+  /** Forgets the token for `key` (or every token), here and in the shared store. */
+  async invalidate(key?: string): Promise<void> {
+    const keys = key === undefined ? [...new Set([...this.#entries.keys(), ...this.#inflight.keys()])] : [key];
+    for (const k of keys) {
+      this.#entries.delete(k);
+      this.#inflight.delete(k);
+      this.#generations.set(k, (this.#generations.get(k) ?? 0) + 1);
+    }
+    if (this.#store) await Promise.all(keys.map((k) => this.#store!.delete(k)));
+  }
+
+  /** Number of tokens held in memory. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Whether a fetch for `key` is in flight. */
+  isFetching(key: string): boolean {
+    return this.#inflight.has(key);
+  }
+
+  #refreshInBackground(key: string, entry: Entry, fetch: TokenFetcher): void {
+    this.#fetchShared(key, fetch, false).catch((err: unknown) => {
+      entry.failures += 1;
+      const wait = Math.min(30_000, this.#retryBase * 2 ** (entry.failures - 1));
+      entry.nextAttemptAt = this.#clock.now() + wait;
+      this.#onBackgroundError?.(err, key);
+    });
+  }
+
+  #fetchShared(key: string, fetch: TokenFetcher, consultStore: boolean): Promise<AccessToken> {
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const generation = this.#generations.get(key) ?? 0;
+    const promise = (async () => {
+      if (consultStore && this.#store) {
+        const stored = await this.#store.get(key).catch(() => undefined);
+        if (stored && stored.expiresAt - this.#margin > this.#clock.now()) {
+          const token = fromStored(stored);
+          this.#remember(key, token, generation);
+          return token;
+        }
+      }
+      const token = await fetch();
+      if (this.#remember(key, token, generation) && this.#store) {
+        const ttl = token.expiresAt.getTime() - this.#clock.now();
+        // A shared store failing must not fail the caller, who already has a good token.
+        await this.#store.set(key, toStored(token), ttl).catch(() => undefined);
+      }
+      return token;
+    })();
+    this.#inflight.set(key, promise);
+    const clear = () => {
+      if (this.#inflight.get(key) === promise) this.#inflight.delete(key);
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  /** Stores a fresh token unless the key was invalidated meanwhile; false when not stored. */
+  #remember(key: string, token: AccessToken, generation: number): boolean {
+    if ((this.#generations.get(key) ?? 0) !== generation) return false;
+    const exp = token.expiresAt.getTime();
+    const usableUntil = exp - this.#margin;
+    const now = this.#clock.now();
+    if (usableUntil <= now) return false; // too short-lived to cache: the caller still gets it once
+    const issued = Math.min(token.issuedAt.getTime(), now);
+    const refreshAt = Math.min(issued + (exp - issued) * this.#refreshAhead, usableUntil);
+    this.#entries.delete(key);
+    this.#entries.set(key, {
+      token,
+      usableUntil,
+      refreshAt,
+      nextAttemptAt: 0,
+      failures: 0,
+      lastUsed: ++this.#useCounter,
+    });
+    if (this.#entries.size > this.#maxEntries) this.#evict();
+    return true;
+  }
+
+  /** Drops the least recently used entry (a scan only when the cache is over capacity). */
+  #evict(): void {
+    let oldestKey: string | undefined;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const [k, e] of this.#entries) {
+      if (e.lastUsed < oldest) {
+        oldest = e.lastUsed;
+        oldestKey = k;
+      }
+    }
+    if (oldestKey !== undefined) this.#entries.delete(oldestKey);
+  }
+}

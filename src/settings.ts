@@ -1,0 +1,62 @@
+/**
+ * `MaskinportenSettings`: who the client is (authority, client id), the key it signs with, and where Altinn is.
+ * Validated up front so a misconfiguration fails at start with a message naming the setting.
+ */
+import { ConfigError, MaskinportenError } from './errors.ts';
+import type { KeyMaterial } from './keys/signer.ts';
+
+/** The settings of a Maskinporten client (the seed's `MaskinportenSettings`, in camelCase). */
+export interface MaskinportenSettings extends KeyMaterial {
+  /** Maskinporten base URL, e.g. `https://test.maskinporten.no/` (trailing slash optional). */
+  authority: string;
+  /** The integration's client id (a UUID) from the portal or the self-service API. */
+  clientId: string;
+  /** Altinn platform base URL; derived from the authority for prod and test when left out. */
+  altinnPlatformUrl?: string;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** True for a loopback host name or address. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || hostname.startsWith('127.');
+}
+
+/** Checks a URL setting: absolute, and https unless loopback or insecure requests were allowed by name. */
+export function checkUrlSetting(name: string, value: unknown, allowInsecureRequests: boolean): URL {
+  if (typeof value !== 'string' || !value.trim()) throw new ConfigError(`${name} is required: an absolute https URL`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureRequests) {
+    throw new MaskinportenError(
+      'ERR_INSECURE_URL',
+      `${name} ${url.origin} uses plain http: use https, or set allowInsecureRequests: true for a non-loopback test server`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${url.protocol}`);
+  }
+  return url;
+}
+
+/** Validates settings (not the key, which the signer loader checks). */
+export function validateSettings(settings: MaskinportenSettings, allowInsecureRequests: boolean): void {
+  if (settings === null || typeof settings !== 'object') {
+    throw new ConfigError(
+      'settings must be an object with authority, clientId and a key (jwk, jwkBase64, pem or pkcs12)',
+    );
+  }
+  checkUrlSetting('authority', settings.authority, allowInsecureRequests);
+  if (typeof settings.clientId !== 'string' || !settings.clientId.trim()) {
+    throw new ConfigError(
+      'clientId is required: the client id of the integration (from the portal or self-service API)',
+    );
+  }
+  if (settings.altinnPlatformUrl !== undefined) {
+    checkUrlSetting('altinnPlatformUrl', settings.altinnPlatformUrl, allowInsecureRequests);
+  }
+}

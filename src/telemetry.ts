@@ -1,0 +1,110 @@
+/**
+ * Optional OpenTelemetry: a span per token fetch and exchange, and counters labelled `cached`, `new` or `error`.
+ * `@opentelemetry/api` is an optional peer, loaded lazily; without it (or with telemetry off) every call is a no-op.
+ * Also the logger hook: any pino-compatible logger (`logger.warn(obj, msg)`), silent by default.
+ */
+
+/** A pino-compatible logger; every method optional. */
+export interface Logger {
+  debug?(obj: Record<string, unknown>, msg?: string): void;
+  info?(obj: Record<string, unknown>, msg?: string): void;
+  warn?(obj: Record<string, unknown>, msg?: string): void;
+  error?(obj: Record<string, unknown>, msg?: string): void;
+}
+
+/** Which operation a metric or span is about. */
+export type Operation = 'token' | 'exchange';
+
+/** Result label of the counters. */
+export type Outcome = 'cached' | 'new' | 'error';
+
+interface OtelApi {
+  trace: { getTracer(name: string, version?: string): OtelTracer };
+  metrics: { getMeter(name: string, version?: string): OtelMeter };
+  SpanStatusCode: { ERROR: number; OK: number };
+}
+interface OtelSpan {
+  setAttribute(k: string, v: string | number | boolean): void;
+  setStatus(s: { code: number; message?: string }): void;
+  recordException(e: unknown): void;
+  end(): void;
+}
+interface OtelTracer {
+  startActiveSpan<T>(name: string, fn: (span: OtelSpan) => T): T;
+}
+interface OtelMeter {
+  createCounter(
+    name: string,
+    options?: { description?: string },
+  ): { add(n: number, attrs?: Record<string, string>): void };
+}
+
+/** The telemetry the client reports to. */
+export interface Telemetry {
+  /** Runs `fn` inside a span named `name` with `attributes`; marks the span as an error when `fn` throws. */
+  span<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T>): Promise<T>;
+  /** Counts one request of `operation` with `outcome`. */
+  count(operation: Operation, outcome: Outcome): void;
+}
+
+const COUNTER_NAMES: Record<Operation, string> = {
+  token: 'maskinporten_token_requests',
+  exchange: 'maskinporten_altinn_exchange_requests',
+};
+
+/** Telemetry that does nothing. */
+export const noTelemetry: Telemetry = {
+  span: (_name, _attrs, fn) => fn(),
+  count: () => undefined,
+};
+
+/**
+ * Creates telemetry. `true` or left out: use `@opentelemetry/api` when it is installed (its global providers decide
+ * where data goes); `false`: none. Loading is asynchronous; calls before it completes are not recorded.
+ */
+export function createTelemetry(enabled: boolean | undefined, version: string): Telemetry {
+  if (enabled === false) return noTelemetry;
+  let api: OtelApi | undefined;
+  let tracer: OtelTracer | undefined;
+  let counters: Record<Operation, { add(n: number, attrs?: Record<string, string>): void }> | undefined;
+  // The module name is kept in a variable so bundlers and type-checkers do not require the optional peer.
+  const moduleName = '@opentelemetry/api';
+  import(moduleName).then(
+    (mod: OtelApi) => {
+      api = mod;
+      tracer = mod.trace.getTracer('maskinporten', version);
+      const meter = mod.metrics.getMeter('maskinporten', version);
+      counters = {
+        token: meter.createCounter(COUNTER_NAMES.token, { description: 'Maskinporten token requests by result' }),
+        exchange: meter.createCounter(COUNTER_NAMES.exchange, { description: 'Altinn token exchanges by result' }),
+      };
+      // Pre-seed every series at 0 so dashboards show them before the first request.
+      for (const op of ['token', 'exchange'] as const)
+        for (const result of ['cached', 'new', 'error']) counters[op].add(0, { result });
+    },
+    () => undefined, // not installed: telemetry stays off
+  );
+  return {
+    span(name, attributes, fn) {
+      if (!tracer || !api) return fn();
+      const { SpanStatusCode } = api;
+      return tracer.startActiveSpan(name, async (span) => {
+        for (const [k, v] of Object.entries(attributes)) span.setAttribute(k, v);
+        try {
+          const result = await fn();
+          span.setStatus({ code: SpanStatusCode.OK });
+          return result;
+        } catch (err) {
+          span.recordException(err);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as { code?: string })?.code ?? 'error' });
+          throw err;
+        } finally {
+          span.end();
+        }
+      });
+    },
+    count(operation, outcome) {
+      counters?.[operation].add(1, { result: outcome });
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Retries for calls to Maskinporten and Altinn: network errors, timeouts, 5xx and 429 are retried with exponential
+ * backoff and full jitter (honouring `Retry-After` up to a cap), within bounded attempts and an overall deadline;
+ * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { AbortedError, MaskinportenError, UnavailableError } from '../errors.ts';
+
+/** How calls are retried and timed. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included; 3 by default. 1 disables retries. */
+  maxAttempts?: number;
+  /** Backoff base (ms); attempt n waits a random time up to base × 2^(n−1); 200 by default. */
+  baseDelayMs?: number;
+  /** Longest backoff (ms); 5000 by default. */
+  maxDelayMs?: number;
+  /** Longest `Retry-After` (ms) honoured; a longer one ends the retries. 30000 by default. */
+  maxRetryAfterMs?: number;
+}
+
+/** Timing of one logical call (all its attempts). */
+export interface CallTiming {
+  /** Timeout of each attempt (ms); 10000 by default. */
+  timeoutMs?: number;
+  /** Deadline of the whole call, retries included (ms); 30000 by default. */
+  deadlineMs?: number;
+}
+
+/** The resolved policy. */
+export interface ResolvedCallPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxRetryAfterMs: number;
+  timeoutMs: number;
+  deadlineMs: number;
+  /** Sleeps `ms`, rejecting when `signal` aborts. Replaceable in tests. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A number in [0, 1); `Math.random` by default. */
+  random: () => number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name} must be a number ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates and fills in a retry policy and timing. */
+export function resolveCallPolicy(
+  retry: RetryPolicy | false | undefined,
+  timing: CallTiming = {},
+  hooks: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>> = {},
+): ResolvedCallPolicy {
+  const r = retry === false ? { maxAttempts: 1 } : (retry ?? {});
+  const maxAttempts = positive('retry.maxAttempts', r.maxAttempts, 3, 1);
+  if (!Number.isInteger(maxAttempts)) throw new RangeError('retry.maxAttempts must be a whole number');
+  return {
+    maxAttempts,
+    baseDelayMs: positive('retry.baseDelayMs', r.baseDelayMs, 200),
+    maxDelayMs: positive('retry.maxDelayMs', r.maxDelayMs, 5000),
+    maxRetryAfterMs: positive('retry.maxRetryAfterMs', r.maxRetryAfterMs, 30_000),
+    timeoutMs: positive('timeoutMs', timing.timeoutMs, 10_000, 1),
+    deadlineMs: positive('deadlineMs', timing.deadlineMs, 30_000, 1),
+    sleep: hooks.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+    random: hooks.random ?? Math.random,
+  };
+}
+
+/** Parses a `Retry-After` header (seconds or an HTTP date) into ms from `nowMs`. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof UnavailableError;
+}
+
+/** One attempt: gets a signal that aborts on the attempt's timeout, the deadline or the caller's abort. */
+export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
+
+/**
+ * Runs `attempt` until it succeeds, fails finally, or the attempts or deadline run out. Transport failures are
+ * turned into coded errors: the caller's abort → `ERR_ABORTED`; a timeout → `ERR_TIMEOUT`; a network failure →
+ * `ERR_NETWORK`.
+ */
+export async function withRetries<T>(
+  what: string,
+  attempt: Attempt<T>,
+  policy: ResolvedCallPolicy,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
+  const deadline = AbortSignal.timeout(policy.deadlineMs);
+  const overall = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const startedAt = performance.now();
+  let last: MaskinportenError | undefined;
+  for (let n = 1; n <= policy.maxAttempts; n++) {
+    const timeout = AbortSignal.timeout(policy.timeoutMs);
+    try {
+      return await attempt(AbortSignal.any([overall, timeout]), n);
+    } catch (err) {
+      if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
+      if (deadline.aborted) {
+        throw new UnavailableError(
+          'ERR_TIMEOUT',
+          `${what} did not complete within the ${policy.deadlineMs} ms deadline (${n} attempt(s))`,
+          {
+            cause: last ?? err,
+            attempts: n,
+          },
+        );
+      }
+      last = toTransportError(err, what, timeout.aborted, policy.timeoutMs, n);
+      if (!isRetryable(last) || n === policy.maxAttempts) throw withAttempts(last, n);
+      const backoff = policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
+      const retryAfter = last.retryAfterMs;
+      if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) throw withAttempts(last, n);
+      const wait = Math.max(backoff, retryAfter ?? 0);
+      const remaining = policy.deadlineMs - (performance.now() - startedAt);
+      if (wait >= remaining) throw withAttempts(last, n);
+      try {
+        await policy.sleep(wait, overall);
+      } catch {
+        if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
+        throw new UnavailableError(
+          'ERR_TIMEOUT',
+          `${what} did not complete within the ${policy.deadlineMs} ms deadline`,
+          {
+            cause: last,
+            attempts: n,
+          },
+        );
+      }
+    }
+  }
+  throw last ?? new UnavailableError('ERR_SERVER', `${what} failed`);
+}
+
+function withAttempts(err: MaskinportenError, attempts: number): MaskinportenError {
+  if (attempts > 1 && err.attempts === undefined) (err as { attempts: number | undefined }).attempts = attempts;
+  return err;
+}
+
+/** Classifies what an attempt threw. Errors of this package pass through unchanged. */
+function toTransportError(
+  err: unknown,
+  what: string,
+  timedOut: boolean,
+  timeoutMs: number,
+  attempt: number,
+): MaskinportenError {
+  if (err instanceof MaskinportenError) return err;
+  if (timedOut) {
+    return new UnavailableError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms (attempt ${attempt})`, {
+      cause: err,
+    });
+  }
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return new UnavailableError('ERR_NETWORK', `${what} failed: network error (${reason})`, { cause: err });
+}

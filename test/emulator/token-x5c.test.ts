@@ -1,0 +1,233 @@
+/**
+ * Grants signed with a business certificate (virksomhetssertifikat): the `x5c` header carries the full chain.
+ * A throw-away root CA and leaf certificates are made at test time with the openssl CLI; nothing is committed.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { assertMpError, makeGrant, postToken, verifiedClaims } from '../helpers/grants.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const ORG = '312345678';
+const OTHER_ORG = '398765432';
+const LEAF_DAYS = 30;
+
+/** A certificate and its private key, made with openssl in `dir`. */
+interface Issued {
+  cert: X509Certificate;
+  /** Base64 DER, as one `x5c` entry. */
+  der: string;
+  key: KeyObject;
+  keyFile: string;
+  certFile: string;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function load(dir: string, name: string): Issued {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}.key`);
+  const cert = new X509Certificate(readFileSync(certFile));
+  return { cert, der: cert.raw.toString('base64'), key: createPrivateKey(readFileSync(keyFile)), keyFile, certFile };
+}
+
+/** A self-signed CA. */
+function makeCa(dir: string, name: string, subject: string): Issued {
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '3650',
+    '-subj',
+    subject,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  return load(dir, name);
+}
+
+let serial = 1000;
+
+/** A leaf certificate for `subject`, signed by `ca`. */
+function makeLeaf(dir: string, name: string, subject: string, ca: Issued, days = LEAF_DAYS): Issued {
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  ]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    ca.certFile,
+    '-CAkey',
+    ca.keyFile,
+    '-set_serial',
+    String(++serial),
+    '-out',
+    `${name}.pem`,
+    '-days',
+    String(days),
+  ]);
+  return load(dir, name);
+}
+
+describe('emulator token endpoint: x5c (business certificate) grants', () => {
+  let dir: string;
+  let ca: Issued;
+  let leaf: Issued;
+  let emulator: Emulator;
+  let client: CreatedClient;
+
+  /** A grant for `client` carrying `x5c` and signed with `key` (the leaf's by default). */
+  const certGrant = (x5c: unknown, key: KeyObject = leaf.key, c: CreatedClient = client) =>
+    makeGrant(emulator, c, { header: { kid: undefined, x5c }, key });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maskinporten-x5c-'));
+    ca = makeCa(dir, 'ca', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
+    leaf = makeLeaf(dir, 'leaf', `/C=NO/O=Test Virksomhet AS/serialNumber=${ORG}/CN=Test Virksomhet AS`, ca);
+    emulator = await startEmulator();
+    client = await emulator.createClient({ scopes: ['cert:read'], jwks: [], orgNo: ORG });
+    assert.equal(client.kid, undefined, 'a certificate-only client has no generated key');
+  });
+  after(async () => {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('accepts the full chain and issues a token with client_amr "virksomhetssertifikat"', async () => {
+    const answer = await postToken(emulator, certGrant([leaf.der, ca.der]));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.scope, 'cert:read');
+    const claims = await verifiedClaims(emulator, answer.body.access_token as string);
+    assert.equal(claims.client_amr, 'virksomhetssertifikat');
+    assert.equal(claims.client_id, client.clientId);
+    assert.deepEqual(claims.consumer, { authority: 'iso6523-actorid-upis', ID: `0192:${ORG}` });
+  });
+
+  it('reads the organisation number from organizationIdentifier (eSeal style) too', async () => {
+    const seal = makeLeaf(dir, 'seal', `/C=NO/O=Test Virksomhet AS/organizationIdentifier=NTRNO-${ORG}/CN=Seal`, ca);
+    const answer = await postToken(emulator, certGrant([seal.der, ca.der], seal.key));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  });
+
+  it('refuses x5c as a bare string (MP-123)', async () => {
+    const answer = await postToken(emulator, certGrant(leaf.der));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-123');
+    assert.match(String(answer.body.error_description), /^Invalid assertion\. Invalid JWT header x5c\./);
+  });
+
+  it('refuses x5c entries that are not certificates (MP-123)', async () => {
+    for (const x5c of [['bm90IGEgY2VydGlmaWNhdGU='], ['!!!garbage!!!', ca.der], [], [42], [{ der: leaf.der }]]) {
+      const answer = await postToken(emulator, certGrant(x5c));
+      assertMpError(answer, 400, 'invalid_grant', 'MP-123');
+    }
+  });
+
+  it("refuses a leaf whose organisation number is not the client's (MP-122)", async () => {
+    const other = await emulator.createClient({ scopes: ['cert:read'], jwks: [], orgNo: OTHER_ORG });
+    const answer = await postToken(emulator, certGrant([leaf.der, ca.der], leaf.key, other));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-122');
+    assert.match(String(answer.body.error_description), /does not match certificate orgno/);
+  });
+
+  it('refuses a leaf without an organisation number (MP-122)', async () => {
+    const anonymous = makeLeaf(dir, 'anon', '/C=NO/O=Nobody/CN=Nobody', ca);
+    const answer = await postToken(emulator, certGrant([anonymous.der, ca.der], anonymous.key));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-122');
+  });
+
+  it('refuses an expired leaf once the emulator clock passes its notAfter (MP-120)', async () => {
+    const grantNow = () => postToken(emulator, certGrant([leaf.der, ca.der]));
+    const past = Date.parse(leaf.cert.validTo) + DAY_MS - emulator.clock.now();
+    emulator.clock.advance(past);
+    try {
+      const answer = await grantNow();
+      assertMpError(answer, 400, 'invalid_grant', 'MP-120');
+      assert.match(String(answer.body.error_description), /The JWT is signed with an invalid certificate/);
+    } finally {
+      emulator.clock.advance(-past);
+    }
+    assert.equal((await grantNow()).status, 200, 'valid again once the clock is back');
+  });
+
+  it('refuses a leaf that is not valid yet (MP-120)', async () => {
+    const before = Date.parse(leaf.cert.validFrom) - DAY_MS - emulator.clock.now();
+    emulator.clock.advance(before);
+    try {
+      assertMpError(await postToken(emulator, certGrant([leaf.der, ca.der])), 400, 'invalid_grant', 'MP-120');
+    } finally {
+      emulator.clock.advance(-before);
+    }
+  });
+
+  it('refuses a chain in the wrong order (MP-120)', async () => {
+    const answer = await postToken(emulator, certGrant([ca.der, leaf.der]));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-120');
+  });
+
+  it('refuses a chain whose next certificate did not sign the leaf (MP-120)', async () => {
+    // Same subject as the real CA, different key: the names line up, the signature does not.
+    const impostor = makeCa(dir, 'impostor', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
+    const answer = await postToken(emulator, certGrant([leaf.der, impostor.der]));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-120');
+    const unrelated = makeCa(dir, 'unrelated', '/C=NO/O=Other CA/CN=Other CA');
+    assertMpError(await postToken(emulator, certGrant([leaf.der, unrelated.der])), 400, 'invalid_grant', 'MP-120');
+  });
+
+  it('refuses a grant signed by a key other than the leaf’s (MP-124)', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    for (const key of [privateKey, ca.key]) {
+      const answer = await postToken(emulator, certGrant([leaf.der, ca.der], key));
+      assertMpError(answer, 400, 'invalid_grant', 'MP-124');
+    }
+  });
+
+  it('refuses both kid and x5c (MP-011)', async () => {
+    const answer = await postToken(
+      emulator,
+      makeGrant(emulator, client, { header: { kid: 'some-kid', x5c: [leaf.der, ca.der] }, key: leaf.key }),
+    );
+    assertMpError(answer, 400, 'invalid_request', 'MP-011');
+  });
+
+  it('refuses x5c without kid from a client that has registered keys (MP-100)', async () => {
+    const keyed = await emulator.createClient({ scopes: ['cert:read'], orgNo: ORG });
+    const answer = await postToken(emulator, certGrant([leaf.der, ca.der], leaf.key, keyed));
+    assertMpError(answer, 400, 'invalid_grant', 'MP-100');
+  });
+
+  it('refuses a certificate-only client grant with neither kid nor x5c (MP-123)', async () => {
+    const answer = await postToken(
+      emulator,
+      makeGrant(emulator, client, { header: { kid: undefined }, key: leaf.key }),
+    );
+    assertMpError(answer, 400, 'invalid_grant', 'MP-123');
+  });
+});
