@@ -1,5 +1,6 @@
 /**
- * `maskinporten/config`: environment presets for Maskinporten, Altinn and the self-service API.
+ * `maskinporten/config`: `MaskinportenSettings` from appsettings files, mounted secrets, environment variables and
+ * Azure Key Vault, with hot reload; legacy settings; environment presets.
  * @packageDocumentation
  */
 export type { AltinnEnvironment, MaskinportenEnvironment } from '../protocol/environments.ts';
@@ -9,3 +10,22 @@ export {
   maskinportenIssuer,
   SELF_SERVICE_API_URLS,
 } from '../protocol/environments.ts';
+export type { MaskinportenSettings } from '../settings.ts';
+export type { SettingSource } from './flat-config.ts';
+export { describeSource } from './flat-config.ts';
+export { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } from './key-vault-helpers.ts';
+export type { LegacyMaskinportenSettings } from './legacy.ts';
+export { fromLegacySettings, LEGACY_ENVIRONMENTS, legacyAuthority } from './legacy.ts';
+export type { LoadedSettings, LoadSettingsOptions } from './load.ts';
+export {
+  DEFAULT_SECTION,
+  loadMaskinportenSettings,
+  loadNamedMaskinportenSettings,
+  resolveEnvironment,
+} from './load.ts';
+export { altinnPlatformUrl, maskinportenAuthority, resolveAltinnPlatform, resolveAuthority } from './presets.ts';
+export type { KeyVaultOptions } from './sources/key-vault.ts';
+export type { ConfigProblem } from './validation-error.ts';
+export { ConfigValidationError } from './validation-error.ts';
+export type { Reconfigurable, SettingsWatcher, WatchSettingsOptions } from './watch.ts';
+export { watchMaskinportenSettings } from './watch.ts';

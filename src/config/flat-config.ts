@@ -1,0 +1,111 @@
+/**
+ * The configuration model every source feeds: flat, case-insensitive keys joined with `:` (as .NET's
+ * configuration does), each value remembering where it came from. Later sources override earlier ones.
+ */
+
+/** Where a setting's value came from. */
+export type SettingSource =
+  | { kind: 'file'; file: string }
+  | { kind: 'secret-file'; file: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'key-vault'; vaultUrl: string; secretName: string }
+  | { kind: 'code' };
+
+/** A short human description of a source, with no secret in it. */
+export function describeSource(source: SettingSource): string {
+  switch (source.kind) {
+    case 'file':
+      return `file ${source.file}`;
+    case 'secret-file':
+      return `secret file ${source.file}`;
+    case 'env':
+      return `environment variable ${source.name}`;
+    case 'key-vault':
+      return `Key Vault ${source.vaultUrl} secret ${source.secretName}`;
+    case 'code':
+      return 'code';
+  }
+}
+
+/** One configured value. */
+export interface ConfigValue {
+  /** The key as written by its source, e.g. `MaskinportenSettings:ClientId`. */
+  key: string;
+  value: string;
+  source: SettingSource;
+}
+
+/** Flat configuration: `Section:Key` → value, case-insensitive. */
+export class FlatConfig {
+  readonly #values = new Map<string, ConfigValue>();
+
+  /** Sets one value (overriding any earlier one with the same key). */
+  set(key: string, value: string, source: SettingSource): void {
+    this.#values.set(key.toLowerCase(), { key, value, source });
+  }
+
+  /** Adds a nested JSON object under `prefix` (arrays become `:0`, `:1`, …). Null values are ignored. */
+  addObject(value: unknown, source: SettingSource, prefix = ''): void {
+    if (value === null || value === undefined) return;
+    if (typeof value === 'object') {
+      // An object replaces, not merges with, a section given earlier as one string (e.g. Jwk as JSON text).
+      if (prefix) this.#values.delete(prefix.toLowerCase());
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        this.addObject(v, source, prefix ? `${prefix}:${k}` : k);
+      }
+      return;
+    }
+    if (!prefix) return;
+    // A string replaces an object given earlier under the same key.
+    this.deleteTree(prefix, false);
+    this.set(prefix, String(value), source);
+  }
+
+  /** The value of `key`. */
+  get(key: string): ConfigValue | undefined {
+    return this.#values.get(key.toLowerCase());
+  }
+
+  /** Every value under `prefix:` (the subtree), with keys relative to the prefix. */
+  children(prefix: string): ConfigValue[] {
+    const p = `${prefix.toLowerCase()}:`;
+    const out: ConfigValue[] = [];
+    for (const [k, v] of this.#values) if (k.startsWith(p)) out.push({ ...v, key: v.key.slice(p.length) });
+    return out;
+  }
+
+  /** True when there is a value at `key` or under it. */
+  has(key: string): boolean {
+    return this.get(key) !== undefined || this.children(key).length > 0;
+  }
+
+  /** Removes the values under `prefix:` (and at `prefix` itself when `self`). */
+  deleteTree(prefix: string, self = true): void {
+    const p = prefix.toLowerCase();
+    for (const k of [...this.#values.keys()]) if ((self && k === p) || k.startsWith(`${p}:`)) this.#values.delete(k);
+  }
+
+  /** Rebuilds the object under `prefix` from its flat values (string leaves). */
+  object(prefix: string): Record<string, unknown> | undefined {
+    const kids = this.children(prefix);
+    if (kids.length === 0) return undefined;
+    const root: Record<string, unknown> = {};
+    for (const { key, value } of kids) {
+      const parts = key.split(':');
+      let node = root;
+      for (const part of parts.slice(0, -1)) {
+        if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+        node = node[part] as Record<string, unknown>;
+      }
+      node[parts[parts.length - 1]!] = value;
+    }
+    return root;
+  }
+
+  /** A stable fingerprint of every value, for change detection (never printed). */
+  fingerprint(): string {
+    return JSON.stringify(
+      [...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.value]),
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Key Vault helpers for setting a client up: the secret names a section's settings go under, and writing them.
+ */
+import { createSecretClient, type KeyVaultOptions, keyVaultError, secretNameFor } from './sources/key-vault.ts';
+
+/** The settings a client needs in a vault. */
+export const KEY_VAULT_SETTING_KEYS = ['Authority', 'ClientId', 'JwkBase64'] as const;
+
+/** The Key Vault secret names of a section: `MaskinportenSettings--ClientId` and so on. */
+export function keyVaultSecretNames(
+  section = 'MaskinportenSettings',
+  keys: readonly string[] = KEY_VAULT_SETTING_KEYS,
+): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => [k, secretNameFor(`${section}:${k}`)]));
+}
+
+/** Writes settings of a section as secrets (`Section--Key`); returns the names written. Values are never echoed. */
+export async function writeSettingsToKeyVault(
+  vaultUrl: string,
+  values: Record<string, string>,
+  options: KeyVaultOptions & { section?: string } = {},
+): Promise<string[]> {
+  const client = await createSecretClient(vaultUrl, options);
+  const section = options.section ?? 'MaskinportenSettings';
+  const written: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const name = secretNameFor(`${section}:${key}`);
+    try {
+      await client.setSecret(name, value, key === 'JwkBase64' ? { contentType: 'application/jwk+json;base64' } : {});
+    } catch (err) {
+      throw keyVaultError(err, vaultUrl, `write the secret ${name}`);
+    }
+    written.push(name);
+  }
+  return written;
+}

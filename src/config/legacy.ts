@@ -1,0 +1,38 @@
+/**
+ * The legacy standalone client's settings (`ClientId`, `EncodedJwk`, `Environment`), mapped to today's, as the
+ * seed's migration table does: `prod`, `test`, `dev` become the matching Maskinporten authority.
+ */
+import { ConfigError } from '../errors.ts';
+import type { MaskinportenSettings } from '../settings.ts';
+
+/** The legacy environment names and their authorities. */
+export const LEGACY_ENVIRONMENTS: Readonly<Record<string, string>> = Object.freeze({
+  prod: 'https://maskinporten.no/',
+  test: 'https://test.maskinporten.no/',
+  dev: 'https://maskinporten.dev/',
+});
+
+/** The legacy settings shape. */
+export interface LegacyMaskinportenSettings {
+  clientId: string;
+  /** The key pair JWK, base64-encoded. */
+  encodedJwk: string;
+  /** `prod`, `test` or `dev`. */
+  environment: string;
+}
+
+/** The authority of a legacy environment name; throws naming the value and the allowed ones. */
+export function legacyAuthority(environment: string): string {
+  const authority = LEGACY_ENVIRONMENTS[String(environment).trim().toLowerCase()];
+  if (!authority) {
+    throw new ConfigError(
+      `Environment ${JSON.stringify(environment)} is not a known Maskinporten environment: use one of ${Object.keys(LEGACY_ENVIRONMENTS).join(', ')}`,
+    );
+  }
+  return authority;
+}
+
+/** Maps legacy settings to {@link MaskinportenSettings}. */
+export function fromLegacySettings(legacy: LegacyMaskinportenSettings): MaskinportenSettings {
+  return { authority: legacyAuthority(legacy.environment), clientId: legacy.clientId, jwkBase64: legacy.encodedJwk };
+}

@@ -1,0 +1,178 @@
+/**
+ * `loadMaskinportenSettings`: layers every configuration source, later winning — appsettings files, mounted
+ * secrets, environment variables, Azure Key Vault, values from code — and returns validated settings together with
+ * where each value came from.
+ */
+import type { MaskinportenSettings } from '../settings.ts';
+import { FlatConfig, type SettingSource } from './flat-config.ts';
+import { readSection, type SectionSettings } from './section.ts';
+import { addAppSettings } from './sources/app-settings.ts';
+import { addEnvironment } from './sources/env.ts';
+import { addKeyVault, type KeyVaultOptions } from './sources/key-vault.ts';
+import { addSecretsDir, addSecretsJsonFile } from './sources/secrets-dir.ts';
+import { type ConfigProblem, ConfigValidationError } from './validation-error.ts';
+
+/** The default section name, as in the seed. */
+export const DEFAULT_SECTION = 'MaskinportenSettings';
+
+/** Options of {@link loadMaskinportenSettings}. */
+export interface LoadSettingsOptions {
+  /** Directory of `appsettings*.json`; the working directory by default. */
+  configDir?: string;
+  /** Environment name for `appsettings.{Environment}.json`; from NODE_ENV, DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, else Production. */
+  environment?: string;
+  /** Section path, e.g. `MaskinportenSettings` (default) or `Integrations:Maskinporten`. */
+  section?: string;
+  /** Environment variables; `process.env` by default. */
+  env?: Record<string, string | undefined>;
+  /** Directory of mounted secrets: key-per-file entries and `*.json` section files. */
+  secretsDir?: string;
+  /** JSON files holding sections (e.g. `/mnt/app-secrets/maskinporten-settings.json`); missing files are skipped. */
+  secretsFiles?: string[];
+  /** Azure Key Vault: `true` to use the `kvSetting:SecretUri` setting, or the vault's URL and credential. Never used in Development. */
+  keyVault?: boolean | KeyVaultOptions;
+  /** Values set from code, on top of every source: an object, or a function that edits the loaded values. */
+  configure?:
+    | Partial<MaskinportenSettings>
+    | ((settings: Partial<MaskinportenSettings>) => Partial<MaskinportenSettings> | undefined);
+  /** Permit plain-http authorities on hosts other than loopback. */
+  allowInsecureRequests?: boolean;
+}
+
+/** Validated settings and their provenance. */
+export interface LoadedSettings {
+  settings: MaskinportenSettings;
+  /** Where each setting's value came from. */
+  sources: Partial<Record<keyof MaskinportenSettings, SettingSource>>;
+  section: string;
+  environment: string;
+  /** True when the section used the legacy shape (`EncodedJwk`, `Environment`). */
+  legacy: boolean;
+}
+
+/** The environment name the options resolve to. */
+export function resolveEnvironment(options: Pick<LoadSettingsOptions, 'environment' | 'env'>): string {
+  const env = options.env ?? process.env;
+  return options.environment ?? env.NODE_ENV ?? env.DOTNET_ENVIRONMENT ?? env.ASPNETCORE_ENVIRONMENT ?? 'Production';
+}
+
+/** One layer's values, kept so a watcher can re-apply a slow source (Key Vault) without reading it again. */
+export type Layer = Array<{ key: string; value: string; source: SettingSource }>;
+
+/** Reads the file and environment sources into a fresh configuration. */
+export function readLocalSources(options: LoadSettingsOptions, sections: string[]): FlatConfig {
+  const config = new FlatConfig();
+  addAppSettings(config, options.configDir ?? process.cwd(), resolveEnvironment(options));
+  if (options.secretsDir) addSecretsDir(config, options.secretsDir);
+  for (const file of options.secretsFiles ?? []) addSecretsJsonFile(config, file);
+  addEnvironment(config, options.env ?? process.env, [...sections, 'kvSetting']);
+  return config;
+}
+
+/** Whether Key Vault applies, and its URL (or a problem). */
+export function keyVaultTarget(
+  options: LoadSettingsOptions,
+  config: FlatConfig,
+): { url: string; options: KeyVaultOptions } | { problem: ConfigProblem } | undefined {
+  if (!options.keyVault) return undefined;
+  if (resolveEnvironment(options).toLowerCase() === 'development') return undefined;
+  const kv = options.keyVault === true ? {} : options.keyVault;
+  const url = kv.url ?? config.get('kvSetting:SecretUri')?.value;
+  if (!url) {
+    return {
+      problem: {
+        path: 'kvSetting:SecretUri',
+        message: 'Key Vault is enabled but no vault URL is set: set kvSetting:SecretUri or keyVault.url',
+      },
+    };
+  }
+  return { url, options: kv };
+}
+
+/** Reads the Key Vault layer for `sections`. */
+export async function readKeyVaultLayer(url: string, kv: KeyVaultOptions, sections: string[]): Promise<Layer> {
+  const scratch = new FlatConfig();
+  await addKeyVault(scratch, url, sections, kv);
+  return sections.flatMap((s) => scratch.children(s).map((v) => ({ ...v, key: `${s}:${v.key}` })));
+}
+
+/** Applies a layer on top of `config`. */
+export function applyLayer(config: FlatConfig, layer: Layer): void {
+  for (const { key, value, source } of layer) config.set(key, value, source);
+}
+
+function overridesOf(
+  options: LoadSettingsOptions,
+  current: Partial<MaskinportenSettings>,
+): Partial<MaskinportenSettings> {
+  const c = options.configure;
+  if (c === undefined) return {};
+  if (typeof c === 'function') {
+    const draft = { ...current };
+    const result = c(draft);
+    const next = result ?? draft;
+    return Object.fromEntries(Object.entries(next).filter(([k, v]) => v !== (current as Record<string, unknown>)[k]));
+  }
+  return c;
+}
+
+/** Reads `section` of a built configuration, applying code values; throws {@link ConfigValidationError}. */
+export function settingsFromConfig(config: FlatConfig, section: string, options: LoadSettingsOptions): SectionSettings {
+  // The configure function sees what the sources gave, so read once without overrides to hand it the values.
+  const base = readSection(config, section, { allowInsecureRequests: options.allowInsecureRequests === true });
+  const current = 'settings' in base ? base.settings : {};
+  const overrides = overridesOf(options, current);
+  const result = readSection(config, section, {
+    allowInsecureRequests: options.allowInsecureRequests === true,
+    overrides,
+  });
+  if ('problems' in result) throw new ConfigValidationError(result.problems);
+  return result;
+}
+
+/**
+ * Loads and validates the settings of one section.
+ *
+ * @example
+ * const { settings, sources } = await loadMaskinportenSettings({ environment: 'Production' });
+ * const client = new MaskinportenClient(settings);
+ */
+export async function loadMaskinportenSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
+  const section = options.section ?? DEFAULT_SECTION;
+  const loaded = await loadNamedMaskinportenSettings({ default: section }, options);
+  return loaded.default!;
+}
+
+/**
+ * Loads several named clients' settings at once, each from its own section, reading every source once.
+ *
+ * @example
+ * const { default: main, internal } = await loadNamedMaskinportenSettings({
+ *   default: 'MaskinportenSettings',
+ *   internal: 'MaskinportenSettingsInternal',
+ * });
+ */
+export async function loadNamedMaskinportenSettings(
+  sections: Record<string, string>,
+  options: LoadSettingsOptions = {},
+): Promise<Record<string, LoadedSettings>> {
+  const names = Object.values(sections);
+  const config = readLocalSources(options, names);
+  const kv = keyVaultTarget(options, config);
+  if (kv && 'problem' in kv) throw new ConfigValidationError([kv.problem]);
+  if (kv) applyLayer(config, await readKeyVaultLayer(kv.url, kv.options, names));
+  const environment = resolveEnvironment(options);
+  const out: Record<string, LoadedSettings> = {};
+  const problems: ConfigProblem[] = [];
+  for (const [name, section] of Object.entries(sections)) {
+    try {
+      const r = settingsFromConfig(config, section, options);
+      out[name] = { settings: r.settings, sources: r.sources, section, environment, legacy: r.legacy };
+    } catch (err) {
+      if (!(err instanceof ConfigValidationError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length) throw new ConfigValidationError(problems);
+  return out;
+}

@@ -1,0 +1,123 @@
+/**
+ * Hot reload: a watcher polls the files (so Kubernetes' `..data` symlink swaps are seen), re-reads Key Vault on its
+ * own interval, and when the section's values change and validate, hands the new settings to its listeners and to
+ * attached clients. A failed reload keeps the last good settings and reports the error.
+ */
+
+import type { MaskinportenSettings } from '../settings.ts';
+import {
+  applyLayer,
+  DEFAULT_SECTION,
+  keyVaultTarget,
+  type Layer,
+  type LoadedSettings,
+  type LoadSettingsOptions,
+  loadMaskinportenSettings,
+  readKeyVaultLayer,
+  readLocalSources,
+  resolveEnvironment,
+  settingsFromConfig,
+} from './load.ts';
+
+/** Options of {@link watchMaskinportenSettings}. */
+export interface WatchSettingsOptions extends LoadSettingsOptions {
+  /** How often (ms) files and environment are re-read; 5000 by default. */
+  intervalMs?: number;
+  /** How often (ms) Key Vault is re-read; 5 minutes by default. */
+  keyVaultIntervalMs?: number;
+  /** Called with new, valid settings. */
+  onChange?: (loaded: LoadedSettings) => void;
+  /** Called when a reload fails; the last good settings stay in force. */
+  onError?: (err: unknown) => void;
+}
+
+/** Something that can take new settings, such as a `MaskinportenClient`. */
+export interface Reconfigurable {
+  reconfigure(settings: MaskinportenSettings): void | Promise<void>;
+}
+
+/** A running watch. */
+export interface SettingsWatcher {
+  /** The settings in force: the last ones that validated. */
+  readonly current: LoadedSettings;
+  /** Re-reads every source now (Key Vault included); resolves to whether the settings changed. */
+  reload(): Promise<boolean>;
+  /** Hands every future change to `target` (e.g. a client); returns a function that detaches it. */
+  attach(target: Reconfigurable): () => void;
+  /** Stops polling. */
+  stop(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Loads settings and keeps them current. */
+export async function watchMaskinportenSettings(options: WatchSettingsOptions = {}): Promise<SettingsWatcher> {
+  const section = options.section ?? DEFAULT_SECTION;
+  let current = await loadMaskinportenSettings(options);
+  let fingerprint = fingerprintOf(current);
+  let kvLayer: Layer = [];
+  let kvReadAt = Date.now();
+  const targets = new Set<Reconfigurable>();
+  const kvInterval = options.keyVaultIntervalMs ?? 5 * 60 * 1000;
+  let running: Promise<boolean> | undefined;
+
+  const initialConfig = readLocalSources(options, [section]);
+  const kv = keyVaultTarget(options, initialConfig);
+  if (kv && !('problem' in kv)) kvLayer = await readKeyVaultLayer(kv.url, kv.options, [section]);
+
+  const check = async (forceKeyVault: boolean): Promise<boolean> => {
+    const config = readLocalSources(options, [section]);
+    const target = keyVaultTarget(options, config);
+    if (target && !('problem' in target) && (forceKeyVault || Date.now() - kvReadAt >= kvInterval)) {
+      kvLayer = await readKeyVaultLayer(target.url, target.options, [section]);
+      kvReadAt = Date.now();
+    }
+    if (target && !('problem' in target)) applyLayer(config, kvLayer);
+    const r = settingsFromConfig(config, section, options);
+    const next: LoadedSettings = {
+      settings: r.settings,
+      sources: r.sources,
+      section,
+      environment: resolveEnvironment(options),
+      legacy: r.legacy,
+    };
+    const nextPrint = fingerprintOf(next);
+    if (nextPrint === fingerprint) return false;
+    for (const t of targets) await t.reconfigure(next.settings);
+    current = next;
+    fingerprint = nextPrint;
+    options.onChange?.(next);
+    return true;
+  };
+
+  const reload = (forceKeyVault: boolean) => {
+    running ??= check(forceKeyVault).finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const timer = setInterval(() => {
+    reload(false).catch((err: unknown) => options.onError?.(err));
+  }, options.intervalMs ?? 5000);
+  timer.unref();
+
+  const stop = () => clearInterval(timer);
+  return {
+    get current() {
+      return current;
+    },
+    reload: () => reload(true),
+    attach(target) {
+      targets.add(target);
+      return () => targets.delete(target);
+    },
+    stop,
+    [Symbol.dispose]: stop,
+  };
+}
+
+function fingerprintOf(loaded: LoadedSettings): string {
+  return JSON.stringify(loaded.settings, (_k, v: unknown) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+  );
+}
