@@ -1,5 +1,18 @@
 /**
- * `maskinporten/http`: helpers for authorizing HTTP requests with Maskinporten and Altinn tokens.
+ * `maskinporten/http`: authorize fetch, undici, axios and ky with Maskinporten or Altinn tokens; named clients;
+ * a token provider for third-party SDKs.
  * @packageDocumentation
  */
+export type { AuthorizationOptions, RequestOverrides } from './authorizer.ts';
+export type { AxiosLikeConfig, AxiosLikeInstance } from './axios.ts';
+export { attachToAxios } from './axios.ts';
+export type { AuthorizedFetch, CreateFetchOptions, MaskinportenRequestInit } from './fetch.ts';
+export { createFetch, isReplayableBody } from './fetch.ts';
+export type { KyLike } from './ky.ts';
+export { maskinportenKyHooks, withMaskinporten } from './ky.ts';
+export type { HttpClients, NamedClientOptions, NamedFetch } from './named-clients.ts';
+export { createHttpClients } from './named-clients.ts';
 export { isSameOrigin, originOf } from './origin.ts';
+export { createTokenProvider } from './token-provider.ts';
+export type { Dispatch, DispatchHandler, DispatchOptions } from './undici.ts';
+export { maskinportenInterceptor } from './undici.ts';

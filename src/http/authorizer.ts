@@ -1,0 +1,105 @@
+/**
+ * What every HTTP adapter shares: which token a request gets (raw Maskinporten or Altinn, base request plus
+ * per-request overrides), whether a request may carry it at all (origin allow-list, an Authorization header already
+ * set), and the refresh after a 401 that asks the client for a new token only if nobody else has already.
+ * Uses only the client's public API.
+ */
+import type { MaskinportenClient, TokenRequestInput } from '../client.ts';
+import { ArgumentError } from '../errors.ts';
+import type { TokenRequest } from '../protocol/grant.ts';
+import type { AccessToken } from '../token.ts';
+import { originOf } from './origin.ts';
+
+/** Per-request changes to the token request: a system user, a consumer org, extra scopes, or the token kind. */
+export interface RequestOverrides {
+  /** Extra scopes, added to the adapter's. */
+  scopes?: readonly string[];
+  consumerOrg?: string;
+  resource?: string | readonly string[];
+  pid?: string;
+  systemUser?: { org: string; externalRef?: string };
+  consent?: { id: string; from: string };
+  /** Use an Altinn-exchanged token (true) or a raw Maskinporten token (false) for this request. */
+  altinn?: boolean;
+}
+
+/** Options shared by every adapter. */
+export interface AuthorizationOptions {
+  /** Scopes of the token; shorthand for `request: { scopes }`. */
+  scopes?: readonly string[] | string;
+  /** The full token request (consumer org, resource, system user…). */
+  request?: TokenRequest;
+  /** Send Altinn-exchanged tokens instead of raw Maskinporten tokens. */
+  altinn?: boolean;
+  /** Replace an `Authorization` header the request already has; by default such a request is left alone. */
+  overwrite?: boolean;
+  /** Origins that may receive the token; a request to any other origin is sent without it. All origins by default. */
+  allowedOrigins?: readonly string[];
+}
+
+/** The token decisions for one adapter instance. */
+export class Authorizer {
+  readonly client: MaskinportenClient;
+  readonly #base: TokenRequest;
+  readonly #altinn: boolean;
+  readonly overwrite: boolean;
+  readonly #allowed: ReadonlySet<string> | undefined;
+
+  constructor(client: MaskinportenClient, options: AuthorizationOptions, adapter: string) {
+    if (!client || typeof client.getAccessToken !== 'function') {
+      throw new ArgumentError(`${adapter}: expected a MaskinportenClient as the first argument`);
+    }
+    if (options.request && options.scopes !== undefined) {
+      throw new ArgumentError(`${adapter}: give either options.scopes or options.request, not both`);
+    }
+    const request = options.request ?? (options.scopes !== undefined ? { scopes: options.scopes } : undefined);
+    const scopes = request?.scopes;
+    if (scopes === undefined || (Array.isArray(scopes) ? scopes.length === 0 : !String(scopes).trim())) {
+      throw new ArgumentError(
+        `${adapter}: expected options.scopes to be a non-empty array of scopes, got ${JSON.stringify(options.scopes)}`,
+      );
+    }
+    this.client = client;
+    this.#base = request!;
+    this.#altinn = options.altinn === true;
+    this.overwrite = options.overwrite === true;
+    this.#allowed = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => originOf(o))) : undefined;
+  }
+
+  /** Whether a request to `url` may carry the token. */
+  mayAuthorize(url: string | URL): boolean {
+    return this.#allowed === undefined || this.#allowed.has(originOf(url));
+  }
+
+  /** The token request and kind for a request with these overrides. */
+  resolve(overrides?: RequestOverrides): { request: TokenRequestInput; altinn: boolean } {
+    if (!overrides) return { request: this.#base, altinn: this.#altinn };
+    const { scopes, altinn, ...rest } = overrides;
+    const baseScopes = typeof this.#base.scopes === 'string' ? [this.#base.scopes] : [...this.#base.scopes];
+    return {
+      request: { ...this.#base, ...rest, scopes: scopes ? [...baseScopes, ...scopes] : baseScopes },
+      altinn: altinn ?? this.#altinn,
+    };
+  }
+
+  /** The token for a request with these overrides. */
+  token(overrides?: RequestOverrides): Promise<AccessToken> {
+    const { request, altinn } = this.resolve(overrides);
+    return altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
+  }
+
+  /**
+   * A fresh token after the API answered 401 to `used`. If another request already replaced the cached token, that
+   * one is returned; otherwise the cached token is dropped and a new one fetched — so a burst of 401s costs one fetch.
+   */
+  async refreshAfter401(used: AccessToken | string, overrides?: RequestOverrides): Promise<AccessToken> {
+    const usedValue = typeof used === 'string' ? used : used.value;
+    const { request, altinn } = this.resolve(overrides);
+    const current = altinn
+      ? await this.client.getAltinnExchangedToken(request)
+      : await this.client.getAccessToken(request);
+    if (current.value !== usedValue) return current;
+    await this.client.invalidate(request);
+    return altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
+  }
+}

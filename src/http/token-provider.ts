@@ -1,0 +1,21 @@
+/**
+ * A token-provider function `() => Promise<string>` for third-party SDKs that take one (the role of the seed's
+ * legacy `IMaskinportenTokenProvider`). Each call returns a valid token from the client's cache.
+ */
+import type { MaskinportenClient } from '../client.ts';
+import { type AuthorizationOptions, Authorizer } from './authorizer.ts';
+
+/**
+ * Creates a token provider.
+ *
+ * @example
+ * const getToken = createTokenProvider(client, { scopes: ['example:read'] });
+ * const sdk = new SomeSdk({ accessToken: getToken });
+ */
+export function createTokenProvider(
+  client: MaskinportenClient,
+  options: Pick<AuthorizationOptions, 'scopes' | 'request' | 'altinn'>,
+): () => Promise<string> {
+  const authorizer = new Authorizer(client, options, 'createTokenProvider');
+  return async () => (await authorizer.token()).value;
+}
