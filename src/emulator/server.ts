@@ -118,6 +118,11 @@ export function createHandler(core: EmulatorCore, routes: Route[]) {
         sendError(ctx, err);
       } else if (err instanceof ArgumentError) {
         sendError(ctx, httpError(400, 'invalid_request', err.message));
+      } else if (ctx.res.destroyed) {
+        // The caller hung up (e.g. mid-body): nobody to answer, and not the emulator's failure.
+        ctx.log.outcome = 'error';
+        ctx.log.error = 'client_closed_request';
+        ctx.log.errorDescription = 'The client closed the connection before the request was handled.';
       } else {
         sendError(ctx, httpError(500, 'server_error', 'The emulator failed to handle the request.'));
         ctx.log.errorDescription = err instanceof Error ? err.message : String(err);

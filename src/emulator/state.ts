@@ -103,6 +103,25 @@ function readStateFile(file: string): EmulatorStateData | undefined {
   }
 }
 
+/** A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid. */
+function epochMs(value: unknown): number | undefined {
+  const ms =
+    typeof value === 'number'
+      ? value
+      : value instanceof Date
+        ? value.getTime()
+        : typeof value === 'string'
+          ? Date.parse(value)
+          : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+const optionalString = (value: unknown, name: string): void => {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new ArgumentError(`${name} must be a string, got ${JSON.stringify(value)}`);
+  }
+};
+
 /** The emulator's registry of clients, keys, scopes, delegations, system users and consents. */
 export class EmulatorState {
   readonly #clock: Clock;
@@ -209,6 +228,11 @@ export class EmulatorState {
         `accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`,
       );
     }
+    if (input.clientId !== undefined && (typeof input.clientId !== 'string' || !input.clientId.trim())) {
+      throw new ArgumentError(`clientId must be a non-empty string, got ${JSON.stringify(input.clientId)}`);
+    }
+    optionalString(input.clientName, 'clientName');
+    optionalString(input.description, 'description');
     const clientId = input.clientId ?? randomUUID();
     if (this.#clients.has(clientId)) throw new ArgumentError(`a client with id ${clientId} already exists`);
     const now = this.#clock.now();
@@ -384,6 +408,10 @@ export class EmulatorState {
     if (!Array.isArray(input.clientIds) || input.clientIds.length === 0) {
       throw new ArgumentError('clientIds must name at least one client that may act as this system user');
     }
+    if (input.clientIds.some((id) => typeof id !== 'string')) throw new ArgumentError('clientIds must be strings');
+    optionalString(input.systemId, 'systemId');
+    optionalString(input.externalRef, 'externalRef');
+    optionalString(input.id, 'id');
     const first = this.#clients.get(input.clientIds[0]!);
     const user: SystemUser = {
       id: input.id ?? randomUUID(),
@@ -416,13 +444,19 @@ export class EmulatorState {
     if (typeof input.from !== 'string' || !input.from.startsWith('urn:altinn:')) {
       throw new ArgumentError('from must be an Altinn party URN, e.g. urn:altinn:person:identifier-no:<fnr>');
     }
+    if (input.consentRights !== undefined && !Array.isArray(input.consentRights)) {
+      throw new ArgumentError('consentRights must be an array');
+    }
+    if (input.id !== undefined && (typeof input.id !== 'string' || !input.id)) {
+      throw new ArgumentError('id must be a non-empty string');
+    }
     const now = this.#clock.now();
-    const validTo =
-      input.validTo === undefined
-        ? now + 365 * 24 * 3600 * 1000
-        : typeof input.validTo === 'number'
-          ? input.validTo
-          : input.validTo.getTime();
+    const validTo = input.validTo === undefined ? now + 365 * 24 * 3600 * 1000 : epochMs(input.validTo as unknown);
+    if (validTo === undefined) {
+      throw new ArgumentError(
+        `validTo must be a Date, epoch milliseconds or an ISO date, got ${JSON.stringify(input.validTo)}`,
+      );
+    }
     const consent: Consent = {
       id: input.id ?? randomUUID(),
       from: input.from,

@@ -45,6 +45,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(port === undefined ? {} : { port }),
     ...(values.state === undefined ? {} : { stateFile: values.state }),
   });
+  // Listen for the stop signals before saying we are ready: a caller may signal as soon as it reads the ready line.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const admin = emulator.adminClient;
   if (values.json) {
     process.stdout.write(
@@ -71,11 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       ].join('\n'),
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await emulator.close();
   if (!values.json) process.stdout.write('Emulator stopped.\n');
   return 0;

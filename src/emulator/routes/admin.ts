@@ -33,8 +33,10 @@ export interface AdminOperations {
 async function jsonBody(ctx: RequestContext): Promise<Record<string, unknown>> {
   if (mediaType(ctx) !== 'application/json')
     throw httpError(415, 'invalid_request', 'Send the body as application/json.');
+  // Read outside the try: a body past the limit must stay a 413, not become a 400.
+  const text = (await readBody(ctx)).toString('utf8');
   try {
-    const value: unknown = JSON.parse((await readBody(ctx)).toString('utf8'));
+    const value: unknown = JSON.parse(text);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // fall through to the same answer as for a non-object
