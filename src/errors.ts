@@ -36,6 +36,8 @@ export type MaskinportenErrorCode =
   | 'ERR_TOKEN_EXPIRED'
   // Altinn
   | 'ERR_ALTINN_EXCHANGE'
+  // self-service API
+  | 'ERR_SELF_SERVICE'
   // emulator
   | 'ERR_EMULATOR_STATE'
   | 'ERR_EMULATOR_START';
@@ -153,6 +155,17 @@ export class AltinnExchangeError extends MaskinportenError {
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_ALTINN_EXCHANGE', message, options);
   }
+}
+
+/**
+ * A JSON syntax error safe to keep as a `cause`: V8 quotes part of the input in some messages
+ * (`Unexpected token 'x', "…" is not valid JSON`), and the input may be a key or a token.
+ */
+export function redactedJsonError(err: unknown): SyntaxError {
+  const message = err instanceof Error ? err.message : String(err);
+  const redacted = new SyntaxError(message.replace(/,\s*(?:\.\.\.)?".*$/s, ' (input not shown)'));
+  redacted.stack = `SyntaxError: ${redacted.message}`;
+  return redacted;
 }
 
 /** True when `err` is any error of this package (also across duplicate copies of the package). */

@@ -38,6 +38,14 @@ export {
   maskinportenIssuer,
 } from './protocol/environments.ts';
 export type { TokenRequest } from './protocol/grant.ts';
+export type {
+  NewIntegration,
+  RegisteredJwk,
+  SelfServiceClientInfo,
+  SelfServiceClientOptions,
+  SelfServiceKeySet,
+} from './self-service/index.ts';
+export { defaultSelfServiceUrl, SelfServiceClient, SelfServiceError } from './self-service/index.ts';
 export type { MaskinportenSettings } from './settings.ts';
 export type { Logger } from './telemetry.ts';
 export type { TokenKind } from './token.ts';

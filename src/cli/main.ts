@@ -12,8 +12,40 @@ interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  demo: { summary: 'run the whole flow end to end on an embedded emulator', load: () => import('./commands/demo.ts') },
+  init: {
+    summary: 'onboard an integration step by step (key, registration, settings, secrets)',
+    load: () => import('./commands/init.ts'),
+  },
+  keygen: {
+    summary: 'generate an RSA key pair locally (private JWK, JwkBase64, public array)',
+    load: () => import('./commands/keygen.ts'),
+  },
+  token: {
+    summary: 'get a Maskinporten or Altinn token (or --dry-run the grant)',
+    load: () => import('./commands/token.ts'),
+  },
+  decode: {
+    summary: "show a token's header, claims and expiry; --verify its signature",
+    load: () => import('./commands/decode.ts'),
+  },
+  doctor: {
+    summary: 'check settings, key, discovery, clock and a real token request',
+    load: () => import('./commands/doctor.ts'),
+  },
+  keyvault: {
+    summary: 'Key Vault secret names for a section; push settings to a vault',
+    load: () => import('./commands/keyvault.ts'),
+  },
+  clients: {
+    summary: 'create, list, show, delete integrations (self-service API)',
+    load: () => import('./commands/clients.ts'),
+  },
+  keys: {
+    summary: "list, add, rotate, prune an integration's keys (self-service API)",
+    load: () => import('./commands/keys.ts'),
+  },
   emulator: { summary: 'run a local Maskinporten + Altinn emulator', load: () => import('./commands/emulator.ts') },
+  demo: { summary: 'run the whole flow end to end on an embedded emulator', load: () => import('./commands/demo.ts') },
 };
 
 const HELP = `Usage: maskinporten <command> [options]

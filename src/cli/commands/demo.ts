@@ -6,12 +6,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MaskinportenClient } from '../../client.ts';
 import { startEmulator } from '../../emulator/index.ts';
 import { NOTIFICATIONS_SCOPE } from '../../emulator/routes/protected-api.ts';
-import { generateRsaKeyPair, importPrivateJwk, type RsaPrivateJwk } from '../../keys/jwk.ts';
-import { decodeCompact } from '../../keys/jws.ts';
-import { ALTINN_EXCHANGE_PATH, JWT_BEARER_GRANT_TYPE } from '../../protocol/constants.ts';
-import { buildGrantClaims, normalizeTokenRequest, signGrant } from '../../protocol/grant.ts';
+import { createFetch } from '../../http/index.ts';
+import { generateRsaKeyPair } from '../../keys/jwk.ts';
+import { SelfServiceClient } from '../../self-service/index.ts';
 import { parse } from '../args.ts';
 import { bold, dim, green } from '../output.ts';
 
@@ -24,36 +24,6 @@ exchanges it for an Altinn token and sends a notification order. Cleans up after
 Options:
   --json   print one JSON object per step instead of text
 `;
-
-async function fetchToken(
-  tokenEndpoint: string,
-  issuer: string,
-  clientId: string,
-  jwk: RsaPrivateJwk,
-  scopes: string[],
-) {
-  const claims = buildGrantClaims({
-    clientId,
-    audience: issuer,
-    nowSeconds: Math.floor(Date.now() / 1000),
-    request: normalizeTokenRequest(scopes),
-  });
-  const assertion = signGrant(claims, { key: importPrivateJwk(jwk), alg: 'RS256', kid: jwk.kid! });
-  const res = await fetch(tokenEndpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE, assertion }),
-  });
-  const body = (await res.json()) as { access_token?: string; error_description?: string };
-  if (!res.ok || !body.access_token) throw new Error(`token request failed (${res.status}): ${body.error_description}`);
-  return body.access_token;
-}
-
-async function expectOk(res: Response, what: string): Promise<unknown> {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${what} failed (${res.status}): ${text.slice(0, 300)}`);
-  return text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
@@ -82,73 +52,51 @@ export async function run(argv: string[]): Promise<number> {
       await writeFile(join(dir, 'private.jwk.json'), JSON.stringify(pair.privateJwk), { mode: 0o600 });
       return [pair, `kid ${pair.kid}; the private key stays in ${dir} (mode 0600)`];
     });
-    const admin = emulator.adminClient;
-    const adminToken = await step('Authenticated to the self-service API', async () => {
-      const token = await fetchToken(emulator.tokenEndpoint, emulator.issuer, admin.clientId, admin.privateJwk, [
-        'idporten:dcr.write',
-        'idporten:dcr.modify',
-      ]);
-      return [token, `admin client ${admin.clientId} got a token with idporten:dcr.write idporten:dcr.modify`];
-    });
-    const auth = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-    const clientId = await step('Registered the integration', async () => {
-      const created = (await expectOk(
-        await fetch(`${emulator.selfServiceUrl}/clients`, {
-          method: 'POST',
-          headers: auth,
-          body: JSON.stringify({
-            integration_type: 'maskinporten',
-            client_name: 'demo-notifications',
-            description: 'Sends notifications through Altinn',
-            token_endpoint_auth_method: 'private_key_jwt',
-            grant_types: [JWT_BEARER_GRANT_TYPE],
-            scopes: [NOTIFICATIONS_SCOPE],
-          }),
-        }),
-        'registration',
-      )) as { client_id: string };
-      await expectOk(
-        await fetch(`${emulator.selfServiceUrl}/clients/${created.client_id}/jwks`, {
-          method: 'POST',
-          headers: auth,
-          body: JSON.stringify({ keys: [key.publicJwk] }),
-        }),
-        'key upload',
-      );
-      return [created.client_id, `client id ${created.client_id}, public key ${key.kid} registered`];
-    });
-    const mpToken = await step('Got a Maskinporten access token', async () => {
-      const token = await fetchToken(emulator.tokenEndpoint, emulator.issuer, clientId, key.privateJwk, [
-        NOTIFICATIONS_SCOPE,
-      ]);
-      const c = decodeCompact(token).payload;
-      return [token, `scope ${String(c.scope)}, expires in ${Number(c.exp) - Number(c.iat)} s`];
-    });
-    const altinnToken = await step('Exchanged it for an Altinn token', async () => {
-      const res = await fetch(`${emulator.altinnPlatformUrl}${ALTINN_EXCHANGE_PATH}?test=true`, {
-        headers: { authorization: `Bearer ${mpToken}` },
+    const admin = new MaskinportenClient(emulator.adminClient.settings);
+    const selfService = new SelfServiceClient(admin, { baseUrl: emulator.selfServiceUrl });
+    const clientId = await step('Registered the integration through the self-service API', async () => {
+      const created = await selfService.createClient({
+        clientName: 'demo-notifications',
+        description: 'Sends notifications through Altinn',
+        scopes: [NOTIFICATIONS_SCOPE],
       });
-      const token = String(await expectOk(res, 'exchange'));
-      const c = decodeCompact(token).payload;
+      await selfService.replaceKeys(created.client_id, [key.publicJwk]);
       return [
-        token,
-        `org ${String(c['urn:altinn:org'])} (${String(c['urn:altinn:orgNumber'])}), valid ${(Number(c.exp) - Number(c.iat)) / 60} min`,
+        created.client_id,
+        `client id ${created.client_id}, public key ${key.kid} registered (admin ${emulator.adminClient.clientId})`,
       ];
     });
-    await step('Sent a notification order', async () => {
-      const order = (await expectOk(
-        await fetch(`${emulator.url}/notifications/api/v1/orders`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${altinnToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            sendersReference: 'demo',
-            notificationChannel: 'Email',
-            emailTemplate: { subject: 'Hello', body: 'Sent with the maskinporten toolkit' },
-            recipients: [{ emailAddress: 'someone@example.com' }],
-          }),
+    const client = new MaskinportenClient(
+      { authority: emulator.issuer, clientId, jwk: key.privateJwk, altinnPlatformUrl: emulator.altinnPlatformUrl },
+      { altinnTest: true },
+    );
+    await step('Got a Maskinporten access token', async () => {
+      const token = await client.getAccessToken([NOTIFICATIONS_SCOPE]);
+      return [
+        token,
+        `scope ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()} (${token.claims.client_amr})`,
+      ];
+    });
+    await step('Exchanged it for an Altinn token', async () => {
+      const token = await client.getAltinnExchangedToken([NOTIFICATIONS_SCOPE]);
+      const c = token.claims;
+      const minutes = Math.round(token.expiresIn() / 60_000);
+      return [token, `org ${String(c['urn:altinn:org'])} (${String(c['urn:altinn:orgNumber'])}), valid ${minutes} min`];
+    });
+    await step('Sent a notification order with the Altinn-authorized fetch', async () => {
+      const notifications = createFetch(client, { scopes: [NOTIFICATIONS_SCOPE], altinn: true });
+      const res = await notifications(`${emulator.url}/notifications/api/v1/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          sendersReference: 'demo',
+          notificationChannel: 'Email',
+          emailTemplate: { subject: 'Hello', body: 'Sent with the maskinporten toolkit' },
+          recipients: [{ emailAddress: 'someone@example.com' }],
         }),
-        'notification order',
-      )) as { orderId: string };
+      });
+      if (res.status !== 201) throw new Error(`the notification order failed with ${res.status}: ${await res.text()}`);
+      const order = (await res.json()) as { orderId: string };
       return [order, `order ${order.orderId} accepted (201)`];
     });
   } finally {

@@ -1,0 +1,227 @@
+/**
+ * `maskinporten doctor`: loads the settings as the app would and checks each link of the chain — where every value
+ * came from, the key pair, discovery, the clock, and a real token request — explaining each failure with its fix.
+ */
+import { createPublicKey } from 'node:crypto';
+import { MaskinportenClient } from '../../client.ts';
+import { describeSource, type LoadedSettings } from '../../config/index.ts';
+import { MaskinportenError } from '../../errors.ts';
+import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
+import { loadSigner } from '../../keys/signer.ts';
+import { authorityBase, discoveryUrl } from '../../protocol/discovery.ts';
+import { parse } from '../args.ts';
+import { bold, green } from '../output.ts';
+import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+
+export const help = `Usage: maskinporten doctor [--scope SCOPE…] [--json] [settings options]
+
+Checks a client's setup the way the app will use it:
+  1. settings: every value and where it came from (secrets never shown)
+  2. key: the key pair is whole (private and public halves match) and has a kid
+  3. discovery: the authority's metadata answers and names the expected issuer
+  4. clock: the offset of this machine's clock from the server's
+  5. token: a real token request (with --scope; without it, a probe that proves the client and key are accepted)
+
+Exit status 0 when every check passes, 1 otherwise.
+
+${settingsHelp('MaskinportenSettings')}
+
+Examples:
+  maskinporten doctor --config-dir ./App --environment Production
+  maskinporten doctor --scope altinn:serviceowner/notifications.create --json
+`;
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const PROBE_SCOPE = 'maskinporten-doctor:probe';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    ...SETTINGS_FLAGS,
+    scope: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
+  const checks: Check[] = [];
+  const report = () => {
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
+    else {
+      for (const c of checks) {
+        process.stdout.write(
+          `${c.ok ? green('✔') : '✖'} ${bold(c.name)}: ${c.detail}\n${c.fix ? `    fix: ${c.fix}\n` : ''}`,
+        );
+      }
+    }
+    return checks.every((c) => c.ok) ? 0 : 1;
+  };
+
+  let loaded: LoadedSettings;
+  try {
+    loaded = await settingsFromFlags(values, 'MaskinportenSettings');
+  } catch (err) {
+    checks.push({
+      name: 'settings',
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'set the values named above in appsettings, environment variables (Section__Key) or flags',
+    });
+    return report();
+  }
+  const { settings, sources } = loaded;
+  const where = (k: keyof typeof sources) => {
+    const source = sources[k];
+    if (!source) return 'default';
+    return source.kind === 'code' ? 'a command-line flag' : describeSource(source);
+  };
+  const keyName = settings.jwkBase64 ? 'jwkBase64' : settings.jwk ? 'jwk' : settings.pem ? 'pem' : 'pkcs12';
+  checks.push({
+    name: 'settings',
+    ok: true,
+    detail: [
+      `section ${loaded.section} (environment ${loaded.environment}${loaded.legacy ? ', legacy shape' : ''})`,
+      `authority ${settings.authority} from ${where('authority')}`,
+      `clientId ${settings.clientId} from ${where('clientId')}`,
+      `key (${keyName}) from ${where(keyName as keyof typeof sources)} [redacted]`,
+    ].join('; '),
+  });
+
+  try {
+    const signer = await loadSigner(settings);
+    const pub = createPublicKey(signer.key).export({ format: 'jwk' }) as { n: string; e: string };
+    const declared =
+      typeof settings.jwk === 'object'
+        ? settings.jwk
+        : settings.jwk
+          ? JSON.parse(settings.jwk)
+          : settings.jwkBase64
+            ? JSON.parse(Buffer.from(settings.jwkBase64, 'base64').toString('utf8'))
+            : undefined;
+    if (declared && (declared.n !== pub.n || declared.e !== pub.e)) {
+      checks.push({
+        name: 'key',
+        ok: false,
+        detail: "the JWK's public members (n, e) do not belong to its private key",
+        fix: 'generate a new key pair (maskinporten keygen) and register its public half',
+      });
+    } else {
+      const thumb = jwkThumbprint(pub);
+      checks.push({
+        name: 'key',
+        ok: true,
+        detail: `RSA-${modulusBits(createPublicKey(signer.key))} ${signer.alg}, ${signer.kid ? `kid ${signer.kid}` : `certificate chain of ${signer.x5c?.length}`}, public and private halves match (thumbprint ${thumb})`,
+      });
+    }
+  } catch (err) {
+    checks.push({
+      name: 'key',
+      ok: false,
+      detail: (err as Error).message,
+      fix: 'set JwkBase64 to the base64 of the key pair JWK (maskinporten keygen writes it to jwk.base64)',
+    });
+    return report();
+  }
+
+  const url = discoveryUrl(settings.authority);
+  let offsetMs: number | undefined;
+  try {
+    const sent = Date.now();
+    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    const received = Date.now();
+    const date = res.headers.get('date');
+    if (date) offsetMs = Date.parse(date) + 500 - (sent + received) / 2;
+    const meta = (await res.json()) as { issuer?: string };
+    const expected = `${authorityBase(settings.authority)}/`;
+    if (!res.ok || typeof meta.issuer !== 'string') throw new Error(`${url} answered ${res.status} without an issuer`);
+    checks.push(
+      meta.issuer === expected
+        ? { name: 'discovery', ok: true, detail: `${url} names issuer ${meta.issuer}` }
+        : {
+            name: 'discovery',
+            ok: false,
+            detail: `issuer ${meta.issuer} differs from the authority ${expected}`,
+            fix: 'check Authority: it must be the environment the client is registered in',
+          },
+    );
+  } catch (err) {
+    checks.push({
+      name: 'discovery',
+      ok: false,
+      detail: `${url}: ${(err as Error).message}`,
+      fix: 'check Authority and the network path (proxy, firewall) to it',
+    });
+  }
+
+  if (offsetMs === undefined) {
+    checks.push({ name: 'clock', ok: false, detail: 'the server sent no Date header; the offset is unknown' });
+  } else {
+    const s = Math.round(offsetMs / 100) / 10;
+    checks.push(
+      Math.abs(offsetMs) < 5000
+        ? { name: 'clock', ok: true, detail: `this machine is within ${Math.abs(s)} s of the server` }
+        : {
+            name: 'clock',
+            ok: false,
+            detail: `the server clock is ${Math.abs(s)} s ${s > 0 ? 'ahead of' : 'behind'} this machine; Maskinporten allows 10 s`,
+            fix: 'sync the clock (NTP), or set correctClockSkew: true on the client',
+          },
+    );
+  }
+
+  const scopes = listFlag(values.scope);
+  const client = new MaskinportenClient(settings, {
+    allowInsecureRequests: values.insecure === true,
+    retry: false,
+    telemetry: false,
+  });
+  try {
+    const token = await client.getAccessToken(scopes.length ? scopes : [PROBE_SCOPE]);
+    checks.push({
+      name: 'token',
+      ok: true,
+      detail: `got a token for ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()}`,
+    });
+  } catch (err) {
+    const e = err as MaskinportenError;
+    if (!scopes.length && e.code === 'ERR_INVALID_SCOPE') {
+      checks.push({
+        name: 'token',
+        ok: true,
+        detail:
+          'Maskinporten accepted the client and key (the probe scope was refused, as expected); pass --scope to test a real scope',
+      });
+    } else {
+      checks.push({
+        name: 'token',
+        ok: false,
+        detail: `${e.code ?? 'error'}: ${e.message}`,
+        fix: e instanceof MaskinportenError ? fixFor(e.code) : 'see the message',
+      });
+    }
+  }
+  return report();
+}
+
+function fixFor(code: string): string {
+  switch (code) {
+    case 'ERR_UNKNOWN_CLIENT':
+      return 'check ClientId, and that Authority is the environment (test/prod) where the client was registered';
+    case 'ERR_UNKNOWN_KID':
+      return 'register the public key on the client (maskinporten keys add) or set kid to the registered key id';
+    case 'ERR_EXPIRED_KEY':
+      return 'keys live one year: rotate (maskinporten keys rotate CLIENT_ID) and switch JwkBase64 to the new key';
+    case 'ERR_INVALID_SIGNATURE':
+      return 'the private key is not the one registered under that kid: use the matching key pair';
+    case 'ERR_INVALID_SCOPE':
+      return 'add the scope to the client (portal or maskinporten clients), or ask the API owner for access';
+    case 'ERR_CLOCK_SKEW':
+      return "sync this machine's clock (NTP)";
+    case 'ERR_INVALID_AUDIENCE':
+      return 'Authority must be the Maskinporten environment the client belongs to';
+    default:
+      return 'see the message';
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * `maskinporten init`: the whole onboarding guide in one command — environment, scopes, a key pair made locally,
+ * registration through the self-service API (or exactly what to paste into the portal), `appsettings.{env}.json`
+ * without secrets, the secret in a git-ignored file or Key Vault, and the Key Vault names. Asks on a terminal;
+ * runs from flags otherwise.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
+import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
+import { parse, UsageError } from '../args.ts';
+import { writeFilesAtomically } from '../files.ts';
+import { bold, dim, green } from '../output.ts';
+import { listFlag } from '../settings-flags.ts';
+import { generateKeyFiles } from './keygen.ts';
+
+export const help = `Usage: maskinporten init [options]
+
+Walks through onboarding: asks on a terminal, or runs from flags (always without a terminal).
+
+Options:
+  --environment test|prod   Maskinporten environment (default test)
+  --scope SCOPE             scope the integration needs (repeatable)
+  --name NAME               integration name; --description TEXT
+  --register                register the integration through the self-service API with the admin credentials
+                            (section ${ADMIN_SECTION}: env vars ${ADMIN_SECTION}__ClientId, __JwkBase64, __Authority),
+                            and --admin-api URL if it cannot be derived
+  --client-id ID            the client id, if you registered in the portal yourself
+  --out-dir DIR             where the key files go (default ./maskinporten-keys)
+  --config-dir DIR          where appsettings.{Environment}.json is written (default .)
+  --app-environment NAME    its Environment name (default Staging for test, Production for prod)
+  --secrets-file FILE       write JwkBase64 to this git-ignored file (default .maskinporten-secrets.json)
+  --vault-url URL           write the secrets to Azure Key Vault instead (real SDK)
+  --section NAME            settings section (default MaskinportenSettings)
+  --insecure                allow a plain-http authority (an emulator on another host)
+  --force                   replace existing files
+  --yes                     never ask; fail on what is missing
+
+Examples:
+  maskinporten init
+  maskinporten init --environment test --scope altinn:serviceowner/notifications.create --name my-app --register
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    environment: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    register: { type: 'boolean' },
+    'client-id': { type: 'string' },
+    'admin-api': { type: 'string' },
+    'out-dir': { type: 'string' },
+    'config-dir': { type: 'string' },
+    'app-environment': { type: 'string' },
+    'secrets-file': { type: 'string' },
+    'vault-url': { type: 'string' },
+    section: { type: 'string' },
+    authority: { type: 'string' },
+    insecure: { type: 'boolean' },
+    force: { type: 'boolean' },
+    yes: { type: 'boolean' },
+  });
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !values.yes;
+  const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  const ask = async (question: string, fallback?: string): Promise<string | undefined> => {
+    if (!rl) return fallback;
+    const answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
+    return answer || fallback;
+  };
+  try {
+    const say = (text: string) => process.stdout.write(`${text}\n`);
+    const env = (
+      values.environment ??
+      (await ask('Maskinporten environment (test or prod)', 'test')) ??
+      'test'
+    ).toLowerCase();
+    if (env !== 'test' && env !== 'prod') throw new UsageError(`--environment must be test or prod, got ${env}`);
+    const authority = values.authority ?? maskinportenAuthority(env);
+    let scopes = listFlag(values.scope);
+    if (!scopes.length)
+      scopes = listFlag(await ask('Scopes (space-separated), e.g. altinn:serviceowner/notifications.create'));
+    if (!scopes.length) throw new UsageError('--scope is required (at least one)');
+    const name = values.name ?? (await ask('Integration name', 'my-integration')) ?? 'my-integration';
+    const description = values.description ?? (await ask('Description', name)) ?? name;
+    const section = values.section ?? 'MaskinportenSettings';
+    const appEnv = values['app-environment'] ?? (env === 'prod' ? 'Production' : 'Staging');
+    const configDir = resolve(values['config-dir'] ?? '.');
+    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+    const force = values.force === true;
+
+    say(bold(`1. Key pair (made here; the private key never leaves this machine)`));
+    const { pair, files } = await generateKeyFiles({ outDir, bits: 2048, alg: 'RS256', force });
+    say(`   kid ${pair.kid}; files in ${outDir} (private ones mode 0600)`);
+
+    let register = values.register === true;
+    if (!register && !values['client-id'] && rl)
+      register = /^y/i.test((await ask('Register through the self-service API now? (y/n)', 'n')) ?? 'n');
+    let clientId = values['client-id'];
+    say(bold('2. Registration'));
+    if (register) {
+      const api = await selfServiceFromFlags({
+        ...(values['admin-api'] ? { 'admin-api': values['admin-api'] } : {}),
+        ...(values['config-dir'] ? { 'config-dir': values['config-dir'] } : {}),
+        ...(values.insecure ? { insecure: true } : {}),
+      });
+      const created = await api.createClient({ clientName: name, description, scopes });
+      await api.replaceKeys(created.client_id, [pair.publicJwk]);
+      clientId = created.client_id;
+      say(`   registered ${name}: client id ${clientId}, key ${pair.kid}`);
+    } else if (!clientId) {
+      say('   In the portal (Samarbeidsportalen → Integrasjoner → Ny integrasjon):');
+      say(`     Difi-tjeneste: Maskinporten; scopes: ${scopes.join(' ')}; name: ${name}; description: ${description}`);
+      say(`     "Egne offentlige nøkler": paste the contents of ${files.publicJwks}:`);
+      say(JSON.stringify([pair.publicJwk]));
+      say('   Note the client id, then run: maskinporten init … --client-id <id> (or set it in your settings).');
+      clientId = (await ask('Client id (leave empty to fill in later)')) || undefined;
+    }
+
+    say(bold(`3. Settings without secrets: appsettings.${appEnv}.json`));
+    const appsettingsPath = join(configDir, `appsettings.${appEnv}.json`);
+    let doc: Record<string, unknown> = {};
+    if (existsSync(appsettingsPath)) {
+      try {
+        doc = JSON.parse(readFileSync(appsettingsPath, 'utf8')) as Record<string, unknown>;
+      } catch {
+        throw new UsageError(`${appsettingsPath} exists but is not plain JSON; add the ${section} section by hand`);
+      }
+    }
+    doc[section] = {
+      ...(doc[section] as object | undefined),
+      Authority: authority,
+      ...(clientId ? { ClientId: clientId } : {}),
+    };
+    writeFilesAtomically([{ path: appsettingsPath, content: `${JSON.stringify(doc, null, 2)}\n`, mode: 0o644 }], true);
+    say(`   wrote ${section}:Authority${clientId ? ` and ${section}:ClientId` : ''} to ${appsettingsPath}`);
+
+    say(bold('4. Secrets'));
+    const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
+    if (values['vault-url']) {
+      const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
+      const host = new URL(values['vault-url']).hostname;
+      const written = await writeSettingsToKeyVault(
+        values['vault-url'],
+        { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: jwkBase64 },
+        {
+          section,
+          ...(token
+            ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
+            : {}),
+          ...(host.endsWith('.vault.azure.net')
+            ? {}
+            : { clientOptions: { disableChallengeResourceVerification: true } }),
+        },
+      );
+      say(`   wrote ${written.join(', ')} to ${values['vault-url']}`);
+    } else {
+      const secretsFile = resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
+      writeFilesAtomically(
+        [
+          {
+            path: secretsFile,
+            content: `${JSON.stringify({ [section]: { JwkBase64: jwkBase64 } }, null, 2)}\n`,
+            mode: 0o600,
+          },
+        ],
+        force,
+      );
+      const gitignore = join(process.cwd(), '.gitignore');
+      const entries = [relative(process.cwd(), secretsFile), `${relative(process.cwd(), outDir)}/`];
+      const existing = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+      const missing = entries.filter((e) => !existing.split('\n').includes(e));
+      if (missing.length)
+        appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+      say(
+        `   wrote JwkBase64 to ${secretsFile} (mode 0600, git-ignored); load it with secretsFiles: ['${relative(process.cwd(), secretsFile)}']`,
+      );
+    }
+    const names = keyVaultSecretNames(section);
+    say(bold('5. Key Vault secret names'));
+    say(`   ${Object.values(names).join('\n   ')}`);
+    say(
+      `${green('Done.')} Check the setup with: maskinporten doctor --config-dir ${relative(process.cwd(), configDir) || '.'} --environment ${appEnv} ${dim(`--scope ${scopes[0]}`)}`,
+    );
+    return 0;
+  } finally {
+    rl?.close();
+  }
+}

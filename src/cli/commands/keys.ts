@@ -1,0 +1,182 @@
+/**
+ * `maskinporten keys list|add|rotate|prune`: a client's registered keys through the self-service API — the whole
+ * rotation (new key next to the old, switch, remove the old) without the portal, within the 5-key limit.
+ */
+import { resolve } from 'node:path';
+import { MAX_CLIENT_KEYS } from '../../protocol/constants.ts';
+import type { RegisteredJwk } from '../../self-service/index.ts';
+import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
+import { parse, UsageError } from '../args.ts';
+import { bold, dim, warn } from '../output.ts';
+import { listFlag } from '../settings-flags.ts';
+import { readPublicKeys } from './clients.ts';
+import { generateKeyFiles } from './keygen.ts';
+
+export const help = `Usage: maskinporten keys <list|add|rotate|prune> CLIENT_ID [options]
+
+  list CLIENT_ID                      the registered keys and when each expires (warns within 30 days)
+  add CLIENT_ID --public-key FILE     registers more keys next to the current ones (at most ${MAX_CLIENT_KEYS})
+  rotate CLIENT_ID [--out-dir DIR] [--bits N] [--force]
+                                      generates a new key pair locally and registers it next to the current keys;
+                                      prints where the new JwkBase64 is. Switch your settings to it, then prune.
+  prune CLIENT_ID [--kid KID…] [--keep N] [--force]
+                                      removes keys: expired ones (default), the named ones, or all but the newest N;
+                                      refuses to remove the last key without --force
+
+${adminHelp}
+
+Examples:
+  maskinporten keys list 2c9f…
+  maskinporten keys rotate 2c9f… --out-dir maskinporten-keys/2026
+  maskinporten keys prune 2c9f… --kid old-key-id
+`;
+
+const DAY = 24 * 60 * 60;
+
+function expiryText(k: RegisteredJwk, now: number): string {
+  if (k.exp === undefined) return 'expiry unknown';
+  const days = Math.floor((k.exp - now) / DAY);
+  const date = new Date(k.exp * 1000).toISOString().slice(0, 10);
+  return days < 0 ? `EXPIRED ${date}` : `expires ${date} (${days} days)`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values, positionals } = parse(
+    rest,
+    {
+      ...ADMIN_FLAGS,
+      'public-key': { type: 'string' },
+      'out-dir': { type: 'string' },
+      bits: { type: 'string' },
+      kid: { type: 'string', multiple: true },
+      keep: { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    true,
+  );
+  if (!['list', 'add', 'rotate', 'prune'].includes(action ?? '')) {
+    throw new UsageError(
+      `keys needs one of list, add, rotate, prune${action ? `, got ${JSON.stringify(action)}` : ''}`,
+    );
+  }
+  const target = positionals[0];
+  if (!target) throw new UsageError(`keys ${action} needs the client id of the integration whose keys to manage`);
+  const json = values.json === true;
+  // --kid is the admin's own key id elsewhere; here (prune) it names keys to remove, so keep it out of the settings.
+  const { kid: kids, ...adminValues } = values;
+  const api = await selfServiceFromFlags(
+    action === 'prune' ? adminValues : { ...adminValues, ...(kids?.length === 1 ? { kid: kids[0] } : {}) },
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const current = (await api.getKeys(target)).keys;
+
+  if (action === 'list') {
+    const soon = current.filter((k) => k.exp !== undefined && k.exp - now < 30 * DAY);
+    for (const k of soon)
+      warn(
+        `warning: key ${k.kid} ${k.exp! < now ? 'has expired' : 'expires within 30 days'}: rotate it (maskinporten keys rotate ${target})`,
+      );
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify(
+          current.map((k) => ({ kid: k.kid, alg: k.alg, exp: k.exp, expiresSoon: soon.includes(k) })),
+          null,
+          2,
+        )}\n`,
+      );
+    else
+      process.stdout.write(
+        current.length
+          ? `${current.map((k) => `${k.kid}  ${k.alg ?? ''}  ${expiryText(k, now)}`).join('\n')}\n`
+          : 'No keys registered.\n',
+      );
+    return 0;
+  }
+
+  if (action === 'add') {
+    if (!values['public-key']) throw new UsageError('keys add needs --public-key FILE');
+    const added = readPublicKeys(values['public-key']);
+    const kept = current.filter((k) => !added.some((a) => a.kid === k.kid));
+    const next = [...kept, ...added];
+    if (next.length > MAX_CLIENT_KEYS) {
+      throw new UsageError(
+        `that makes ${next.length} keys; a client may have at most ${MAX_CLIENT_KEYS}: prune old keys first (maskinporten keys prune ${target})`,
+      );
+    }
+    const set = await api.replaceKeys(target, next);
+    if (json) process.stdout.write(`${JSON.stringify(set, null, 2)}\n`);
+    else
+      process.stdout.write(
+        `${bold('Registered')} ${added.map((k) => k.kid).join(', ')}; the client now has ${set.keys.length} key(s).\n`,
+      );
+    return 0;
+  }
+
+  if (action === 'rotate') {
+    if (current.length >= MAX_CLIENT_KEYS) {
+      throw new UsageError(
+        `client ${target} already has ${current.length} keys, the most allowed: remove one first (maskinporten keys prune ${target} --kid OLD_KID)`,
+      );
+    }
+    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+    const bits = Number(values.bits ?? 2048);
+    if (![2048, 3072, 4096].includes(bits))
+      throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
+    const { pair, files } = await generateKeyFiles({ outDir, bits, alg: 'RS256', force: values.force === true });
+    const set = await api.replaceKeys(target, [...current, pair.publicJwk]);
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ kid: pair.kid, files, keys: set.keys.map((k) => ({ kid: k.kid, exp: k.exp })) }, null, 2)}\n`,
+      );
+    } else {
+      process.stdout.write(
+        [
+          `${bold('Rotated:')} new key ${pair.kid} registered next to ${current.map((k) => k.kid).join(', ') || 'no other keys'}.`,
+          `  The new JwkBase64 is in ${files.jwkBase64} ${dim('(mode 0600)')}.`,
+          '  Next: put it in your settings (e.g. maskinporten keyvault push), deploy, then remove the old key:',
+          ...current.map((k) => `    maskinporten keys prune ${target} --kid ${k.kid}`),
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  }
+
+  // prune
+  const named = listFlag(kids);
+  let remove: RegisteredJwk[];
+  if (named.length) {
+    const unknown = named.filter((n) => !current.some((k) => k.kid === n));
+    if (unknown.length) throw new UsageError(`client ${target} has no key ${unknown.join(', ')}`);
+    remove = current.filter((k) => named.includes(k.kid!));
+  } else if (values.keep !== undefined) {
+    const keep = Number(values.keep);
+    if (!Number.isInteger(keep) || keep < 0) throw new UsageError('--keep must be a whole number');
+    remove = [...current].sort((a, b) => (b.exp ?? 0) - (a.exp ?? 0)).slice(keep);
+  } else {
+    remove = current.filter((k) => k.exp !== undefined && k.exp < now);
+  }
+  const next = current.filter((k) => !remove.includes(k));
+  if (next.length === 0 && current.length > 0 && !values.force) {
+    throw new UsageError(
+      'that would remove every key, and the client could no longer get tokens: use --force if you mean it',
+    );
+  }
+  if (remove.length === 0) {
+    process.stdout.write(
+      json ? `${JSON.stringify({ removed: [], keys: current.map((k) => k.kid) })}\n` : 'Nothing to remove.\n',
+    );
+    return 0;
+  }
+  const set = await api.replaceKeys(target, next);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ removed: remove.map((k) => k.kid), keys: set.keys.map((k) => k.kid) }, null, 2)}\n`,
+    );
+  else
+    process.stdout.write(
+      `${bold('Removed')} ${remove.map((k) => k.kid).join(', ')}; ${set.keys.length} key(s) left.\n`,
+    );
+  return 0;
+}

@@ -1,0 +1,122 @@
+/**
+ * `maskinporten token`: a Maskinporten token, or an Altinn token, for the configured client — or, with
+ * `--dry-run`, the grant that would be sent, without calling anyone.
+ */
+import { MaskinportenClient } from '../../client.ts';
+import { loadSigner } from '../../keys/signer.ts';
+import { authorityBase } from '../../protocol/discovery.ts';
+import { buildGrantClaims, normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
+import type { AccessToken } from '../../token.ts';
+import { parse, UsageError } from '../args.ts';
+import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+
+export const help = `Usage: maskinporten token --scope SCOPE [--scope SCOPE…] [options]
+
+Gets a token for the configured client and prints it.
+
+Token options:
+  --scope SCOPE             scope to request (repeatable; spaces or commas also separate)
+  --altinn                  exchange the Maskinporten token for an Altinn token
+  --altinn-test             with --altinn: ?test=true (Digdir service-owner tokens act as ttd)
+  --consumer-org ORGNO      Altinn API delegation: act for this organisation
+  --resource URI            audience restriction (repeatable)
+  --system-user-org ORGNO   Altinn system user of this organisation
+  --system-user-ref REF     the system user's externalRef
+  --pid FNR                 bind the token to this person
+  --output FORMAT           raw (default), json, header, curl, export
+  --dry-run                 print the grant's header and claims and stop; calls nobody
+
+${settingsHelp('MaskinportenSettings')}
+
+Examples:
+  maskinporten token --scope altinn:serviceowner/notifications.create --altinn --altinn-test
+  maskinporten token --config-dir ./App --environment Production --scope digdir:dialogporten --output header
+  maskinporten token --authority test --client-id ID --key-file maskinporten-keys/private.jwk.json --scope x:y --dry-run
+`;
+
+function describeExpiry(token: AccessToken): string {
+  return token.expiresAt.toISOString();
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    ...SETTINGS_FLAGS,
+    scope: { type: 'string', multiple: true },
+    altinn: { type: 'boolean' },
+    'altinn-test': { type: 'boolean' },
+    'consumer-org': { type: 'string' },
+    resource: { type: 'string', multiple: true },
+    'system-user-org': { type: 'string' },
+    'system-user-ref': { type: 'string' },
+    pid: { type: 'string' },
+    output: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
+  const scopes = listFlag(values.scope);
+  if (scopes.length === 0)
+    throw new UsageError('--scope is required, e.g. --scope altinn:serviceowner/notifications.create');
+  const output = values.output ?? 'raw';
+  if (!['raw', 'json', 'header', 'curl', 'export'].includes(output)) {
+    throw new UsageError(`--output must be raw, json, header, curl or export, got ${output}`);
+  }
+  if (values['system-user-ref'] !== undefined && values['system-user-org'] === undefined) {
+    throw new UsageError('--system-user-ref needs --system-user-org');
+  }
+  const request: TokenRequest = { scopes };
+  if (values['consumer-org'] !== undefined) request.consumerOrg = values['consumer-org'];
+  if (values.resource?.length) request.resource = values.resource;
+  if (values.pid !== undefined) request.pid = values.pid;
+  if (values['system-user-org'] !== undefined) {
+    request.systemUser = {
+      org: values['system-user-org'],
+      ...(values['system-user-ref'] ? { externalRef: values['system-user-ref'] } : {}),
+    };
+  }
+  const normalized = normalizeTokenRequest(request);
+  const { settings } = await settingsFromFlags(values, 'MaskinportenSettings');
+
+  if (values['dry-run']) {
+    const signer = await loadSigner(settings);
+    const header = signer.x5c
+      ? { alg: signer.alg, x5c: `[${signer.x5c.length} certificate(s)]` }
+      : { alg: signer.alg, kid: signer.kid };
+    const claims = buildGrantClaims({
+      clientId: settings.clientId,
+      audience: `${authorityBase(settings.authority)}/`,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      request: normalized,
+    });
+    process.stdout.write(
+      `${JSON.stringify({ header, claims, tokenEndpoint: `${authorityBase(settings.authority)}/token` }, null, 2)}\n`,
+    );
+    return 0;
+  }
+
+  const client = new MaskinportenClient(settings, {
+    allowInsecureRequests: values.insecure === true,
+    ...(values['altinn-test'] ? { altinnTest: true } : {}),
+  });
+  const token = values.altinn ? await client.getAltinnExchangedToken(request) : await client.getAccessToken(request);
+  // Printing the token is this command's purpose.
+  const value = token.value;
+  switch (output) {
+    case 'json':
+      process.stdout.write(
+        `${JSON.stringify({ access_token: value, token_type: 'Bearer', kind: token.kind, expires_at: describeExpiry(token), scopes: token.scopes, claims: token.claims }, null, 2)}\n`,
+      );
+      break;
+    case 'header':
+      process.stdout.write(`Authorization: Bearer ${value}\n`);
+      break;
+    case 'curl':
+      process.stdout.write(`curl -H 'Authorization: Bearer ${value}' `);
+      process.stdout.write(`${process.stdout.isTTY ? '<url>' : ''}\n`);
+      break;
+    case 'export':
+      process.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${value}\n`);
+      break;
+    default:
+      process.stdout.write(`${value}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,85 @@
+/**
+ * The flags every command that acts as a client shares, and how they become settings: through the configuration
+ * loader (appsettings, secrets, env vars, Key Vault), with flags on top, exactly as an app would load them.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
+import type { MaskinportenSettings } from '../settings.ts';
+import { UsageError } from './args.ts';
+
+/** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
+export const SETTINGS_FLAGS = {
+  'config-dir': { type: 'string' },
+  environment: { type: 'string' },
+  section: { type: 'string' },
+  authority: { type: 'string' },
+  'client-id': { type: 'string' },
+  'key-file': { type: 'string' },
+  kid: { type: 'string' },
+  'altinn-platform-url': { type: 'string' },
+  insecure: { type: 'boolean' },
+} as const;
+
+/** Help text for {@link SETTINGS_FLAGS}. */
+export function settingsHelp(defaultSection: string): string {
+  return `Settings (loaded as an app loads them, flags on top):
+  --config-dir DIR          directory of appsettings.json and appsettings.{Environment}.json (default: .)
+  --environment NAME        environment name (default: NODE_ENV, DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, Production)
+  --section PATH            settings section (default: ${defaultSection}); env vars ${defaultSection}__ClientId etc. apply
+  --authority URL|test|prod Maskinporten authority
+  --client-id ID            client id
+  --key-file FILE           private key: JWK (.json), base64 JWK, PEM, or PKCS#12 (.p12/.pfx; password in MASKINPORTEN_KEY_PASSWORD)
+  --kid KID                 key id (for a PEM key, or to override the JWK's)
+  --altinn-platform-url URL Altinn platform (default: derived from the authority)
+  --insecure                allow plain-http authorities on hosts other than loopback`;
+}
+
+type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean>>;
+
+/** Key material from a file, by its content (or extension for PKCS#12). */
+export function keyFromFile(file: string): Partial<MaskinportenSettings> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`--key-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const ext = extname(file).toLowerCase();
+  if (ext === '.p12' || ext === '.pfx') {
+    const password = process.env.MASKINPORTEN_KEY_PASSWORD;
+    return password === undefined ? { pkcs12: bytes } : { pkcs12: bytes, pkcs12Password: password };
+  }
+  const text = bytes.toString('utf8').trim();
+  if (text.startsWith('{') || text.startsWith('[')) return { jwk: text };
+  if (text.startsWith('-----BEGIN')) return { pem: text };
+  return { jwkBase64: text };
+}
+
+/** Loads settings for a command from the configuration sources and the flags. */
+export async function settingsFromFlags(values: Values, defaultSection: string): Promise<LoadedSettings> {
+  const overrides: Partial<MaskinportenSettings> = {};
+  if (typeof values.authority === 'string') overrides.authority = values.authority;
+  if (typeof values['client-id'] === 'string') overrides.clientId = values['client-id'];
+  if (typeof values['key-file'] === 'string') Object.assign(overrides, keyFromFile(values['key-file']));
+  if (typeof values.kid === 'string') overrides.kid = values.kid;
+  if (typeof values['altinn-platform-url'] === 'string') overrides.altinnPlatformUrl = values['altinn-platform-url'];
+  if (overrides.authority && ['test', 'prod', 'dev'].includes(overrides.authority)) {
+    const { maskinportenAuthority } = await import('../config/presets.ts');
+    overrides.authority = maskinportenAuthority(overrides.authority as 'test');
+  }
+  return loadMaskinportenSettings({
+    ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
+    ...(typeof values.environment === 'string' ? { environment: values.environment } : {}),
+    section: typeof values.section === 'string' ? values.section : defaultSection,
+    configure: overrides,
+    allowInsecureRequests: values.insecure === true,
+  });
+}
+
+/** Parses a repeatable flag that may also hold space- or comma-separated values. */
+export function listFlag(value: string[] | string | undefined): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
+}

@@ -1,0 +1,8 @@
+export type {
+  NewIntegration,
+  RegisteredJwk,
+  SelfServiceClientInfo,
+  SelfServiceClientOptions,
+  SelfServiceKeySet,
+} from './client.ts';
+export { defaultSelfServiceUrl, SelfServiceClient, SelfServiceError } from './client.ts';
