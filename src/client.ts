@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { RefreshingValue } from './cache/refreshing-value.ts';
 import type { TokenStore } from './cache/store.ts';
-import { type CacheOutcome, TokenCache } from './cache/token-cache.ts';
+import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
 import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError } from './errors.ts';
 import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
 import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from './protocol/altinn-exchange.ts';
@@ -88,6 +88,19 @@ export interface MaskinportenClientOptions extends CallTiming {
   retryHooks?: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>>;
 }
 
+/** A normalised request with its cache key per operation and the fetch behind each. */
+interface ResolvedRequest {
+  request: NormalizedTokenRequest;
+  cacheKeys: Record<Operation, string>;
+  fetchers: Record<Operation, TokenFetcher>;
+}
+
+/** The memo key of a scope array: its elements NUL-joined; undefined when one is not a string or holds a NUL. */
+function scopeListKey(scopes: readonly unknown[]): string | undefined {
+  for (const s of scopes) if (typeof s !== 'string' || s.includes('\u0000')) return undefined;
+  return scopes.join('\u0000');
+}
+
 const VERSION = (() => {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -140,7 +153,10 @@ export class MaskinportenClient {
   readonly #options: MaskinportenClientOptions;
   #signer: LoadedSigner | Promise<LoadedSigner>;
   #clockOffsetMs: number | undefined;
-  readonly #requestMemo = new Map<string, { request: NormalizedTokenRequest; key: string }>();
+  /** Resolved scope strings (and one-element scope arrays), by the string. */
+  readonly #scopeMemo = new Map<string, ResolvedRequest>();
+  /** Resolved scope arrays of other lengths, by {@link scopeListKey}. */
+  readonly #scopeListMemo = new Map<string, ResolvedRequest>();
 
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
     const insecure = options.allowInsecureRequests === true;
@@ -169,7 +185,8 @@ export class MaskinportenClient {
       this.#signer = pending;
     }
     this.#cache = new TokenCache({
-      clock: this.#clock,
+      // Tokens carry the server's times, so with skew correction on their expiry is judged on the server's clock.
+      clock: { now: () => this.#serverNow() },
       ...(options.cache?.expiryMarginMs === undefined ? {} : { expiryMarginMs: options.cache.expiryMarginMs }),
       ...(options.cache?.refreshAhead === undefined ? {} : { refreshAhead: options.cache.refreshAhead }),
       ...(options.cache?.maxEntries === undefined ? {} : { maxEntries: options.cache.maxEntries }),
@@ -189,7 +206,9 @@ export class MaskinportenClient {
       onError: (err) =>
         this.#logger?.warn?.(
           { err: describe(err), authority: this.#authority },
-          'discovery failed; using the authority as issuer',
+          this.#discovery.current
+            ? 'discovery refresh failed; keeping the last discovered issuer'
+            : 'discovery failed; using the authority as issuer',
         ),
     });
   }
@@ -218,33 +237,61 @@ export class MaskinportenClient {
    * A Maskinporten access token for `scopes` (or a full request: consumer org, resource, pid, system user,
    * consent). Served from the cache while valid.
    */
-  async getAccessToken(request: TokenRequestInput, options: GetTokenOptions = {}): Promise<AccessToken> {
-    return this.#get('token', request, options);
+  getAccessToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
+    return this.#cachedOrGet('token', request, options);
   }
 
   /** An Altinn token, exchanged from a Maskinporten token for the same request. Served from the cache while valid. */
-  async getAltinnExchangedToken(request: TokenRequestInput, options: GetTokenOptions = {}): Promise<AccessToken> {
-    return this.#get('exchange', request, options);
+  getAltinnExchangedToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
+    return this.#cachedOrGet('exchange', request, options);
   }
 
   /** Forgets cached tokens: those of one request (both raw and Altinn), or all of them. */
   async invalidate(request?: TokenRequestInput): Promise<void> {
     if (request === undefined) return this.#cache.invalidate();
-    const { key } = this.#resolve(request);
-    await Promise.all([this.#cache.invalidate(`mp\n${key}`), this.#cache.invalidate(`altinn\n${key}`)]);
+    if (this.#signer instanceof Promise) await this.#signerReady().catch(() => undefined);
+    const { cacheKeys } = this.#resolve(request);
+    await Promise.all([this.#cache.invalidate(cacheKeys.token), this.#cache.invalidate(cacheKeys.exchange)]);
+  }
+
+  /**
+   * The hot path: a usable cached token for an already-seen scope list is handed back without an async frame, a
+   * new cache key or a closure; everything else (first use, misses, force refresh, aborted signal) goes to `#get`.
+   * Never throws synchronously.
+   */
+  #cachedOrGet(operation: Operation, input: TokenRequestInput, options: GetTokenOptions | undefined) {
+    if (options === undefined || (options.forceRefresh !== true && options.signal?.aborted !== true)) {
+      try {
+        const resolved = this.#signer instanceof Promise ? undefined : this.#memoised(input);
+        if (resolved) {
+          const cached = this.#cache.peek(resolved.cacheKeys[operation], resolved.fetchers[operation]);
+          if (cached) {
+            this.#telemetry.count(operation, 'cached');
+            return Promise.resolve(cached);
+          }
+        }
+      } catch {
+        // `#get` reports it as a rejection
+      }
+    }
+    return this.#get(operation, input, options ?? {});
   }
 
   async #get(operation: Operation, input: TokenRequestInput, options: GetTokenOptions): Promise<AccessToken> {
-    let resolved: { request: NormalizedTokenRequest; key: string };
+    const what = operation === 'token' ? 'Maskinporten token request' : 'Altinn token exchange';
+    let resolved: ResolvedRequest;
     try {
+      // An aborted caller starts nothing.
+      if (options.signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: options.signal.reason });
+      // A PKCS#12 key loads asynchronously; its id is part of the cache key, so wait for it first.
+      if (this.#signer instanceof Promise) await this.#signerReady();
       resolved = this.#resolve(input);
     } catch (err) {
       this.#telemetry.count(operation, 'error');
       throw err;
     }
-    const cacheKey = `${operation === 'token' ? 'mp' : 'altinn'}\n${resolved.key}`;
-    const fetcher =
-      operation === 'token' ? () => this.#fetchMaskinporten(resolved.request) : () => this.#fetchAltinn(input);
+    const cacheKey = resolved.cacheKeys[operation];
+    const fetcher = resolved.fetchers[operation];
     if (!options.forceRefresh) {
       const cached = this.#cache.peek(cacheKey, fetcher);
       if (cached) {
@@ -254,7 +301,6 @@ export class MaskinportenClient {
     } else {
       await this.#cache.invalidate(cacheKey);
     }
-    const what = operation === 'token' ? 'Maskinporten token request' : 'Altinn token exchange';
     const attributes = {
       'maskinporten.operation': operation,
       'maskinporten.client_id': this.#settings.clientId,
@@ -278,31 +324,50 @@ export class MaskinportenClient {
     }
   }
 
-  /** Normalises a request and builds its cache key (memoised for the common shapes: scope arrays and strings). */
-  #resolve(input: TokenRequestInput): { request: NormalizedTokenRequest; key: string } {
-    const memoKey =
-      typeof input === 'string'
-        ? `s\u0000${input}`
-        : Array.isArray(input)
-          ? `a\u0000${input.join('\u0000')}`
-          : undefined;
-    if (memoKey !== undefined) {
-      const memo = this.#requestMemo.get(memoKey);
-      if (memo) return memo;
-    }
+  /**
+   * The memoised resolution of a scope string or scope array seen before, or undefined. A string and a
+   * one-element array of it normalise alike, so they share an entry keyed by the string itself; longer arrays are
+   * keyed by their NUL-joined elements (only when no element holds a NUL or is not a string, so keys never collide).
+   */
+  #memoised(input: TokenRequestInput): ResolvedRequest | undefined {
+    if (typeof input === 'string') return this.#scopeMemo.get(input);
+    if (!Array.isArray(input)) return undefined;
+    if (input.length === 1) return typeof input[0] === 'string' ? this.#scopeMemo.get(input[0]) : undefined;
+    const key = scopeListKey(input);
+    return key === undefined ? undefined : this.#scopeListMemo.get(key);
+  }
+
+  /** Normalises a request and builds its cache keys and fetchers (memoised for scope arrays and strings). */
+  #resolve(input: TokenRequestInput): ResolvedRequest {
+    const memo = this.#memoised(input);
+    if (memo) return memo;
     const request = normalizeTokenRequest(input);
     const signerId = this.#signer instanceof Promise ? 'pending' : this.#signer.id;
     const key = [
       this.#authority,
       this.#settings.clientId,
-      // A PKCS#12 signer's id is known only once loaded; its key is then the same for the life of the client.
+      // A PKCS#12 signer's id is known only once loaded: callers wait for it before resolving a request.
       this.#settings.kid ?? signerId,
       JSON.stringify(request),
     ].join('\n');
-    const resolved = { request, key };
-    if (memoKey !== undefined) {
-      if (this.#requestMemo.size >= 1000) this.#requestMemo.clear();
-      this.#requestMemo.set(memoKey, resolved);
+    const resolved: ResolvedRequest = {
+      request,
+      cacheKeys: { token: `mp\n${key}`, exchange: `altinn\n${key}` },
+      fetchers: {
+        token: () => this.#fetchMaskinporten(request),
+        // The normalised request, not the caller's input (which the caller may change once the call returns).
+        exchange: () => this.#fetchAltinn(request),
+      },
+    };
+    if (typeof input === 'string' || (Array.isArray(input) && input.length === 1 && typeof input[0] === 'string')) {
+      if (this.#scopeMemo.size >= 1000) this.#scopeMemo.clear();
+      this.#scopeMemo.set(typeof input === 'string' ? input : (input[0] as string), resolved);
+    } else if (Array.isArray(input)) {
+      const listKey = scopeListKey(input);
+      if (listKey !== undefined) {
+        if (this.#scopeListMemo.size >= 1000) this.#scopeListMemo.clear();
+        this.#scopeListMemo.set(listKey, resolved);
+      }
     }
     return resolved;
   }
@@ -310,6 +375,12 @@ export class MaskinportenClient {
   async #signerReady(): Promise<LoadedSigner> {
     if (this.#signer instanceof Promise) this.#signer = await this.#signer;
     return this.#signer;
+  }
+
+  /** The current time on the server's clock when skew correction is on (and measured), else on ours. */
+  #serverNow(): number {
+    const now = this.#clock.now();
+    return this.#correctSkew && this.#clockOffsetMs !== undefined ? now + this.#clockOffsetMs : now;
   }
 
   #observeDate(date: string | null, receivedAt: number): void {
@@ -340,60 +411,83 @@ export class MaskinportenClient {
 
   async #fetchMaskinporten(request: NormalizedTokenRequest): Promise<AccessToken> {
     const signer = await this.#signerReady();
-    const token = await withRetries(
-      'Maskinporten token request',
-      async (signal, attempt) => {
-        const meta = await this.#discovery.get();
-        const skew = this.#correctSkew ? (this.#clockOffsetMs ?? 0) : 0;
-        const nowMs = this.#clock.now() + skew;
-        const claims = buildGrantClaims({
-          clientId: this.#settings.clientId,
-          audience: meta.issuer,
-          nowSeconds: Math.floor(nowMs / 1000),
-          request,
-          lifetimeSeconds: this.#grantLifetime,
-        });
-        const init = tokenRequestInit(signGrant(claims, signer));
-        if (attempt > 1)
-          this.#logger?.debug?.({ attempt, clientId: this.#settings.clientId }, 'retrying the token request');
-        const res = await this.#fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
-        const text = await res.text();
-        const receivedAt = this.#clock.now();
-        this.#observeDate(res.headers.get('date'), receivedAt);
-        if (res.status !== 200) {
-          const err = tokenErrorFromResponse(res.status, text, {
+    /** The clock offset the last grant was built with. */
+    let offsetUsed = 0;
+    const run = () =>
+      withRetries(
+        'Maskinporten token request',
+        async (signal, attempt) => {
+          const meta = await this.#discovery.get();
+          offsetUsed = this.#correctSkew ? (this.#clockOffsetMs ?? 0) : 0;
+          const nowMs = this.#serverNow();
+          const claims = buildGrantClaims({
             clientId: this.#settings.clientId,
-            authority: this.#authority,
-            kid: signer.kid,
-            scopes: request.scopes,
-            clockOffsetMs: this.#clockOffsetMs,
+            audience: meta.issuer,
+            nowSeconds: Math.floor(nowMs / 1000),
+            request,
+            lifetimeSeconds: this.#grantLifetime,
           });
-          const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-          if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
-          throw err;
-        }
-        const body = processTokenSuccess(text, res.status);
-        try {
-          return AccessToken.fromJwt(
-            body.accessToken,
-            'maskinporten',
-            body.expiresIn === undefined
-              ? undefined
-              : {
-                  expiresAt: new Date(receivedAt + body.expiresIn * 1000),
-                  issuedAt: new Date(receivedAt),
-                  scope: body.scope,
-                },
-          );
-        } catch (cause) {
-          throw new InvalidResponseError('the access token is not a JWT and the answer has no expires_in', {
-            cause,
-            status: 200,
-          });
-        }
-      },
-      this.#policy,
-    );
+          const init = tokenRequestInit(signGrant(claims, signer));
+          if (attempt > 1)
+            this.#logger?.debug?.({ attempt, clientId: this.#settings.clientId }, 'retrying the token request');
+          const res = await this.#fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
+          const text = await res.text();
+          this.#observeDate(res.headers.get('date'), this.#clock.now());
+          const receivedAt = this.#serverNow();
+          if (res.status !== 200) {
+            const err = tokenErrorFromResponse(res.status, text, {
+              clientId: this.#settings.clientId,
+              authority: this.#authority,
+              kid: signer.kid,
+              scopes: request.scopes,
+              clockOffsetMs: this.#clockOffsetMs,
+            });
+            const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+            if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
+            throw err;
+          }
+          const body = processTokenSuccess(text, res.status);
+          try {
+            return AccessToken.fromJwt(
+              body.accessToken,
+              'maskinporten',
+              body.expiresIn === undefined
+                ? undefined
+                : {
+                    expiresAt: new Date(receivedAt + body.expiresIn * 1000),
+                    issuedAt: new Date(receivedAt),
+                    scope: body.scope,
+                  },
+            );
+          } catch (cause) {
+            throw new InvalidResponseError('the access token is not a JWT and the answer has no expires_in', {
+              cause,
+              status: 200,
+            });
+          }
+        },
+        this.#policy,
+      );
+    let token: AccessToken;
+    try {
+      token = await run();
+    } catch (err) {
+      // With skew correction on, a refusal of iat/exp after the server clock was (re)measured gets one more grant.
+      const measured = this.#clockOffsetMs;
+      if (
+        !this.#correctSkew ||
+        !(err instanceof MaskinportenError && err.code === 'ERR_CLOCK_SKEW') ||
+        measured === undefined ||
+        Math.abs(measured - offsetUsed) < 1000
+      ) {
+        throw err;
+      }
+      this.#logger?.debug?.(
+        { clientId: this.#settings.clientId, clockOffsetMs: measured },
+        'the server clock differs from the one the grant was made for; retrying on the measured clock',
+      );
+      token = await run();
+    }
     this.#checkNotExpired(token);
     this.#logger?.debug?.(
       { clientId: this.#settings.clientId, scopes: token.scopes, expiresAt: token.expiresAt.toISOString() },
@@ -448,7 +542,7 @@ export class MaskinportenClient {
   }
 
   #checkNotExpired(token: AccessToken): void {
-    const now = this.#clock.now();
+    const now = this.#serverNow();
     if (token.expiresAt.getTime() <= now) {
       throw new MaskinportenError(
         'ERR_TOKEN_EXPIRED',

@@ -4,6 +4,7 @@
  * a failed refresh keeps serving the still-valid token and is retried with backoff), a bounded size with
  * least-recently-used eviction, and an optional shared store. Errors are never cached. Knows nothing of HTTP.
  */
+import { ConfigError } from '../errors.ts';
 import { AccessToken } from '../token.ts';
 import type { StoredToken, TokenStore } from './store.ts';
 
@@ -84,12 +85,12 @@ export class TokenCache {
     this.#retryBase = options.refreshRetryBaseMs ?? 1000;
     this.#store = options.store;
     this.#onBackgroundError = options.onBackgroundError;
-    if (!(this.#margin >= 0)) throw new RangeError(`expiryMarginMs must be ≥ 0, got ${this.#margin}`);
+    if (!(this.#margin >= 0)) throw new ConfigError(`cache.expiryMarginMs must be ≥ 0, got ${this.#margin}`);
     if (!(this.#refreshAhead > 0 && this.#refreshAhead <= 1)) {
-      throw new RangeError(`refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
+      throw new ConfigError(`cache.refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
     }
     if (!(Number.isInteger(this.#maxEntries) && this.#maxEntries >= 1)) {
-      throw new RangeError(`maxEntries must be a whole number ≥ 1, got ${this.#maxEntries}`);
+      throw new ConfigError(`cache.maxEntries must be a whole number ≥ 1, got ${this.#maxEntries}`);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { inspect } from 'node:util';
-import { KeyError } from '../errors.ts';
+import { KeyError, redactedJsonError } from '../errors.ts';
 import type { GrantSigner } from '../protocol/grant.ts';
 import { assertValidKid, importPrivateJwk, jwkThumbprint } from './jwk.ts';
 import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
@@ -49,8 +49,10 @@ function parseJwkText(text: string, setting: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
-    throw new KeyError(`${setting} is not valid JSON: expected the key pair as a JWK object`, { cause });
+  } catch (err) {
+    throw new KeyError(`${setting} is not valid JSON: expected the key pair as a JWK object`, {
+      cause: redactedJsonError(err),
+    });
   }
   return checkJwkShape(value, setting);
 }

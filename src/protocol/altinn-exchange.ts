@@ -2,7 +2,7 @@
  * The Altinn token exchange (protocol notes §5) as pure functions: the request for a Maskinporten token, and the
  * reading of the answer, which is the bare JWT as text or the same JWT as a JSON string.
  */
-import { AltinnExchangeError, InvalidResponseError, UnavailableError } from '../errors.ts';
+import { AltinnExchangeError, InvalidResponseError, redactedJsonError, UnavailableError } from '../errors.ts';
 import { ALTINN_EXCHANGE_PATH } from './constants.ts';
 
 /** Options of the exchange call. */
@@ -32,9 +32,9 @@ export function processExchangeSuccess(text: string): string {
   if (token.startsWith('"')) {
     try {
       token = JSON.parse(token) as string;
-    } catch (cause) {
+    } catch (err) {
       throw new InvalidResponseError('Altinn answered the exchange with a malformed JSON string', {
-        cause,
+        cause: redactedJsonError(err),
         status: 200,
       });
     }

@@ -34,8 +34,22 @@ export function processDiscoveryResponse(body: unknown, authority: string): Auth
     throw new InvalidResponseError(`the metadata at ${discoveryUrl(authority)} has no issuer`);
   }
   const tokenEndpoint =
-    typeof doc.token_endpoint === 'string' && URL.canParse(doc.token_endpoint)
+    typeof doc.token_endpoint === 'string' && acceptableTokenEndpoint(doc.token_endpoint, authority)
       ? doc.token_endpoint
       : fallbackMetadata(authority).tokenEndpoint;
   return { issuer: doc.issuer, tokenEndpoint };
+}
+
+/**
+ * Grants go only where the authority itself would send them: https, plain http on a loopback host, or the
+ * authority's own origin (which the settings already checked). Anything else falls back to `{authority}/token`.
+ */
+function acceptableTokenEndpoint(value: string, authority: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  return loopback || (URL.canParse(authority) && new URL(authority).origin === url.origin);
 }

@@ -6,6 +6,7 @@ import {
   InvalidResponseError,
   type MaskinportenErrorCode,
   type MaskinportenErrorOptions,
+  redactedJsonError,
   TokenRequestError,
   UnavailableError,
 } from '../errors.ts';
@@ -30,11 +31,14 @@ export interface TokenResponse {
 function parseJson(text: string, what: string, status: number): unknown {
   try {
     return JSON.parse(text);
-  } catch (cause) {
+  } catch (err) {
     const hint = /^\s*</.test(text)
       ? ' (it looks like an HTML page: check the authority URL or a proxy in between)'
       : '';
-    throw new InvalidResponseError(`${what} answered ${status} with a body that is not JSON${hint}`, { cause, status });
+    throw new InvalidResponseError(`${what} answered ${status} with a body that is not JSON${hint}`, {
+      cause: redactedJsonError(err),
+      status,
+    });
   }
 }
 
@@ -107,6 +111,26 @@ function classify(
       `Maskinporten rejected the grant's iat/exp: ${describeOffset(ctx.clockOffsetMs)}. Sync this machine's clock (NTP) or enable correctClockSkew`,
     ];
   }
+  // Before the generic "client authentication failed": MP-120's description starts with that phrase too.
+  if (
+    mpCode === 'MP-120' ||
+    mpCode === 'MP-122' ||
+    mpCode === 'MP-123' ||
+    d.includes('invalid certificate') ||
+    d.includes('certificate orgno') ||
+    d.includes('header x5c')
+  ) {
+    return [
+      'ERR_INVALID_CERTIFICATE',
+      `Maskinporten rejected the business certificate of client ${ctx.clientId}: ${description} Check that the certificate is valid now, belongs to the organisation the client is registered to, and comes with its full chain`,
+    ];
+  }
+  if (mpCode === 'MP-124' || d.includes('signature')) {
+    return [
+      'ERR_INVALID_SIGNATURE',
+      `the grant's signature did not verify with key ${kid}: the private key does not match the public key registered under that kid`,
+    ];
+  }
   if (d.includes('no key identifier (kid)')) {
     return [
       'ERR_UNKNOWN_KID',
@@ -127,15 +151,6 @@ function classify(
       'ERR_UNKNOWN_CLIENT',
       `Maskinporten does not know client ${ctx.clientId} at ${ctx.authority}: check ClientId and that Authority is the environment it was registered in`,
     ];
-  }
-  if (mpCode === 'MP-124' || d.includes('signature')) {
-    return [
-      'ERR_INVALID_SIGNATURE',
-      `the grant's signature did not verify with key ${kid}: the private key does not match the public key registered under that kid`,
-    ];
-  }
-  if (mpCode === 'MP-120' || mpCode === 'MP-122' || mpCode === 'MP-123') {
-    return ['ERR_INVALID_CERTIFICATE', `Maskinporten rejected the business certificate: ${description}`];
   }
   if (error === 'invalid_scope' || mpCode === 'MP-200' || mpCode === 'MP-201') {
     const named = /:\s*([^()]+?)\s*(\(|$)/.exec(description)?.[1];

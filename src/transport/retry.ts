@@ -4,7 +4,7 @@
  * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { AbortedError, MaskinportenError, UnavailableError } from '../errors.ts';
+import { AbortedError, ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
 
 /** How calls are retried and timed. */
 export interface RetryPolicy {
@@ -43,7 +43,7 @@ export interface ResolvedCallPolicy {
 function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new RangeError(`${name} must be a number ≥ ${min}, got ${String(value)}`);
+    throw new ConfigError(`${name} must be a number ≥ ${min}, got ${String(value)}`);
   }
   return value;
 }
@@ -56,7 +56,7 @@ export function resolveCallPolicy(
 ): ResolvedCallPolicy {
   const r = retry === false ? { maxAttempts: 1 } : (retry ?? {});
   const maxAttempts = positive('retry.maxAttempts', r.maxAttempts, 3, 1);
-  if (!Number.isInteger(maxAttempts)) throw new RangeError('retry.maxAttempts must be a whole number');
+  if (!Number.isInteger(maxAttempts)) throw new ConfigError('retry.maxAttempts must be a whole number');
   return {
     maxAttempts,
     baseDelayMs: positive('retry.baseDelayMs', r.baseDelayMs, 200),

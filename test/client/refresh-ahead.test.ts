@@ -1,0 +1,192 @@
+/**
+ * Refresh-ahead, driven by a fake clock that the emulator and the client share: past the refresh point callers get
+ * the cached token at once while exactly one background refresh runs; a failed refresh keeps the valid token in
+ * service and is retried with backoff; past expiry minus the margin callers wait for a new token.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import {
+  count,
+  FakeClock,
+  flush,
+  recordingLogger,
+  recordingRetryHooks,
+  rejectsWith,
+  waitFor,
+} from '../helpers/client-env.ts';
+
+const SCOPE = ['altinn:serviceowner/notifications.create'];
+
+describe('client refresh-ahead (injected clock)', () => {
+  const clock = new FakeClock();
+  let emulator: Emulator;
+  let created: CreatedClient;
+
+  const client = (options: MaskinportenClientOptions = {}) =>
+    new MaskinportenClient(created.settings, { clock, ...options });
+
+  before(async () => {
+    emulator = await startEmulator({ clock });
+    created = await emulator.createClient({ scopes: ['a', ...SCOPE] }); // tokens live 120 s
+  });
+  beforeEach(() => {
+    emulator.faults.clear();
+    emulator.requests.clear();
+  });
+  after(() => emulator.close());
+
+  it('past the refresh point serves the cached token at once while exactly one background refresh runs', async () => {
+    const logger = recordingLogger();
+    const c = client({ logger });
+    const t = await c.getAccessToken(['a']);
+    assert.equal(t.expiresAt.getTime() - t.issuedAt.getTime(), 120_000);
+    clock.advance(t.issuedAt.getTime() + 90_000 - 1 - clock.now()); // refresh point: 0.75 × 120 s after iat
+    assert.equal(await c.getAccessToken(['a']), t);
+    await flush();
+    assert.equal(count(emulator, 'token'), 1, 'before the refresh point nothing is fetched');
+
+    clock.advance(1);
+    const fetched = logger.next('debug', /fetched a Maskinporten token/);
+    const served = await Promise.all(Array.from({ length: 200 }, () => c.getAccessToken(['a'])));
+    for (const s of served) assert.equal(s, t, 'every caller got the cached token without waiting');
+    await fetched;
+    await flush();
+    assert.equal(count(emulator, 'token'), 2, 'exactly one background refresh for 200 callers');
+    const next = await c.getAccessToken(['a']);
+    assert.notEqual(next, t);
+    assert.ok(next.expiresAt > t.expiresAt);
+    assert.equal(await c.getAccessToken(['a']), next);
+    await flush();
+    assert.equal(count(emulator, 'token'), 2, 'the fresh token is not refreshed again');
+  });
+
+  it('keeps serving the valid token when the refresh fails, retrying with growing backoff', async () => {
+    const logger = recordingLogger();
+    const c = client({ logger, retry: false });
+    const t = await c.getAccessToken(['a']);
+    emulator.faults.add({ endpoint: 'token', status: 500 });
+
+    clock.advance(90_000);
+    let failed = logger.next('warn', /background token refresh failed/);
+    assert.equal(await c.getAccessToken(['a']), t);
+    const warning = await failed;
+    assert.equal((warning.obj.err as { code?: string }).code, 'ERR_SERVER');
+    assert.equal(count(emulator, 'token'), 2);
+
+    // Backoff 1 s, then 2 s, then 4 s: no attempt before each wait is over, exactly one once it is.
+    for (const wait of [1000, 2000, 4000]) {
+      const before = count(emulator, 'token');
+      clock.advance(wait - 1);
+      assert.equal(await c.getAccessToken(['a']), t);
+      await flush();
+      assert.equal(count(emulator, 'token'), before, `no retry before ${wait} ms`);
+      clock.advance(1);
+      failed = logger.next('warn', /background token refresh failed/);
+      assert.equal(await c.getAccessToken(['a']), t, 'the still-valid token is served');
+      await failed;
+      assert.equal(count(emulator, 'token'), before + 1, `one retry after ${wait} ms`);
+    }
+
+    emulator.faults.clear();
+    clock.advance(8000);
+    const fetched = logger.next('debug', /fetched a Maskinporten token/);
+    assert.equal(await c.getAccessToken(['a']), t);
+    await fetched;
+    await flush();
+    const next = await c.getAccessToken(['a']);
+    assert.notEqual(next, t, 'the recovered refresh replaced the token');
+    assert.equal(count(emulator, 'token'), 6);
+  });
+
+  it('retries inside a background refresh too, without the caller waiting', async () => {
+    const logger = recordingLogger();
+    const { retryHooks, sleeps } = recordingRetryHooks();
+    const c = client({ logger, retryHooks });
+    const t = await c.getAccessToken(['a']);
+    emulator.faults.add({ endpoint: 'token', status: 503, times: 2 });
+    clock.advance(95_000);
+    const fetched = logger.next('debug', /fetched a Maskinporten token/);
+    assert.equal(await c.getAccessToken(['a']), t);
+    await fetched;
+    await flush();
+    assert.equal(count(emulator, 'token'), 4, 'the first fetch, two failed attempts, the success');
+    assert.equal(sleeps.length, 2);
+    assert.notEqual(await c.getAccessToken(['a']), t);
+  });
+
+  it('past expiry minus the margin makes callers wait for a new token (and fail if there is none)', async () => {
+    const logger = recordingLogger();
+    const c = client({ logger, retry: false });
+    const t = await c.getAccessToken(['a']);
+    emulator.faults.add({ endpoint: 'token', status: 500 });
+    clock.advance(90_000);
+    const failed = logger.next('warn', /background token refresh failed/);
+    assert.equal(await c.getAccessToken(['a']), t);
+    await failed;
+    clock.advance(t.expiresAt.getTime() - 10_000 - clock.now()); // exactly at exp − margin
+    await rejectsWith(c.getAccessToken(['a']), 'ERR_SERVER');
+    emulator.faults.clear();
+    const waited = await Promise.all(Array.from({ length: 100 }, () => c.getAccessToken(['a'])));
+    assert.equal(new Set(waited).size, 1);
+    assert.notEqual(waited[0], t);
+    assert.ok(waited[0]!.expiresAt.getTime() - clock.now() >= 119_000, 'a brand-new token');
+  });
+
+  it('a caller past the margin joins a background refresh already in flight', async () => {
+    const c = client();
+    const t = await c.getAccessToken(['a']);
+    emulator.faults.add({ endpoint: 'token', latencyMs: 150, times: 1 });
+    clock.advance(t.expiresAt.getTime() - 11_000 - clock.now());
+    assert.equal(await c.getAccessToken(['a']), t, 'background refresh started');
+    clock.advance(1000); // at exp − 10 s while the refresh is still on its way
+    const next = await c.getAccessToken(['a']);
+    assert.notEqual(next, t);
+    assert.equal(count(emulator, 'token'), 2, 'the waiting caller joined the refresh in flight');
+  });
+
+  it('honours a configured refresh point, and refreshAhead: 1 turns refresh-ahead off', async () => {
+    const logger = recordingLogger();
+    const early = client({ cache: { refreshAhead: 0.5 }, logger });
+    const t = await early.getAccessToken(['a']);
+    clock.advance(t.issuedAt.getTime() + 60_000 - 1 - clock.now());
+    await early.getAccessToken(['a']);
+    await flush();
+    assert.equal(count(emulator, 'token'), 1);
+    clock.advance(1);
+    const fetched = logger.next('debug', /fetched a Maskinporten token/);
+    assert.equal(await early.getAccessToken(['a']), t);
+    await fetched;
+    assert.equal(count(emulator, 'token'), 2);
+
+    emulator.requests.clear();
+    const never = client({ cache: { refreshAhead: 1 } });
+    const n = await never.getAccessToken(['a']);
+    clock.advance(n.expiresAt.getTime() - 10_000 - 1 - clock.now());
+    assert.equal(await never.getAccessToken(['a']), n);
+    await flush();
+    assert.equal(count(emulator, 'token'), 1, 'no background refresh before the margin');
+  });
+
+  it('refreshes an Altinn token ahead of its own 30-minute expiry, with a fresh Maskinporten token', async () => {
+    const logger = recordingLogger();
+    const c = client({ logger });
+    const altinn = await c.getAltinnExchangedToken(SCOPE);
+    assert.equal(altinn.expiresAt.getTime() - altinn.issuedAt.getTime(), 30 * 60_000);
+    clock.advance(20 * 60_000);
+    assert.equal(await c.getAltinnExchangedToken(SCOPE), altinn, 'the Maskinporten token expired long ago');
+    await flush();
+    assert.equal(count(emulator, 'exchange'), 1);
+    clock.advance(3 * 60_000); // past 22.5 min
+    const fetched = logger.next('debug', /fetched a Maskinporten token/);
+    assert.equal(await c.getAltinnExchangedToken(SCOPE), altinn);
+    await fetched;
+    await waitFor(() => count(emulator, 'exchange') === 2, 'the background exchange');
+    await flush();
+    assert.equal(count(emulator, 'token'), 2);
+    assert.equal(count(emulator, 'exchange'), 2);
+    const next = await c.getAltinnExchangedToken(SCOPE);
+    assert.notEqual(next, altinn);
+  });
+});
