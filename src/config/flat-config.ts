@@ -39,8 +39,21 @@ export interface ConfigValue {
 export class FlatConfig {
   readonly #values = new Map<string, ConfigValue>();
 
-  /** Sets one value (overriding any earlier one with the same key). */
+  /**
+   * Sources that could not be read (a malformed or unreadable file): where, and what is wrong — never a value.
+   * Loading reports them together with the problems of the settings.
+   */
+  readonly sourceProblems: Array<{ source: string; message: string }> = [];
+
+  /**
+   * Sets one value, overriding any earlier one with the same key. A value replaces, not merges with, an object
+   * given earlier under the same key (e.g. `Jwk` as JSON text from an env var over a `Jwk` object from a file), and
+   * a value under a key replaces a single value given earlier for one of its parents.
+   */
   set(key: string, value: string, source: SettingSource): void {
+    this.deleteTree(key, false);
+    const parts = key.toLowerCase().split(':');
+    for (let i = 1; i < parts.length; i++) this.#values.delete(parts.slice(0, i).join(':'));
     this.#values.set(key.toLowerCase(), { key, value, source });
   }
 
@@ -99,7 +112,7 @@ export class FlatConfig {
       }
       node[parts[parts.length - 1]!] = value;
     }
-    return root;
+    return asArrays(root) as Record<string, unknown>;
   }
 
   /** A stable fingerprint of every value, for change detection (never printed). */
@@ -108,4 +121,17 @@ export class FlatConfig {
       [...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.value]),
     );
   }
+}
+
+/** Turns objects keyed `0`, `1`, … (how arrays are flattened) back into arrays, as .NET's binder does. */
+function asArrays(node: unknown): unknown {
+  if (node === null || typeof node !== 'object') return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, asArrays(v)] as const);
+  const isList = entries.length > 0 && entries.every(([k]) => /^(0|[1-9]\d*)$/.test(k) && Number(k) < entries.length);
+  if (isList) {
+    const list: unknown[] = [];
+    for (const [k, v] of entries) list[Number(k)] = v;
+    return list;
+  }
+  return Object.fromEntries(entries);
 }

@@ -57,19 +57,129 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
-/** Parses appsettings JSON text; `file` names it in errors. */
+/**
+ * Finds the first syntax error of JSON text: its offset and what is wrong, described without quoting the text
+ * (a JSON engine's own message may quote a stretch of the file, and the file may hold a key).
+ */
+export function locateJsonError(text: string): { offset: number; reason: string } | undefined {
+  let i = 0;
+  const fail = (reason: string, at = i): never => {
+    throw { offset: at, reason };
+  };
+  const found = () => (i >= text.length ? 'but the text ends' : `found ${JSON.stringify(text[i])}`);
+  const ws = () => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i += 1;
+  };
+  const string = () => {
+    const start = i;
+    i += 1;
+    while (i < text.length) {
+      const c = text[i]!;
+      if (c === '"') {
+        i += 1;
+        return;
+      }
+      if (c === '\\') {
+        const next = text[i + 1];
+        if (next !== undefined && '"\\/bfnrt'.includes(next)) i += 2;
+        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        else fail('invalid escape sequence in a string');
+      } else if (c.charCodeAt(0) < 0x20) {
+        fail('line break or control character inside a string (a missing closing quote?)');
+      } else {
+        i += 1;
+      }
+    }
+    fail('unterminated string', start);
+  };
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const value = () => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i += 1;
+      ws();
+      if (text[i] === '}') {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`expected a property name in double quotes, ${found()}`);
+        string();
+        ws();
+        if (text[i] !== ':') fail(`expected ':' after the property name, ${found()}`);
+        i += 1;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] === '}') {
+          i += 1;
+          return;
+        }
+        fail(`expected ',' or '}' after a property value, ${found()}`);
+      }
+    }
+    if (c === '[') {
+      i += 1;
+      ws();
+      if (text[i] === ']') {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] === ']') {
+          i += 1;
+          return;
+        }
+        fail(`expected ',' or ']' after an array element, ${found()}`);
+      }
+    }
+    if (c === '"') return string();
+    NUMBER.lastIndex = i;
+    if (c !== undefined && /[-0-9]/.test(c) && NUMBER.test(text)) {
+      i = NUMBER.lastIndex;
+      return;
+    }
+    for (const literal of ['true', 'false', 'null']) {
+      if (text.startsWith(literal, i)) {
+        i += literal.length;
+        return;
+      }
+    }
+    fail(`expected a value, ${found()}`);
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail(`unexpected ${JSON.stringify(text[i])} after the end of the JSON value`);
+  } catch (err) {
+    if (err instanceof RangeError) return undefined; // nested too deeply to walk; say less
+    return err as { offset: number; reason: string };
+  }
+  return undefined;
+}
+
+/** Parses appsettings JSON text; `file` names it in errors, which give line and column but never quote the text. */
 export function parseJsonText(text: string, file: string): unknown {
   const cleaned = stripJsonComments(text.replace(/^\uFEFF/, ''));
   try {
     return JSON.parse(cleaned);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(message);
-    const where = pos ? lineAndColumn(cleaned, Number(pos[1])) : undefined;
-    const detail = message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON Parse error: /, '');
-    throw new ConfigError(
-      `${file} is not valid JSON${where ? ` (line ${where.line}, column ${where.column})` : ''}: ${detail.split('\n')[0]}`,
-    );
+  } catch {
+    // The engine's own error is not kept, not even as the cause: its message can quote part of the file.
+    const located = locateJsonError(cleaned);
+    if (!located) throw new ConfigError(`${file} is not valid JSON`);
+    const { line, column } = lineAndColumn(cleaned, located.offset);
+    throw new ConfigError(`${file} is not valid JSON (line ${line}, column ${column}): ${located.reason}`);
   }
 }
 

@@ -53,7 +53,8 @@ export interface LoadedSettings {
 /** The environment name the options resolve to. */
 export function resolveEnvironment(options: Pick<LoadSettingsOptions, 'environment' | 'env'>): string {
   const env = options.env ?? process.env;
-  return options.environment ?? env.NODE_ENV ?? env.DOTNET_ENVIRONMENT ?? env.ASPNETCORE_ENVIRONMENT ?? 'Production';
+  // An empty value counts as unset, as `NODE_ENV=` in a shell or an empty key in a manifest means.
+  return options.environment || env.NODE_ENV || env.DOTNET_ENVIRONMENT || env.ASPNETCORE_ENVIRONMENT || 'Production';
 }
 
 /** One layer's values, kept so a watcher can re-apply a slow source (Key Vault) without reading it again. */
@@ -116,17 +117,45 @@ function overridesOf(
   return c;
 }
 
-/** Reads `section` of a built configuration, applying code values; throws {@link ConfigValidationError}. */
-export function settingsFromConfig(config: FlatConfig, section: string, options: LoadSettingsOptions): SectionSettings {
+/** Reads `section` of a built configuration, applying code values; the settings, or every problem found. */
+function readSettings(
+  config: FlatConfig,
+  section: string,
+  options: LoadSettingsOptions,
+): SectionSettings | { problems: ConfigProblem[] } {
   // The configure function sees what the sources gave, so read once without overrides to hand it the values.
   const base = readSection(config, section, { allowInsecureRequests: options.allowInsecureRequests === true });
-  const current = 'settings' in base ? base.settings : {};
+  // When the sources alone do not validate (e.g. code is to add the client id), hand over what they did give.
+  const current = 'settings' in base ? base.settings : base.partial;
   const overrides = overridesOf(options, current);
-  const result = readSection(config, section, {
+  return readSection(config, section, {
     allowInsecureRequests: options.allowInsecureRequests === true,
     overrides,
   });
-  if ('problems' in result) throw new ConfigValidationError(result.problems);
+}
+
+/** The sources that could not be read, as problems of `section`. */
+function sourceProblemsOf(config: FlatConfig, section: string): ConfigProblem[] {
+  return config.sourceProblems.map((p) => ({ path: section, source: p.source, message: p.message }));
+}
+
+/**
+ * Merges unreadable sources with a section's problems. When a source could not be read, "section not found" is
+ * left out: the section may well be in the file that failed.
+ */
+function allProblems(config: FlatConfig, section: string, problems: ConfigProblem[]): ConfigProblem[] {
+  if (config.sourceProblems.length === 0) return problems;
+  return problems.filter((p) => p.path !== section);
+}
+
+/** Reads `section` of a built configuration, applying code values; throws {@link ConfigValidationError}. */
+export function settingsFromConfig(config: FlatConfig, section: string, options: LoadSettingsOptions): SectionSettings {
+  const result = readSettings(config, section, options);
+  const problems = [
+    ...sourceProblemsOf(config, section),
+    ...allProblems(config, section, 'problems' in result ? result.problems : []),
+  ];
+  if (problems.length || 'problems' in result) throw new ConfigValidationError(problems);
   return result;
 }
 
@@ -163,15 +192,12 @@ export async function loadNamedMaskinportenSettings(
   if (kv) applyLayer(config, await readKeyVaultLayer(kv.url, kv.options, names));
   const environment = resolveEnvironment(options);
   const out: Record<string, LoadedSettings> = {};
-  const problems: ConfigProblem[] = [];
+  // A source that could not be read is reported once, under the sections asked for.
+  const problems: ConfigProblem[] = sourceProblemsOf(config, names.join(', '));
   for (const [name, section] of Object.entries(sections)) {
-    try {
-      const r = settingsFromConfig(config, section, options);
-      out[name] = { settings: r.settings, sources: r.sources, section, environment, legacy: r.legacy };
-    } catch (err) {
-      if (!(err instanceof ConfigValidationError)) throw err;
-      problems.push(...err.problems);
-    }
+    const r = readSettings(config, section, options);
+    if ('problems' in r) problems.push(...allProblems(config, section, r.problems));
+    else out[name] = { settings: r.settings, sources: r.sources, section, environment, legacy: r.legacy };
   }
   if (problems.length) throw new ConfigValidationError(problems);
   return out;

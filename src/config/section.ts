@@ -30,12 +30,22 @@ const STRING_KEYS = {
   pkcs12Password: 'Pkcs12Password',
 } as const;
 
+/** The settings field each key-related setting name reports its source from. */
+const KEY_SOURCE: Record<string, keyof MaskinportenSettings> = {
+  Alg: 'alg',
+  Kid: 'kid',
+  Jwk: 'jwk',
+  Pem: 'pem',
+  EncodedJwk: 'jwkBase64',
+  JwkBase64: 'jwkBase64',
+};
+
 /** Reads and validates `section`; returns the settings or the problems. */
 export function readSection(
   config: FlatConfig,
   section: string,
   options: { allowInsecureRequests?: boolean; overrides?: Partial<MaskinportenSettings> } = {},
-): SectionSettings | { problems: ConfigProblem[] } {
+): SectionSettings | { problems: ConfigProblem[]; partial: Partial<MaskinportenSettings> } {
   const problems: ConfigProblem[] = [];
   const path = (key: string) => `${section}:${key}`;
   const from = (v: ConfigValue | undefined) => (v ? describeSource(v.source) : undefined);
@@ -49,14 +59,29 @@ export function readSection(
   if (!config.has(section) && Object.keys(overrides).length === 0) {
     return {
       problems: [{ path: section, message: `the section ${section} was not found in any configuration source` }],
+      partial: {},
+    };
+  }
+  const whole = config.get(section);
+  if (whole !== undefined && config.children(section).length === 0 && Object.keys(overrides).length === 0) {
+    return {
+      problems: [
+        {
+          path: section,
+          message: 'must be a section (an object with Authority, ClientId and a key), not a single value',
+          source: describeSource(whole.source),
+        },
+      ],
+      partial: {},
     };
   }
   const settings: Partial<MaskinportenSettings> = {};
   const sources: SectionSettings['sources'] = {};
   const scalar = (key: string): ConfigValue | undefined => {
     const v = config.get(path(key));
-    if (v === undefined && config.children(path(key)).length > 0) {
-      problem(key, 'must be a single value, not an object');
+    const kids = v === undefined ? config.children(path(key)) : [];
+    if (kids.length > 0) {
+      problem(key, 'must be a single value, not an object or a list', kids[0]);
       return undefined;
     }
     return v;
@@ -117,8 +142,11 @@ export function readSection(
     const s = sources[name];
     return s ? { key: '', value: '', source: s } : undefined;
   };
+  const reported = (key: string) => problems.some((p) => p.path === path(key));
   if (settings.authority === undefined && !legacyEnv) {
-    problem('Authority', 'is required: the Maskinporten URL, e.g. https://test.maskinporten.no/ (or "test"/"prod")');
+    if (!reported('Authority')) {
+      problem('Authority', 'is required: the Maskinporten URL, e.g. https://test.maskinporten.no/ (or "test"/"prod")');
+    }
   } else if (settings.authority !== undefined) {
     try {
       checkUrlSetting('Authority', settings.authority, options.allowInsecureRequests === true);
@@ -126,7 +154,7 @@ export function readSection(
       problem('Authority', (err as MaskinportenError).message.replace(/^Authority /, ''), src('authority'));
     }
   }
-  if (settings.clientId === undefined || !settings.clientId.trim()) {
+  if ((settings.clientId === undefined || !settings.clientId.trim()) && !reported('ClientId')) {
     problem(
       'ClientId',
       "is required: the integration's client id from the portal or the self-service API",
@@ -148,21 +176,29 @@ export function readSection(
     loadSignerSync(settings as MaskinportenSettings);
   } catch (err) {
     if (!(err instanceof KeyError)) throw err;
+    // Name the setting at fault: Alg or Kid when those were set and are what the signer refused, else the key.
     const keyName =
-      settings.jwk !== undefined && settings.jwkBase64 !== undefined
-        ? 'Jwk'
-        : settings.jwk !== undefined
-          ? 'Jwk'
-          : settings.jwkBase64 !== undefined
-            ? legacy
-              ? 'EncodedJwk'
-              : 'JwkBase64'
-            : settings.pem !== undefined
-              ? 'Pem'
-              : 'JwkBase64';
-    const keySource = src(keyName === 'Jwk' ? 'jwk' : keyName === 'Pem' ? 'pem' : 'jwkBase64');
-    problem(keyName, err.message, keySource);
+      settings.alg !== undefined && /^alg must be/.test(err.message)
+        ? 'Alg'
+        : settings.kid !== undefined && /^kid must be/.test(err.message)
+          ? 'Kid'
+          : settings.jwk !== undefined
+            ? 'Jwk'
+            : settings.jwkBase64 !== undefined
+              ? legacy
+                ? 'EncodedJwk'
+                : 'JwkBase64'
+              : settings.pem !== undefined
+                ? 'Pem'
+                : 'JwkBase64';
+    const keySource = src(KEY_SOURCE[keyName]!);
+    // A key setting of the wrong type was reported already; "no signing key" would only repeat it.
+    if (!reported(keyName)) {
+      // The signer names the base64 form JwkBase64; the legacy section calls it EncodedJwk.
+      const message = keyName === 'EncodedJwk' ? err.message.replaceAll('JwkBase64', 'EncodedJwk') : err.message;
+      problem(keyName, message, keySource);
+    }
   }
-  if (problems.length) return { problems };
+  if (problems.length) return { problems, partial: settings };
   return { settings: settings as MaskinportenSettings, sources, legacy };
 }

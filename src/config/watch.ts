@@ -18,6 +18,7 @@ import {
   resolveEnvironment,
   settingsFromConfig,
 } from './load.ts';
+import { ConfigValidationError } from './validation-error.ts';
 
 /** Options of {@link watchMaskinportenSettings}. */
 export interface WatchSettingsOptions extends LoadSettingsOptions {
@@ -67,11 +68,13 @@ export async function watchMaskinportenSettings(options: WatchSettingsOptions = 
   const check = async (forceKeyVault: boolean): Promise<boolean> => {
     const config = readLocalSources(options, [section]);
     const target = keyVaultTarget(options, config);
-    if (target && !('problem' in target) && (forceKeyVault || Date.now() - kvReadAt >= kvInterval)) {
+    // The vault's URL may have gone from the files since the start: say so rather than go on without the vault.
+    if (target && 'problem' in target) throw new ConfigValidationError([target.problem]);
+    if (target && (forceKeyVault || Date.now() - kvReadAt >= kvInterval)) {
       kvLayer = await readKeyVaultLayer(target.url, target.options, [section]);
       kvReadAt = Date.now();
     }
-    if (target && !('problem' in target)) applyLayer(config, kvLayer);
+    if (target) applyLayer(config, kvLayer);
     const r = settingsFromConfig(config, section, options);
     const next: LoadedSettings = {
       settings: r.settings,

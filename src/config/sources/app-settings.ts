@@ -8,29 +8,53 @@ import { ConfigError } from '../../errors.ts';
 import type { FlatConfig } from '../flat-config.ts';
 import { readJsonFile } from '../json-file.ts';
 
-function findFile(dir: string, name: string): string | undefined {
-  let names: string[];
+/** The names in `dir`; undefined when it does not exist or cannot be read (recorded as a problem). */
+function listDir(config: FlatConfig, dir: string): string[] | undefined {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read the configuration directory ${dir}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    config.sourceProblems.push({
+      source: `configuration directory ${dir}`,
+      message: `cannot read the configuration directory ${dir}: ${code ?? String(err)}`,
+    });
+    return undefined;
   }
+}
+
+function findFile(names: string[], name: string): string | undefined {
   const exact = names.find((n) => n === name);
   return exact ?? names.find((n) => n.toLowerCase() === name.toLowerCase());
 }
 
-/** Adds the appsettings files to `config`; returns the files read. */
+/**
+ * Adds the appsettings files to `config`; returns the files read. A file that cannot be read or parsed is recorded
+ * in `config.sourceProblems` (with its name, and line and column for a syntax error), and the next one is read.
+ */
 export function addAppSettings(config: FlatConfig, dir: string, environment: string): string[] {
   const read: string[] = [];
+  const names = listDir(config, dir);
+  if (!names) return read;
   for (const name of ['appsettings.json', `appsettings.${environment}.json`]) {
-    const found = findFile(dir, name);
+    const found = findFile(names, name);
     if (!found) continue;
     const file = join(dir, found);
-    const value = readJsonFile(file);
+    let value: unknown;
+    try {
+      value = readJsonFile(file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      config.sourceProblems.push({ source: `file ${file}`, message: err.message });
+      continue;
+    }
     if (value === undefined) continue;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new ConfigError(`${file} must hold a JSON object at the top level`);
+      config.sourceProblems.push({
+        source: `file ${file}`,
+        message: `${file} must hold a JSON object at the top level`,
+      });
+      continue;
     }
     config.addObject(value, { kind: 'file', file });
     read.push(file);

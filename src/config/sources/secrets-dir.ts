@@ -9,7 +9,14 @@ import { ConfigError } from '../../errors.ts';
 import type { FlatConfig } from '../flat-config.ts';
 import { parseJsonText } from '../json-file.ts';
 
-/** Adds a JSON file holding one or more sections. Missing files are skipped; returns whether it was read. */
+function recordProblem(config: FlatConfig, file: string, message: string): void {
+  config.sourceProblems.push({ source: `secret file ${file}`, message });
+}
+
+/**
+ * Adds a JSON file holding one or more sections. Missing files are skipped; returns whether it was read. A file
+ * that cannot be read or parsed is recorded in `config.sourceProblems`.
+ */
 export function addSecretsJsonFile(config: FlatConfig, file: string): boolean {
   let text: string;
   try {
@@ -17,17 +24,29 @@ export function addSecretsJsonFile(config: FlatConfig, file: string): boolean {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw new ConfigError(`cannot read the secrets file ${file}: ${code ?? String(err)}`, { cause: err });
+    recordProblem(config, file, `cannot read the secrets file ${file}: ${code ?? String(err)}`);
+    return false;
   }
-  const value = parseJsonText(text, file);
+  let value: unknown;
+  try {
+    value = parseJsonText(text, file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    recordProblem(config, file, err.message);
+    return false;
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`${file} must hold a JSON object such as {"MaskinportenSettings":{…}}`);
+    recordProblem(config, file, `${file} must hold a JSON object such as {"MaskinportenSettings":{…}}`);
+    return false;
   }
   config.addObject(value, { kind: 'secret-file', file });
   return true;
 }
 
-/** Adds every key-per-file entry and every `*.json` section file of `dir`; returns the files read. */
+/**
+ * Adds every key-per-file entry and every `*.json` section file of `dir`; returns the files read. Files that cannot
+ * be read are recorded in `config.sourceProblems`.
+ */
 export function addSecretsDir(config: FlatConfig, dir: string): string[] {
   let names: string[];
   try {
@@ -35,7 +54,11 @@ export function addSecretsDir(config: FlatConfig, dir: string): string[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return [];
-    throw new ConfigError(`cannot read the secrets directory ${dir}: ${code ?? String(err)}`, { cause: err });
+    config.sourceProblems.push({
+      source: `secrets directory ${dir}`,
+      message: `cannot read the secrets directory ${dir}: ${code ?? String(err)}`,
+    });
+    return [];
   }
   const read: string[] = [];
   for (const name of names) {
@@ -54,7 +77,15 @@ export function addSecretsDir(config: FlatConfig, dir: string): string[] {
     }
     // Key-per-file: `Section__Key` (or `Section--Key`) names the setting; the content is its value.
     const key = name.replaceAll('__', ':').replaceAll('--', ':');
-    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    let value: string;
+    try {
+      value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // removed mid-swap
+      recordProblem(config, file, `cannot read the secret file ${file}: ${code ?? String(err)}`);
+      continue;
+    }
     config.set(key, value, { kind: 'secret-file', file });
     read.push(file);
   }
