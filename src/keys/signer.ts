@@ -45,6 +45,11 @@ function makeSigner(signer: GrantSigner, id: string): LoadedSigner {
   return Object.freeze(out);
 }
 
+function bigintOf(base64url: string): bigint {
+  const hex = Buffer.from(base64url, 'base64url').toString('hex');
+  return hex ? BigInt(`0x${hex}`) : 0n;
+}
+
 function parseJwkText(text: string, setting: string): Record<string, unknown> {
   let value: unknown;
   try {
@@ -97,6 +102,15 @@ function signerFromJwk(jwk: Record<string, unknown>, material: KeyMaterial, sett
   if (!isRsaAlgorithm(alg))
     throw new KeyError(`${setting} has alg ${JSON.stringify(jwk.alg)}: use RS256, RS384 or RS512`);
   const key = importPrivateJwk(jwk);
+  // Node builds the key without checking the private members against n; a mixed-up JWK would sign grants that
+  // no registered key verifies, so check that n = p·q here.
+  if (
+    typeof jwk.p === 'string' &&
+    typeof jwk.q === 'string' &&
+    bigintOf(jwk.p) * bigintOf(jwk.q) !== bigintOf(jwk.n as string)
+  ) {
+    throw new KeyError(`${setting}'s public modulus (n) does not belong to its private key: the JWK mixes two keys`);
+  }
   const kid = material.kid ?? jwk.kid;
   if (kid === undefined) {
     const thumbprint = jwkThumbprint(jwk as { n: string; e: string });

@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { calculateJwkThumbprint } from 'jose';
 import { MaskinportenClient } from '../../src/client.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { MaskinportenError } from '../../src/errors.ts';
 import { type GeneratedKeyPair, generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { CertFactory, type Issued } from '../helpers/certs.ts';
@@ -254,6 +255,23 @@ describe('client keys: validation at construction', () => {
     assert.match(
       throwsWith(make({ pem, certificateChain: ['bm90IGEgY2VydA=='] }), 'ERR_INVALID_KEY').message,
       /not an X\.509 certificate/,
+    );
+  });
+});
+
+describe('client keys: consistency of the key pair', () => {
+  it('refuses a JWK whose modulus belongs to another key', async () => {
+    const a = await generateRsaKeyPair();
+    const b = await generateRsaKeyPair();
+    assert.throws(
+      () =>
+        new MaskinportenClient({
+          authority: 'https://test.maskinporten.no/',
+          clientId: 'c',
+          jwk: { ...a.privateJwk, n: b.privateJwk.n },
+        }),
+      (err: unknown) =>
+        err instanceof MaskinportenError && err.code === 'ERR_INVALID_KEY' && /mixes two keys/.test(err.message),
     );
   });
 });
