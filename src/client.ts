@@ -1,92 +1,30 @@
 /**
  * `MaskinportenClient`: Maskinporten tokens and Altinn-exchanged tokens for one client (authority, client id, key).
  * The only place that composes the parts: key → grant → token endpoint → cache, and the Altinn exchange over it.
+ * The calls themselves live in `client/fetchers.ts`; this class holds the state: credentials, cache, clock offset.
  */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { RefreshingValue } from './cache/refreshing-value.ts';
-import type { TokenStore } from './cache/store.ts';
 import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
-import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError } from './errors.ts';
+import {
+  type CallContext,
+  type Credentials,
+  discover,
+  fetchAltinnToken,
+  fetchMaskinportenToken,
+} from './client/fetchers.ts';
+import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
+import { AbortedError, ConfigError, MaskinportenError } from './errors.ts';
 import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
-import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from './protocol/altinn-exchange.ts';
-import {
-  type AuthorizationServerMetadata,
-  authorityBase,
-  discoveryUrl,
-  fallbackMetadata,
-  processDiscoveryResponse,
-} from './protocol/discovery.ts';
-import { defaultAltinnPlatformUrl } from './protocol/environments.ts';
-import {
-  buildGrantClaims,
-  type NormalizedTokenRequest,
-  normalizeTokenRequest,
-  signGrant,
-  type TokenRequest,
-} from './protocol/grant.ts';
-import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from './protocol/token-endpoint.ts';
+import { type AuthorizationServerMetadata, authorityBase, fallbackMetadata } from './protocol/discovery.ts';
+import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
 import { type MaskinportenSettings, validateSettings } from './settings.ts';
 import { createTelemetry, type Logger, type Operation, type Telemetry } from './telemetry.ts';
-import { AccessToken } from './token.ts';
-import {
-  type CallTiming,
-  parseRetryAfter,
-  type ResolvedCallPolicy,
-  type RetryPolicy,
-  resolveCallPolicy,
-  withRetries,
-} from './transport/retry.ts';
+import type { AccessToken } from './token.ts';
+import { resolveCallPolicy } from './transport/retry.ts';
 
-/** What `getAccessToken` and `getAltinnExchangedToken` take: scopes, or a full request. */
-export type TokenRequestInput = TokenRequest | readonly string[] | string;
-
-/** Per-call options. */
-export interface GetTokenOptions {
-  /** Aborts waiting for this call (a fetch shared with other callers goes on for them). */
-  signal?: AbortSignal;
-  /** Skip the cache and fetch a new token (which then replaces the cached one). */
-  forceRefresh?: boolean;
-}
-
-/** Options of a {@link MaskinportenClient}. */
-export interface MaskinportenClientOptions extends CallTiming {
-  /** The fetch implementation; the global `fetch` by default. */
-  fetch?: typeof fetch;
-  /** Source of the current time (epoch ms); the system clock by default. */
-  clock?: { now(): number };
-  /** Cache tuning and an optional shared store. */
-  cache?: {
-    /** A token is treated as expired this long (ms) before `exp`; 10000 by default. */
-    expiryMarginMs?: number;
-    /** Fraction of a token's life after which it is refreshed in the background; 0.75 by default. */
-    refreshAhead?: number;
-    /** Most tokens kept in memory; 1000 by default. */
-    maxEntries?: number;
-    /** A shared store (e.g. Redis) consulted when the in-memory cache misses. */
-    store?: TokenStore;
-  };
-  /** Retry policy for the token and exchange calls, or `false` for none. */
-  retry?: RetryPolicy | false;
-  /** Lifetime of each grant (`exp − iat`), 1–120 s; 60 by default. */
-  grantLifetimeSeconds?: number;
-  /** Shift grant times by the offset of the server clock measured from its `Date` header; off by default. */
-  correctClockSkew?: boolean;
-  /** Permit plain-http URLs on hosts other than loopback (test servers only). */
-  allowInsecureRequests?: boolean;
-  /** How long (ms) the discovered issuer is used before it is refreshed in the background; 12 h by default. */
-  discoveryRefreshMs?: number;
-  /** Altinn exchange: add `?test=true` (Digdir service-owner tokens act as `ttd`). */
-  altinnTest?: boolean;
-  /** Altinn exchange: the `Ocp-Apim-Subscription-Key` header, when the platform requires one. */
-  altinnSubscriptionKey?: string;
-  /** A pino-compatible logger; silent by default. Tokens, grants and keys are never logged. */
-  logger?: Logger;
-  /** OpenTelemetry spans and counters through `@opentelemetry/api` when installed; `false` turns them off. */
-  telemetry?: boolean;
-  /** Hooks for tests: how retries sleep and draw jitter. */
-  retryHooks?: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>>;
-}
+export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
 
 /** A normalised request with its cache key per operation and the fetch behind each. */
 interface ResolvedRequest {
@@ -129,6 +67,12 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what
   });
 }
 
+/** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
+interface ActiveCredentials extends Credentials {
+  signer: LoadedSigner | Promise<LoadedSigner>;
+  discovery: RefreshingValue<AuthorizationServerMetadata>;
+}
+
 /**
  * Fetches Maskinporten access tokens and Altinn-exchanged tokens for one client, with caching that never stampedes
  * and refreshes ahead, retries with backoff, and coded errors.
@@ -139,19 +83,13 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what
  * await fetch(url, { headers: { authorization: token.authorizationHeader } });
  */
 export class MaskinportenClient {
-  readonly #settings: Readonly<MaskinportenSettings>;
-  readonly #authority: string;
-  readonly #fetch: typeof fetch;
+  readonly #options: MaskinportenClientOptions;
   readonly #clock: { now(): number };
   readonly #cache: TokenCache;
-  readonly #policy: ResolvedCallPolicy;
-  readonly #discovery: RefreshingValue<AuthorizationServerMetadata>;
-  readonly #grantLifetime: number;
-  readonly #correctSkew: boolean;
+  readonly #ctx: CallContext;
   readonly #logger: Logger | undefined;
   readonly #telemetry: Telemetry;
-  readonly #options: MaskinportenClientOptions;
-  #signer: LoadedSigner | Promise<LoadedSigner>;
+  #creds: ActiveCredentials;
   #clockOffsetMs: number | undefined;
   /** Resolved scope strings (and one-element scope arrays), by the string. */
   readonly #scopeMemo = new Map<string, ResolvedRequest>();
@@ -159,31 +97,31 @@ export class MaskinportenClient {
   readonly #scopeListMemo = new Map<string, ResolvedRequest>();
 
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
-    const insecure = options.allowInsecureRequests === true;
-    validateSettings(settings, insecure);
-    this.#settings = Object.freeze({ ...settings });
     this.#options = options;
-    this.#authority = authorityBase(settings.authority);
-    this.#fetch = options.fetch ?? globalThis.fetch;
     this.#clock = options.clock ?? { now: () => Date.now() };
-    this.#grantLifetime = options.grantLifetimeSeconds ?? 60;
-    if (!Number.isInteger(this.#grantLifetime) || this.#grantLifetime < 1 || this.#grantLifetime > 120) {
+    const grantLifetime = options.grantLifetimeSeconds ?? 60;
+    if (!Number.isInteger(grantLifetime) || grantLifetime < 1 || grantLifetime > 120) {
       throw new ConfigError(
         `grantLifetimeSeconds must be a whole number 1–120, got ${String(options.grantLifetimeSeconds)}`,
       );
     }
-    this.#correctSkew = options.correctClockSkew === true;
     this.#logger = options.logger;
     this.#telemetry = createTelemetry(options.telemetry, VERSION);
-    this.#policy = resolveCallPolicy(options.retry, options, options.retryHooks);
-    // Validate the key now, so a bad key fails here and not at the first token request.
-    const sync = loadSignerSync(settings);
-    if (sync) this.#signer = sync;
-    else {
-      const pending = loadSigner(settings);
-      pending.catch(() => undefined); // reported to the first caller
-      this.#signer = pending;
-    }
+    this.#ctx = {
+      fetch: options.fetch ?? globalThis.fetch,
+      policy: resolveCallPolicy(options.retry, options, options.retryHooks),
+      logger: options.logger,
+      correctSkew: options.correctClockSkew === true,
+      grantLifetime,
+      altinnTest: options.altinnTest === true,
+      altinnSubscriptionKey: options.altinnSubscriptionKey,
+      now: () => this.#clock.now(),
+      serverNow: () => this.#serverNow(),
+      observeDate: (date, receivedAt) => this.#observeDate(date, receivedAt),
+      clockOffsetMs: () => this.#clockOffsetMs,
+    };
+    // Validate everything now, so a bad key fails here and not at the first token request.
+    this.#creds = this.#credentials(settings);
     this.#cache = new TokenCache({
       // Tokens carry the server's times, so with skew correction on their expiry is judged on the server's clock.
       clock: { now: () => this.#serverNow() },
@@ -193,34 +131,56 @@ export class MaskinportenClient {
       ...(options.cache?.store === undefined ? {} : { store: options.cache.store }),
       onBackgroundError: (err) =>
         this.#logger?.warn?.(
-          { err: describe(err), clientId: settings.clientId },
+          { err: describe(err), clientId: this.#creds.settings.clientId },
           'background token refresh failed; serving the cached token',
         ),
     });
-    this.#discovery = new RefreshingValue({
-      fetch: () => this.#discover(),
-      fallback: () => fallbackMetadata(this.#authority),
+  }
+
+  /** Validates settings and builds a credentials set from them (a PKCS#12 key still loading). */
+  #credentials(settings: MaskinportenSettings): ActiveCredentials {
+    validateSettings(settings, this.#options.allowInsecureRequests === true);
+    const signer = loadSignerSync(settings);
+    const authority = authorityBase(settings.authority);
+    let pending: LoadedSigner | Promise<LoadedSigner>;
+    if (signer) pending = signer;
+    else {
+      pending = loadSigner(settings);
+      pending.catch(() => undefined); // reported to the first caller
+    }
+    const creds: ActiveCredentials = {
+      settings: Object.freeze({ ...settings }),
+      authority,
+      signer: pending,
+      metadata: () => discovery.get(),
+      discovery: undefined as never,
+    };
+    const discovery: RefreshingValue<AuthorizationServerMetadata> = new RefreshingValue({
+      fetch: () => discover(this.#ctx, authority),
+      fallback: () => fallbackMetadata(authority),
       clock: this.#clock,
-      staleAfterMs: options.discoveryRefreshMs ?? 12 * 60 * 60 * 1000,
+      staleAfterMs: this.#options.discoveryRefreshMs ?? 12 * 60 * 60 * 1000,
       retryAfterFailureMs: 30_000,
       onError: (err) =>
         this.#logger?.warn?.(
-          { err: describe(err), authority: this.#authority },
-          this.#discovery.current
+          { err: describe(err), authority },
+          discovery.current
             ? 'discovery refresh failed; keeping the last discovered issuer'
             : 'discovery failed; using the authority as issuer',
         ),
     });
+    creds.discovery = discovery;
+    return creds;
   }
 
   /** The client id. */
   get clientId(): string {
-    return this.#settings.clientId;
+    return this.#creds.settings.clientId;
   }
 
   /** The authority (no trailing slash). */
   get authority(): string {
-    return this.#authority;
+    return this.#creds.authority;
   }
 
   /** The last measured offset (ms) of the server clock from ours (positive: the server is ahead), if any. */
@@ -230,7 +190,25 @@ export class MaskinportenClient {
 
   /** The authorization server metadata in use: discovered, or the fallback while discovery fails. */
   metadata(): Promise<AuthorizationServerMetadata> {
-    return this.#discovery.get();
+    return this.#creds.discovery.get();
+  }
+
+  /**
+   * Switches to new settings (hot reload, key rotation): validated first — invalid settings throw and the old ones
+   * stay — then swapped whole. Tokens of the old credentials are never served afterwards.
+   */
+  async reconfigure(settings: MaskinportenSettings): Promise<void> {
+    const next = this.#credentials(settings);
+    if (next.signer instanceof Promise) next.signer = await next.signer;
+    this.#creds = next;
+    this.#scopeMemo.clear();
+    this.#scopeListMemo.clear();
+    // Cache keys hold authority, client id and key id, so old tokens would not match anyway; drop them now.
+    await this.#cache.invalidate();
+    this.#logger?.info?.(
+      { clientId: settings.clientId, authority: next.authority },
+      'settings changed; using the new credentials',
+    );
   }
 
   /**
@@ -249,7 +227,7 @@ export class MaskinportenClient {
   /** Forgets cached tokens: those of one request (both raw and Altinn), or all of them. */
   async invalidate(request?: TokenRequestInput): Promise<void> {
     if (request === undefined) return this.#cache.invalidate();
-    if (this.#signer instanceof Promise) await this.#signerReady().catch(() => undefined);
+    if (this.#creds.signer instanceof Promise) await this.#signerReady().catch(() => undefined);
     const { cacheKeys } = this.#resolve(request);
     await Promise.all([this.#cache.invalidate(cacheKeys.token), this.#cache.invalidate(cacheKeys.exchange)]);
   }
@@ -262,7 +240,7 @@ export class MaskinportenClient {
   #cachedOrGet(operation: Operation, input: TokenRequestInput, options: GetTokenOptions | undefined) {
     if (options === undefined || (options.forceRefresh !== true && options.signal?.aborted !== true)) {
       try {
-        const resolved = this.#signer instanceof Promise ? undefined : this.#memoised(input);
+        const resolved = this.#creds.signer instanceof Promise ? undefined : this.#memoised(input);
         if (resolved) {
           const cached = this.#cache.peek(resolved.cacheKeys[operation], resolved.fetchers[operation]);
           if (cached) {
@@ -284,7 +262,7 @@ export class MaskinportenClient {
       // An aborted caller starts nothing.
       if (options.signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: options.signal.reason });
       // A PKCS#12 key loads asynchronously; its id is part of the cache key, so wait for it first.
-      if (this.#signer instanceof Promise) await this.#signerReady();
+      if (this.#creds.signer instanceof Promise) await this.#signerReady();
       resolved = this.#resolve(input);
     } catch (err) {
       this.#telemetry.count(operation, 'error');
@@ -303,7 +281,7 @@ export class MaskinportenClient {
     }
     const attributes = {
       'maskinporten.operation': operation,
-      'maskinporten.client_id': this.#settings.clientId,
+      'maskinporten.client_id': this.#creds.settings.clientId,
       'maskinporten.scopes': resolved.request.scopes.join(' '),
     };
     try {
@@ -342,21 +320,27 @@ export class MaskinportenClient {
     const memo = this.#memoised(input);
     if (memo) return memo;
     const request = normalizeTokenRequest(input);
-    const signerId = this.#signer instanceof Promise ? 'pending' : this.#signer.id;
+    // Fetchers keep the credentials they were resolved under, so a fetch in flight during a reconfiguration
+    // finishes with one consistent set (and its result, under the old key, is never served).
+    const creds = this.#creds;
+    const signerId = creds.signer instanceof Promise ? 'pending' : creds.signer.id;
     const key = [
-      this.#authority,
-      this.#settings.clientId,
+      creds.authority,
+      creds.settings.clientId,
       // A PKCS#12 signer's id is known only once loaded: callers wait for it before resolving a request.
-      this.#settings.kid ?? signerId,
+      creds.settings.kid ?? signerId,
       JSON.stringify(request),
     ].join('\n');
     const resolved: ResolvedRequest = {
       request,
       cacheKeys: { token: `mp\n${key}`, exchange: `altinn\n${key}` },
       fetchers: {
-        token: () => this.#fetchMaskinporten(request),
+        token: async () => fetchMaskinportenToken(this.#ctx, creds, await this.#signerReady(creds), request),
         // The normalised request, not the caller's input (which the caller may change once the call returns).
-        exchange: () => this.#fetchAltinn(request),
+        exchange: () =>
+          fetchAltinnToken(this.#ctx, creds, (fresh) =>
+            this.getAccessToken(request, fresh ? { forceRefresh: true } : undefined),
+          ),
       },
     };
     if (typeof input === 'string' || (Array.isArray(input) && input.length === 1 && typeof input[0] === 'string')) {
@@ -372,15 +356,15 @@ export class MaskinportenClient {
     return resolved;
   }
 
-  async #signerReady(): Promise<LoadedSigner> {
-    if (this.#signer instanceof Promise) this.#signer = await this.#signer;
-    return this.#signer;
+  async #signerReady(creds: ActiveCredentials = this.#creds): Promise<LoadedSigner> {
+    if (creds.signer instanceof Promise) creds.signer = await creds.signer;
+    return creds.signer;
   }
 
   /** The current time on the server's clock when skew correction is on (and measured), else on ours. */
   #serverNow(): number {
     const now = this.#clock.now();
-    return this.#correctSkew && this.#clockOffsetMs !== undefined ? now + this.#clockOffsetMs : now;
+    return this.#ctx.correctSkew && this.#clockOffsetMs !== undefined ? now + this.#clockOffsetMs : now;
   }
 
   #observeDate(date: string | null, receivedAt: number): void {
@@ -390,175 +374,13 @@ export class MaskinportenClient {
     if (!Number.isNaN(server)) this.#clockOffsetMs = server + 500 - receivedAt;
   }
 
-  async #discover(): Promise<AuthorizationServerMetadata> {
-    const url = discoveryUrl(this.#authority);
-    const res = await this.#fetch(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(this.#policy.timeoutMs),
-      redirect: 'error',
-    });
-    const text = await res.text();
-    this.#observeDate(res.headers.get('date'), this.#clock.now());
-    if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (cause) {
-      throw new InvalidResponseError(`discovery at ${url} did not answer JSON`, { cause, status: res.status });
-    }
-    return processDiscoveryResponse(body, this.#authority);
-  }
-
-  async #fetchMaskinporten(request: NormalizedTokenRequest): Promise<AccessToken> {
-    const signer = await this.#signerReady();
-    /** The clock offset the last grant was built with. */
-    let offsetUsed = 0;
-    const run = () =>
-      withRetries(
-        'Maskinporten token request',
-        async (signal, attempt) => {
-          const meta = await this.#discovery.get();
-          offsetUsed = this.#correctSkew ? (this.#clockOffsetMs ?? 0) : 0;
-          const nowMs = this.#serverNow();
-          const claims = buildGrantClaims({
-            clientId: this.#settings.clientId,
-            audience: meta.issuer,
-            nowSeconds: Math.floor(nowMs / 1000),
-            request,
-            lifetimeSeconds: this.#grantLifetime,
-          });
-          const init = tokenRequestInit(signGrant(claims, signer));
-          if (attempt > 1)
-            this.#logger?.debug?.({ attempt, clientId: this.#settings.clientId }, 'retrying the token request');
-          const res = await this.#fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
-          const text = await res.text();
-          this.#observeDate(res.headers.get('date'), this.#clock.now());
-          const receivedAt = this.#serverNow();
-          if (res.status !== 200) {
-            const err = tokenErrorFromResponse(res.status, text, {
-              clientId: this.#settings.clientId,
-              authority: this.#authority,
-              kid: signer.kid,
-              scopes: request.scopes,
-              clockOffsetMs: this.#clockOffsetMs,
-            });
-            const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-            if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
-            throw err;
-          }
-          const body = processTokenSuccess(text, res.status);
-          try {
-            return AccessToken.fromJwt(
-              body.accessToken,
-              'maskinporten',
-              body.expiresIn === undefined
-                ? undefined
-                : {
-                    expiresAt: new Date(receivedAt + body.expiresIn * 1000),
-                    issuedAt: new Date(receivedAt),
-                    scope: body.scope,
-                  },
-            );
-          } catch (cause) {
-            throw new InvalidResponseError('the access token is not a JWT and the answer has no expires_in', {
-              cause,
-              status: 200,
-            });
-          }
-        },
-        this.#policy,
-      );
-    let token: AccessToken;
-    try {
-      token = await run();
-    } catch (err) {
-      // With skew correction on, a refusal of iat/exp after the server clock was (re)measured gets one more grant.
-      const measured = this.#clockOffsetMs;
-      if (
-        !this.#correctSkew ||
-        !(err instanceof MaskinportenError && err.code === 'ERR_CLOCK_SKEW') ||
-        measured === undefined ||
-        Math.abs(measured - offsetUsed) < 1000
-      ) {
-        throw err;
-      }
-      this.#logger?.debug?.(
-        { clientId: this.#settings.clientId, clockOffsetMs: measured },
-        'the server clock differs from the one the grant was made for; retrying on the measured clock',
-      );
-      token = await run();
-    }
-    this.#checkNotExpired(token);
-    this.#logger?.debug?.(
-      { clientId: this.#settings.clientId, scopes: token.scopes, expiresAt: token.expiresAt.toISOString() },
-      'fetched a Maskinporten token',
-    );
-    return token;
-  }
-
-  #platformUrl(): string {
-    const url = this.#settings.altinnPlatformUrl ?? defaultAltinnPlatformUrl(this.#settings.authority);
-    if (!url) {
-      throw new ConfigError(
-        `altinnPlatformUrl is required for authority ${this.#authority}: only maskinporten.no and test.maskinporten.no have a default Altinn platform`,
-      );
-    }
-    return url.replace(/\/+$/, '');
-  }
-
-  async #fetchAltinn(input: TokenRequestInput): Promise<AccessToken> {
-    const platform = this.#platformUrl();
-    const exchange = (freshMaskinportenToken: boolean) =>
-      withRetries(
-        'Altinn token exchange',
-        async (signal) => {
-          const mp = await this.getAccessToken(input, freshMaskinportenToken ? { forceRefresh: true } : {});
-          const { url, headers } = exchangeRequest(platform, mp.value, {
-            ...(this.#options.altinnTest ? { test: true } : {}),
-            ...(this.#options.altinnSubscriptionKey ? { subscriptionKey: this.#options.altinnSubscriptionKey } : {}),
-          });
-          const res = await this.#fetch(url, { headers, signal, redirect: 'error' });
-          const text = await res.text();
-          if (res.status !== 200) {
-            const err = exchangeErrorFromResponse(res.status, text, platform);
-            const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-            if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
-            throw err;
-          }
-          return AccessToken.fromJwt(processExchangeSuccess(text), 'altinn');
-        },
-        this.#policy,
-      );
-    let token: AccessToken;
-    try {
-      token = await exchange(false);
-    } catch (err) {
-      // The cached Maskinporten token may have been revoked or expired in flight: one more try with a fresh one.
-      if (!(err instanceof MaskinportenError && err.code === 'ERR_ALTINN_EXCHANGE' && err.status === 401)) throw err;
-      token = await exchange(true);
-    }
-    this.#checkNotExpired(token);
-    return token;
-  }
-
-  #checkNotExpired(token: AccessToken): void {
-    const now = this.#serverNow();
-    if (token.expiresAt.getTime() <= now) {
-      throw new MaskinportenError(
-        'ERR_TOKEN_EXPIRED',
-        `the ${token.kind} token was already expired when it arrived (exp ${token.expiresAt.toISOString()}): check this machine's clock`,
-        this.#clockOffsetMs === undefined ? {} : { clockOffsetMs: this.#clockOffsetMs },
-      );
-    }
-  }
-
   /** A description without secrets. */
   toString(): string {
-    return `MaskinportenClient(${this.#settings.clientId} @ ${this.#authority})`;
+    return `MaskinportenClient(${this.#creds.settings.clientId} @ ${this.#creds.authority})`;
   }
 
   toJSON(): Record<string, unknown> {
-    return { clientId: this.#settings.clientId, authority: this.#authority };
+    return { clientId: this.#creds.settings.clientId, authority: this.#creds.authority };
   }
 
   [inspect.custom](): string {

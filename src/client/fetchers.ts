@@ -1,0 +1,218 @@
+/**
+ * The client's three upstream calls — discovery, the token request, the Altinn exchange — as functions of an
+ * explicit context, so the client class only composes them. Each retries as the call policy says and turns every
+ * answer into a token or a coded error.
+ */
+import { ConfigError, InvalidResponseError, MaskinportenError } from '../errors.ts';
+import type { LoadedSigner } from '../keys/signer.ts';
+import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from '../protocol/altinn-exchange.ts';
+import { type AuthorizationServerMetadata, discoveryUrl, processDiscoveryResponse } from '../protocol/discovery.ts';
+import { defaultAltinnPlatformUrl } from '../protocol/environments.ts';
+import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../protocol/grant.ts';
+import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '../protocol/token-endpoint.ts';
+import type { MaskinportenSettings } from '../settings.ts';
+import type { Logger } from '../telemetry.ts';
+import { AccessToken } from '../token.ts';
+import { parseRetryAfter, type ResolvedCallPolicy, withRetries } from '../transport/retry.ts';
+
+/** One set of credentials: what a reconfiguration replaces as a whole. */
+export interface Credentials {
+  settings: Readonly<MaskinportenSettings>;
+  /** The authority without its trailing slash. */
+  authority: string;
+  metadata(): Promise<AuthorizationServerMetadata>;
+}
+
+/** What the calls need from the client. */
+export interface CallContext {
+  fetch: typeof fetch;
+  policy: ResolvedCallPolicy;
+  logger: Logger | undefined;
+  correctSkew: boolean;
+  grantLifetime: number;
+  altinnTest: boolean;
+  altinnSubscriptionKey: string | undefined;
+  /** Our clock (epoch ms). */
+  now(): number;
+  /** The server's clock when skew correction is on and measured, else ours. */
+  serverNow(): number;
+  /** Records the server clock from a `Date` header received at `receivedAt` (our clock). */
+  observeDate(date: string | null, receivedAt: number): void;
+  /** The last measured offset of the server clock, if any. */
+  clockOffsetMs(): number | undefined;
+}
+
+function withRetryAfter(err: MaskinportenError, res: Response): MaskinportenError {
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+  if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
+  return err;
+}
+
+/** Fetches and reads the authority's metadata document. */
+export async function discover(ctx: CallContext, authority: string): Promise<AuthorizationServerMetadata> {
+  const url = discoveryUrl(authority);
+  const res = await ctx.fetch(url, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(ctx.policy.timeoutMs),
+    redirect: 'error',
+  });
+  const text = await res.text();
+  ctx.observeDate(res.headers.get('date'), ctx.now());
+  if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidResponseError(`discovery at ${url} did not answer JSON`, { cause, status: res.status });
+  }
+  return processDiscoveryResponse(body, authority);
+}
+
+/** A token that arrived already expired points at a clock problem, not at a token to hand out. */
+export function checkNotExpired(ctx: CallContext, token: AccessToken): AccessToken {
+  if (token.expiresAt.getTime() <= ctx.serverNow()) {
+    const offset = ctx.clockOffsetMs();
+    throw new MaskinportenError(
+      'ERR_TOKEN_EXPIRED',
+      `the ${token.kind} token was already expired when it arrived (exp ${token.expiresAt.toISOString()}): check this machine's clock`,
+      offset === undefined ? {} : { clockOffsetMs: offset },
+    );
+  }
+  return token;
+}
+
+/** Gets a new Maskinporten token: a fresh grant per attempt, retried as the policy says. */
+export async function fetchMaskinportenToken(
+  ctx: CallContext,
+  creds: Credentials,
+  signer: LoadedSigner,
+  request: NormalizedTokenRequest,
+): Promise<AccessToken> {
+  const { clientId } = creds.settings;
+  /** The clock offset the last grant was built with. */
+  let offsetUsed = 0;
+  const run = () =>
+    withRetries(
+      'Maskinporten token request',
+      async (signal, attempt) => {
+        const meta = await creds.metadata();
+        offsetUsed = ctx.correctSkew ? (ctx.clockOffsetMs() ?? 0) : 0;
+        const claims = buildGrantClaims({
+          clientId,
+          audience: meta.issuer,
+          nowSeconds: Math.floor(ctx.serverNow() / 1000),
+          request,
+          lifetimeSeconds: ctx.grantLifetime,
+        });
+        const init = tokenRequestInit(signGrant(claims, signer));
+        if (attempt > 1) ctx.logger?.debug?.({ attempt, clientId }, 'retrying the token request');
+        const res = await ctx.fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
+        const text = await res.text();
+        ctx.observeDate(res.headers.get('date'), ctx.now());
+        const receivedAt = ctx.serverNow();
+        if (res.status !== 200) {
+          const err = tokenErrorFromResponse(res.status, text, {
+            clientId,
+            authority: creds.authority,
+            kid: signer.kid,
+            scopes: request.scopes,
+            clockOffsetMs: ctx.clockOffsetMs(),
+          });
+          throw withRetryAfter(err, res);
+        }
+        const body = processTokenSuccess(text, res.status);
+        try {
+          return AccessToken.fromJwt(
+            body.accessToken,
+            'maskinporten',
+            body.expiresIn === undefined
+              ? undefined
+              : {
+                  expiresAt: new Date(receivedAt + body.expiresIn * 1000),
+                  issuedAt: new Date(receivedAt),
+                  scope: body.scope,
+                },
+          );
+        } catch (cause) {
+          throw new InvalidResponseError('the access token is not a JWT and the answer has no expires_in', {
+            cause,
+            status: 200,
+          });
+        }
+      },
+      ctx.policy,
+    );
+  let token: AccessToken;
+  try {
+    token = await run();
+  } catch (err) {
+    // With skew correction on, a refusal of iat/exp after the server clock was (re)measured gets one more grant.
+    const measured = ctx.clockOffsetMs();
+    if (
+      !ctx.correctSkew ||
+      !(err instanceof MaskinportenError && err.code === 'ERR_CLOCK_SKEW') ||
+      measured === undefined ||
+      Math.abs(measured - offsetUsed) < 1000
+    ) {
+      throw err;
+    }
+    ctx.logger?.debug?.(
+      { clientId, clockOffsetMs: measured },
+      'the server clock differs from the one the grant was made for; retrying on the measured clock',
+    );
+    token = await run();
+  }
+  checkNotExpired(ctx, token);
+  ctx.logger?.debug?.(
+    { clientId, scopes: token.scopes, expiresAt: token.expiresAt.toISOString() },
+    'fetched a Maskinporten token',
+  );
+  return token;
+}
+
+/** The Altinn platform of a set of credentials; a clear error when none is set or derivable. */
+export function platformUrl(creds: Credentials): string {
+  const url = creds.settings.altinnPlatformUrl ?? defaultAltinnPlatformUrl(creds.settings.authority);
+  if (!url) {
+    throw new ConfigError(
+      `altinnPlatformUrl is required for authority ${creds.authority}: only maskinporten.no and test.maskinporten.no have a default Altinn platform`,
+    );
+  }
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * Exchanges a Maskinporten token (from `maskinportenToken`, normally the cache) for an Altinn token. A 401 is
+ * retried once with a fresh Maskinporten token, which may have been revoked or expired in flight.
+ */
+export async function fetchAltinnToken(
+  ctx: CallContext,
+  creds: Credentials,
+  maskinportenToken: (fresh: boolean) => Promise<AccessToken>,
+): Promise<AccessToken> {
+  const platform = platformUrl(creds);
+  const exchange = (fresh: boolean) =>
+    withRetries(
+      'Altinn token exchange',
+      async (signal) => {
+        const mp = await maskinportenToken(fresh);
+        const { url, headers } = exchangeRequest(platform, mp.value, {
+          ...(ctx.altinnTest ? { test: true } : {}),
+          ...(ctx.altinnSubscriptionKey ? { subscriptionKey: ctx.altinnSubscriptionKey } : {}),
+        });
+        const res = await ctx.fetch(url, { headers, signal, redirect: 'error' });
+        const text = await res.text();
+        if (res.status !== 200) throw withRetryAfter(exchangeErrorFromResponse(res.status, text, platform), res);
+        return AccessToken.fromJwt(processExchangeSuccess(text), 'altinn');
+      },
+      ctx.policy,
+    );
+  let token: AccessToken;
+  try {
+    token = await exchange(false);
+  } catch (err) {
+    if (!(err instanceof MaskinportenError && err.code === 'ERR_ALTINN_EXCHANGE' && err.status === 401)) throw err;
+    token = await exchange(true);
+  }
+  return checkNotExpired(ctx, token);
+}
