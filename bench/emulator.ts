@@ -1,0 +1,371 @@
+/**
+ * Emulator benchmark: tokens per second of the emulator's POST /token (jwt-bearer grants, RS256, RSA-2048 client
+ * key) next to `oidc-provider` doing client_credentials with private_key_jwt (same key sizes, JWT access tokens)
+ * and next to the crypto bound — one RSA-2048 RS256 sign plus one verify per token, measured in this process in
+ * the same run.
+ *
+ * Each server runs in a child process of its own; this process signs every grant before the timed batches and
+ * then drives the server over keep-alive connections at a fixed concurrency. Grants are signed in rounds just
+ * before each timed batch, so none is more than a few seconds old when it arrives (the emulator allows iat ±10 s).
+ * The rounds of the three contenders are interleaved and each figure is the median over its rounds, so a burst of
+ * other work on the machine skews one round rather than one contender.
+ *
+ * Run alone: `npx node bench/emulator.ts`; with every benchmark: `npx node bench/run.ts`.
+ * Knobs (environment): BENCH_CONCURRENCY (16), BENCH_ROUNDS (5), BENCH_ROUND_SECONDS (1.5),
+ * BENCH_NODE_FLAGS (extra flags for the server children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+
+import { sign, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startServerChild } from './lib/child.ts';
+import { BackgroundLoad, MICROSECONDS_PER_TICK, processTicks } from './lib/cpu.ts';
+import { type BenchKeyPair, jti, rsaKeyPair, signRs256 } from './lib/jwt.ts';
+import { LoadClient } from './lib/load.ts';
+import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
+
+const SCOPE = 'bench:read';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+function envNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
+  return value;
+}
+
+interface ServerInfo {
+  url: string;
+  issuer: string;
+  tokenEndpoint: string;
+  clientId: string;
+}
+
+interface Contender {
+  name: string;
+  script: string;
+  /** One ready-to-post form body with a freshly signed, never used grant or client assertion. */
+  body(server: ServerInfo, key: BenchKeyPair, nowSeconds: number): string;
+}
+
+const emulator: Contender = {
+  name: 'maskinporten emulator',
+  script: fileURLToPath(new URL('./emulator-server.ts', import.meta.url)),
+  body: (server, key, now) =>
+    new URLSearchParams({
+      grant_type: JWT_BEARER,
+      assertion: signRs256(
+        { aud: server.issuer, iss: server.clientId, scope: SCOPE, iat: now, exp: now + 120, jti: jti() },
+        key,
+      ),
+    }).toString(),
+};
+
+const oidcProvider: Contender = {
+  name: `oidc-provider ${oidcProviderVersion()}`,
+  script: fileURLToPath(new URL('./oidc-provider-server.ts', import.meta.url)),
+  body: (server, key, now) =>
+    new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: SCOPE,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: signRs256(
+        { iss: server.clientId, sub: server.clientId, aud: server.issuer, iat: now, exp: now + 60, jti: jti() },
+        key,
+      ),
+    }).toString(),
+};
+
+function oidcProviderVersion(): string {
+  try {
+    const entry = fileURLToPath(import.meta.resolve('oidc-provider'));
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${entry}`), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '(version unknown)';
+  }
+}
+
+/** "jwt (RS256, typ at+jwt)" or "opaque", from a token response body. */
+function tokenFormat(sample: string | undefined): string {
+  if (!sample) return 'unknown';
+  const token = (JSON.parse(sample) as { access_token?: unknown }).access_token;
+  if (typeof token !== 'string') return 'unknown';
+  const parts = token.split('.');
+  if (parts.length !== 3) return 'opaque';
+  const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as { alg?: string; typ?: string };
+  return `jwt (${header.alg}${header.typ ? `, typ ${header.typ}` : ''})`;
+}
+
+interface Plan {
+  concurrency: number;
+  rounds: number;
+  roundSeconds: number;
+}
+
+/** A running contender and what has been measured of it so far. */
+class Session {
+  readonly contender: Contender;
+  readonly server: ServerInfo;
+  readonly #load: LoadClient;
+  readonly #key: BenchKeyPair;
+  /** Estimated tokens/s, for sizing the next batch. */
+  rate = 0;
+  ok = 0;
+  errors = 0;
+  firstError: string | undefined;
+  sample: string | undefined;
+  readonly roundRates: number[] = [];
+  readonly #pid: number | undefined;
+  /** Server CPU ticks over the timed rounds: the whole process, and its main (JavaScript) thread. */
+  #ticks: { process: number; main: number } | undefined = { process: 0, main: 0 };
+
+  constructor(
+    contender: Contender,
+    server: ServerInfo,
+    pid: number | undefined,
+    key: BenchKeyPair,
+    concurrency: number,
+  ) {
+    this.contender = contender;
+    this.server = server;
+    this.#pid = pid;
+    this.#key = key;
+    this.#load = new LoadClient(server.tokenEndpoint, concurrency);
+  }
+
+  #readTicks(): { process: number; main: number } | undefined {
+    const all = processTicks(this.#pid);
+    const main = processTicks(this.#pid, true);
+    return all === undefined || main === undefined ? undefined : { process: all, main };
+  }
+
+  /** Server CPU microseconds per token over the timed rounds (JavaScript thread, all threads), where /proc tells. */
+  get cpuUs(): { main: number; all: number } | undefined {
+    if (!this.#ticks || this.ok === 0) return undefined;
+    const us = (ticks: number) => (ticks * MICROSECONDS_PER_TICK) / this.ok;
+    return { main: us(this.#ticks.main), all: us(this.#ticks.process) };
+  }
+
+  /** Signs `n` fresh grants, then posts them all; counts toward the figures only when `timed`. */
+  async batch(n: number, timed: boolean): Promise<void> {
+    const bodies: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      bodies[i] = this.contender.body(this.server, this.#key, Math.floor(Date.now() / 1000));
+      // Signing takes a while; keep the event loop turning so idle keep-alive sockets expire on time.
+      if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const before = timed ? this.#readTicks() : undefined;
+    const r = await this.#load.run(bodies);
+    if (timed) {
+      const after = this.#readTicks();
+      if (this.#ticks && before && after) {
+        this.#ticks.process += after.process - before.process;
+        this.#ticks.main += after.main - before.main;
+      } else {
+        this.#ticks = undefined;
+      }
+    }
+    this.errors += r.errors;
+    this.firstError ??= r.firstError;
+    this.sample ??= r.sample;
+    const rate = (r.ok / r.elapsedMs) * 1000;
+    if (r.ok > 0) this.rate = rate;
+    if (timed) {
+      this.ok += r.ok;
+      this.roundRates.push(rate);
+    }
+  }
+
+  /** One timed batch of about `seconds` at the last estimated rate. */
+  round(seconds: number): Promise<void> {
+    return this.batch(Math.max(100, Math.min(20_000, Math.round((this.rate || 200) * seconds))), true);
+  }
+
+  /** The median of the timed rounds' rates. */
+  get tokensPerSecond(): number {
+    return this.roundRates.length ? median(this.roundRates) : 0;
+  }
+
+  close(): void {
+    this.#load.close();
+  }
+}
+
+/** The crypto bound: one RS256 sign (server key) + one RS256 verify (client key) per token, in this process. */
+class CryptoBound {
+  readonly #once: () => void;
+  readonly signUs: number;
+  readonly verifyUs: number;
+  count = 0;
+  #cpuMicros = 0;
+  readonly roundRates: number[] = [];
+
+  constructor() {
+    const server = rsaKeyPair(2048);
+    const client = rsaKeyPair(2048);
+    const now = Math.floor(Date.now() / 1000);
+    const grant = signRs256(
+      { aud: 'http://127.0.0.1/', iss: 'c', scope: SCOPE, iat: now, exp: now + 120, jti: jti() },
+      client,
+    );
+    const [h, p, s] = grant.split('.') as [string, string, string];
+    const grantInput = Buffer.from(`${h}.${p}`);
+    const grantSignature = Buffer.from(s, 'base64url');
+    // A token-sized signing input (~500 bytes, like the emulator's access token).
+    const tokenInput = Buffer.from(`${'x'.repeat(80)}.${'y'.repeat(420)}`);
+    const doSign = () => sign('sha256', tokenInput, server.privateKey);
+    const doVerify = () => {
+      if (!verify('sha256', grantInput, client.publicKey, grantSignature))
+        throw new Error('crypto bound: verify failed');
+    };
+    this.#once = () => {
+      doVerify();
+      doSign();
+    };
+    for (let i = 0; i < 100; i++) this.#once();
+    const timeOf = (fn: () => void, n: number) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      return ((performance.now() - t0) * 1000) / n;
+    };
+    this.signUs = timeOf(doSign, 200);
+    this.verifyUs = timeOf(doVerify, 1000);
+  }
+
+  /** Runs sign + verify for about `seconds`. */
+  round(seconds: number): void {
+    let count = 0;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    while (performance.now() < deadline) {
+      for (let i = 0; i < 25; i++) this.#once();
+      count += 25;
+    }
+    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    this.#cpuMicros += used.user + used.system;
+    this.count += count;
+    this.roundRates.push((count / elapsed) * 1000);
+  }
+
+  /** The median of the rounds' rates. */
+  get tokensPerSecond(): number {
+    return median(this.roundRates);
+  }
+
+  /** CPU microseconds per sign + verify. */
+  get cpuUs(): number {
+    return this.#cpuMicros / this.count;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function range(rates: number[]): [number, number] {
+  return [Math.min(...rates), Math.max(...rates)];
+}
+
+/** The median over rounds of a[i] / b[i]: each round's contenders ran back to back, so their ratio is the steadiest. */
+function medianRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
+/** Runs the emulator benchmark and returns its figures and ratios. */
+export async function runEmulatorBenchmark(): Promise<BenchReport> {
+  const plan: Plan = {
+    concurrency: envNumber('BENCH_CONCURRENCY', 16, 1, 256),
+    rounds: envNumber('BENCH_ROUNDS', 5, 1, 11),
+    roundSeconds: envNumber('BENCH_ROUND_SECONDS', 1.5, 0.2, 5),
+  };
+  const key = rsaKeyPair(2048);
+  const crypto = new CryptoBound();
+  const children = await Promise.all(
+    [emulator, oidcProvider].map((c) => startServerChild<ServerInfo>(c.script, [JSON.stringify(key.publicJwk), SCOPE])),
+  );
+  const [emu, oidc] = [emulator, oidcProvider].map(
+    (c, i) => new Session(c, children[i]!.info, children[i]!.pid, key, plan.concurrency),
+  ) as [Session, Session];
+  let background: string | undefined;
+  try {
+    // Warm-up: two short batches each, which also estimate the rates that size the timed batches.
+    for (const n of [150, 400]) for (const s of [emu, oidc]) await s.batch(n, false);
+    // Timed rounds, interleaved so that anything else the machine does falls on every contender alike.
+    const load = new BackgroundLoad(children.flatMap((c) => (c.pid === undefined ? [] : [c.pid])));
+    for (let round = 0; round < plan.rounds; round++) {
+      crypto.round(plan.roundSeconds / 2);
+      await emu.round(plan.roundSeconds);
+      await oidc.round(plan.roundSeconds);
+    }
+    background = load.describe();
+  } finally {
+    for (const s of [emu, oidc]) s.close();
+    await Promise.all(children.map((c) => c.stop()));
+  }
+
+  const figures: Figure[] = [
+    {
+      name: emulator.name,
+      tokensPerSecond: emu.tokensPerSecond,
+      range: range(emu.roundRates),
+      count: emu.ok,
+      errors: emu.errors,
+      ...(emu.cpuUs ? { cpuUs: emu.cpuUs } : {}),
+      note: `POST /token: jwt-bearer grant RS256 (RSA-2048 client key) → access token ${tokenFormat(emu.sample)}, RSA-2048`,
+    },
+    {
+      name: oidcProvider.name,
+      tokensPerSecond: oidc.tokensPerSecond,
+      range: range(oidc.roundRates),
+      count: oidc.ok,
+      errors: oidc.errors,
+      ...(oidc.cpuUs ? { cpuUs: oidc.cpuUs } : {}),
+      note: `client_credentials, private_key_jwt RS256 (RSA-2048 client key) → access token ${tokenFormat(oidc.sample)}, RSA-2048`,
+    },
+    {
+      name: 'crypto bound',
+      tokensPerSecond: crypto.tokensPerSecond,
+      range: range(crypto.roundRates),
+      count: crypto.count,
+      cpuUs: { main: crypto.cpuUs, all: crypto.cpuUs },
+      note: `1 RS256 sign + 1 verify per token, RSA-2048, node:crypto in this process, one thread (sign ${crypto.signUs.toFixed(0)} µs, verify ${crypto.verifyUs.toFixed(0)} µs)`,
+    },
+  ];
+  const problems: string[] = [];
+  for (const s of [emu, oidc]) {
+    if (s.firstError) problems.push(`${s.contender.name}: ${s.errors} failed request(s), first: ${s.firstError}`);
+  }
+  return {
+    title: 'emulator',
+    setup: `each server in its own process, ${plan.concurrency} keep-alive connections from this one; after warm-up, ${plan.rounds} interleaved rounds of ~${plan.roundSeconds} s per server (grants signed just before each, unique jti) and ${plan.roundSeconds / 2} s of crypto bound; tokens/s and ratios are medians over the rounds`,
+    conditions: background === undefined ? [] : [background],
+    figures,
+    ratios: [
+      {
+        name: 'emulator / oidc-provider',
+        value: medianRatio(emu.roundRates, oidc.roundRates),
+        target: 2,
+        style: 'times',
+      },
+      {
+        name: 'emulator / crypto bound',
+        value: medianRatio(emu.roundRates, crypto.roundRates),
+        target: 0.7,
+        style: 'percent',
+      },
+    ],
+    problems,
+  };
+}
+
+if (import.meta.main) {
+  const report = await runEmulatorBenchmark();
+  console.log(formatReports([report]));
+  process.exitCode = hasErrors([report]) ? 1 : 0;
+}

@@ -1,0 +1,24 @@
+/**
+ * Runs every benchmark in bench/ and prints one combined table of figures and ratios.
+ * `npm run bench` (builds first) or `npx node bench/run.ts`. Exits non-zero when a contender failed requests;
+ * targets that are missed are printed, not enforced.
+ */
+import { runEmulatorBenchmark } from './emulator.ts';
+import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
+
+const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
+  { name: 'emulator', run: runEmulatorBenchmark },
+];
+
+const reports: BenchReport[] = [];
+let failed = false;
+for (const bench of benchmarks) {
+  try {
+    reports.push(await bench.run());
+  } catch (err) {
+    failed = true;
+    console.error(`benchmark ${bench.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+if (reports.length) console.log(formatReports(reports));
+process.exitCode = failed || hasErrors(reports) ? 1 : 0;
