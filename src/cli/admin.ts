@@ -23,6 +23,11 @@ ${settingsHelp(ADMIN_SECTION).replace('Settings (loaded', 'Admin credentials (lo
 /** A self-service client for the admin credentials the flags point at. */
 export async function selfServiceFromFlags(values: Partial<Record<string, unknown>>): Promise<SelfServiceClient> {
   const { settings } = await settingsFromFlags(values as Parameters<typeof settingsFromFlags>[0], ADMIN_SECTION);
-  const admin = new MaskinportenClient(settings, { allowInsecureRequests: values.insecure === true });
+  // Admin work must not depend on this machine's clock agreeing with the server's: grants are timed on the
+  // server's clock, as measured from its Date header.
+  const admin = new MaskinportenClient(settings, {
+    allowInsecureRequests: values.insecure === true,
+    correctClockSkew: true,
+  });
   return new SelfServiceClient(admin, typeof values['admin-api'] === 'string' ? { baseUrl: values['admin-api'] } : {});
 }

@@ -67,17 +67,30 @@ function version(): string {
   return pkg.version;
 }
 
+/** The command called `name`; only the table's own entries (not `constructor`, `toString`…). */
+function lookup(name: string): (typeof COMMANDS)[string] | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(HELP);
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    // A usage error: the usage goes to stderr, keeping stdout clean for whatever reads it.
+    process.stderr.write(HELP);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' && rest[0] !== undefined ? lookup(rest[0]) : undefined;
+    if (name === 'help' && rest[0] !== undefined && !topic)
+      throw new UsageError(`unknown command ${JSON.stringify(rest[0])}; run 'maskinporten --help' for the list`);
+    process.stdout.write(topic ? (await topic.load()).help : HELP);
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const entry = COMMANDS[name];
+  const entry = lookup(name);
   if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}; run 'maskinporten --help' for the list`);
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {

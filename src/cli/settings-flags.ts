@@ -2,7 +2,7 @@
  * The flags every command that acts as a client shares, and how they become settings: through the configuration
  * loader (appsettings, secrets, env vars, Key Vault), with flags on top, exactly as an app would load them.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
 import type { MaskinportenSettings } from '../settings.ts';
@@ -12,6 +12,7 @@ import { UsageError } from './args.ts';
 export const SETTINGS_FLAGS = {
   'config-dir': { type: 'string' },
   environment: { type: 'string' },
+  'secrets-file': { type: 'string', multiple: true },
   section: { type: 'string' },
   authority: { type: 'string' },
   'client-id': { type: 'string' },
@@ -27,6 +28,7 @@ export function settingsHelp(defaultSection: string): string {
   --config-dir DIR          directory of appsettings.json and appsettings.{Environment}.json (default: .)
   --environment NAME        environment name (default: NODE_ENV, DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, Production)
   --section PATH            settings section (default: ${defaultSection}); env vars ${defaultSection}__ClientId etc. apply
+  --secrets-file FILE       a JSON file of secret settings, e.g. .maskinporten-secrets.json from init (repeatable)
   --authority URL|test|prod Maskinporten authority
   --client-id ID            client id
   --key-file FILE           private key: JWK (.json), base64 JWK, PEM, or PKCS#12 (.p12/.pfx; password in MASKINPORTEN_KEY_PASSWORD)
@@ -35,7 +37,7 @@ export function settingsHelp(defaultSection: string): string {
   --insecure                allow plain-http authorities on hosts other than loopback`;
 }
 
-type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean>>;
+type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean | string[]>>;
 
 /** Key material from a file, by its content (or extension for PKCS#12). */
 export function keyFromFile(file: string): Partial<MaskinportenSettings> {
@@ -68,13 +70,24 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
     const { maskinportenAuthority } = await import('../config/presets.ts');
     overrides.authority = maskinportenAuthority(overrides.authority as 'test');
   }
+  const secretsFiles = listOf(values['secrets-file']);
+  for (const file of secretsFiles) {
+    // The loader skips missing secrets files (an app's mount may come later); a file named on the command line
+    // must be there.
+    if (!existsSync(file)) throw new UsageError(`--secrets-file ${file} does not exist`);
+  }
   return loadMaskinportenSettings({
     ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
+    ...(secretsFiles.length ? { secretsFiles } : {}),
     ...(typeof values.environment === 'string' ? { environment: values.environment } : {}),
     section: typeof values.section === 'string' ? values.section : defaultSection,
     configure: overrides,
     allowInsecureRequests: values.insecure === true,
   });
+}
+
+function listOf(value: string | boolean | string[] | undefined): string[] {
+  return typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
 }
 
 /** Parses a repeatable flag that may also hold space- or comma-separated values. */

@@ -80,6 +80,7 @@ export class SelfServiceClient {
   readonly #fetch: typeof fetch;
   readonly #read: string[];
   readonly #write: string[];
+  #clockOffsetMs: number | undefined;
 
   constructor(admin: MaskinportenClient, options: SelfServiceClientOptions = {}) {
     const base = options.baseUrl ?? defaultSelfServiceUrl(admin.authority);
@@ -107,6 +108,9 @@ export class SelfServiceClient {
       throw new SelfServiceError(`the self-service API at ${this.baseUrl} could not be reached`, { cause });
     }
     const text = await res.text();
+    const date = res.headers.get('date');
+    // The header has whole seconds; its midpoint is the best estimate.
+    if (date && !Number.isNaN(Date.parse(date))) this.#clockOffsetMs = Date.parse(date) + 500 - Date.now();
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -131,6 +135,19 @@ export class SelfServiceClient {
       });
     }
     return parsed as T;
+  }
+
+  /**
+   * The offset (ms) of the API server's clock from ours, measured from the `Date` header of its last answer
+   * (positive: the server is ahead); undefined before the first call or when the server sends no `Date`.
+   */
+  get clockOffsetMs(): number | undefined {
+    return this.#clockOffsetMs;
+  }
+
+  /** The current time (epoch ms) on the API server's clock as last measured, else on ours. */
+  serverNow(): number {
+    return Date.now() + (this.#clockOffsetMs ?? 0);
   }
 
   /** Every integration of the admin's organisation. */

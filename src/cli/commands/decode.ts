@@ -63,6 +63,9 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { verify: { type: 'boolean' }, json: { type: 'boolean' } }, true);
   if (positionals.length > 1) throw new UsageError('give one token (or - for stdin)');
   const source = positionals[0];
+  // Reading a terminal would wait for input nobody knows to type.
+  if (source === undefined && process.stdin.isTTY)
+    throw new UsageError('no token given: pass it as an argument, or pipe it in (… | maskinporten decode)');
   const token = (source === undefined || source === '-' ? readFileSync(0, 'utf8') : source)
     .trim()
     .replace(/^Bearer\s+/i, '');

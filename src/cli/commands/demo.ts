@@ -23,6 +23,10 @@ exchanges it for an Altinn token and sends a notification order. Cleans up after
 
 Options:
   --json   print one JSON object per step instead of text
+
+Examples:
+  maskinporten demo
+  maskinporten demo --json
 `;
 
 export async function run(argv: string[]): Promise<number> {

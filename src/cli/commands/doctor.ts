@@ -2,7 +2,7 @@
  * `maskinporten doctor`: loads the settings as the app would and checks each link of the chain — where every value
  * came from, the key pair, discovery, the clock, and a real token request — explaining each failure with its fix.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
 import { MaskinportenClient } from '../../client.ts';
 import { describeSource, type LoadedSettings } from '../../config/index.ts';
 import { MaskinportenError } from '../../errors.ts';
@@ -91,7 +91,6 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const signer = await loadSigner(settings);
-    const pub = createPublicKey(signer.key).export({ format: 'jwk' }) as { n: string; e: string };
     const declared =
       typeof settings.jwk === 'object'
         ? settings.jwk
@@ -100,21 +99,41 @@ export async function run(argv: string[]): Promise<number> {
           : settings.jwkBase64
             ? JSON.parse(Buffer.from(settings.jwkBase64, 'base64').toString('utf8'))
             : undefined;
-    if (declared && (declared.n !== pub.n || declared.e !== pub.e)) {
+    // The public half Maskinporten verifies with: the JWK's n and e, or the certificate's key; else the key's own.
+    const publicKey = signer.x5c?.[0]
+      ? new X509Certificate(Buffer.from(signer.x5c[0], 'base64')).publicKey
+      : declared
+        ? createPublicKey({ key: { kty: 'RSA', n: declared.n, e: declared.e }, format: 'jwk' })
+        : createPublicKey(signer.key);
+    // Whole means what the private half signs, the public half verifies: comparing members is not enough, as a
+    // JWK can carry n and e of one key next to the private members (p, q, …) of another.
+    const probe = Buffer.from(`maskinporten doctor ${Date.now()}`);
+    let matches: boolean;
+    try {
+      matches = verify('sha256', probe, publicKey, sign('sha256', probe, signer.key));
+    } catch {
+      matches = false;
+    }
+    if (!matches) {
       checks.push({
         name: 'key',
         ok: false,
-        detail: "the JWK's public members (n, e) do not belong to its private key",
-        fix: 'generate a new key pair (maskinporten keygen) and register its public half',
+        detail: signer.x5c
+          ? "the private key does not belong to the certificate's public key"
+          : "the key's public half (n, e) does not belong to its private half: signatures made with it will not verify",
+        fix: signer.x5c
+          ? 'use the private key issued with the certificate (the same PKCS#12 file)'
+          : 'generate a new key pair (maskinporten keygen) and register its public half',
       });
-    } else {
-      const thumb = jwkThumbprint(pub);
-      checks.push({
-        name: 'key',
-        ok: true,
-        detail: `RSA-${modulusBits(createPublicKey(signer.key))} ${signer.alg}, ${signer.kid ? `kid ${signer.kid}` : `certificate chain of ${signer.x5c?.length}`}, public and private halves match (thumbprint ${thumb})`,
-      });
+      return report();
     }
+    const pub = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+    const thumb = jwkThumbprint(pub);
+    checks.push({
+      name: 'key',
+      ok: true,
+      detail: `RSA-${modulusBits(publicKey)} ${signer.alg}, ${signer.kid ? `kid ${signer.kid}` : `certificate chain of ${signer.x5c?.length}`}, public and private halves match (thumbprint ${thumb})`,
+    });
   } catch (err) {
     checks.push({
       name: 'key',

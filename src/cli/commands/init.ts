@@ -11,7 +11,7 @@ import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } f
 import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
-import { bold, dim, green } from '../output.ts';
+import { bold, green } from '../output.ts';
 import { listFlag } from '../settings-flags.ts';
 import { generateKeyFiles } from './keygen.ts';
 
@@ -33,9 +33,11 @@ Options:
   --secrets-file FILE       write JwkBase64 to this git-ignored file (default .maskinporten-secrets.json)
   --vault-url URL           write the secrets to Azure Key Vault instead (real SDK)
   --section NAME            settings section (default MaskinportenSettings)
+  --authority URL           the Maskinporten authority to write (default: the environment's; e.g. a local emulator)
   --insecure                allow a plain-http authority (an emulator on another host)
   --force                   replace existing files
   --yes                     never ask; fail on what is missing
+  --json                    print a JSON summary instead of the steps (never a secret); implies --yes
 
 Examples:
   maskinporten init
@@ -61,8 +63,10 @@ export async function run(argv: string[]): Promise<number> {
     insecure: { type: 'boolean' },
     force: { type: 'boolean' },
     yes: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !values.yes;
+  const json = values.json === true;
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !values.yes && !json;
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
   const ask = async (question: string, fallback?: string): Promise<string | undefined> => {
     if (!rl) return fallback;
@@ -70,7 +74,9 @@ export async function run(argv: string[]): Promise<number> {
     return answer || fallback;
   };
   try {
-    const say = (text: string) => process.stdout.write(`${text}\n`);
+    const say = (text: string) => {
+      if (!json) process.stdout.write(`${text}\n`);
+    };
     const env = (
       values.environment ??
       (await ask('Maskinporten environment (test or prod)', 'test')) ??
@@ -90,21 +96,52 @@ export async function run(argv: string[]): Promise<number> {
     const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
     const force = values.force === true;
 
-    say(bold(`1. Key pair (made here; the private key never leaves this machine)`));
-    const { pair, files } = await generateKeyFiles({ outDir, bits: 2048, alg: 'RS256', force });
-    say(`   kid ${pair.kid}; files in ${outDir} (private ones mode 0600)`);
+    const appsettingsPath = join(configDir, `appsettings.${appEnv}.json`);
+    // Read (and check) an existing settings file first: nothing is made or registered when it cannot be updated.
+    let doc: Record<string, unknown> = {};
+    if (existsSync(appsettingsPath)) {
+      try {
+        const parsed: unknown = JSON.parse(readFileSync(appsettingsPath, 'utf8'));
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+        doc = parsed as Record<string, unknown>;
+      } catch {
+        throw new UsageError(`${appsettingsPath} exists but is not plain JSON; add the ${section} section by hand`);
+      }
+    }
+
+    // Every file init makes, checked before anything is made or registered: a refusal half-way would leave a
+    // registered client whose key or secret is missing.
+    const secretsPath = values['vault-url']
+      ? undefined
+      : resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
+    if (!force) {
+      const planned = [
+        ...['private.jwk.json', 'jwk.base64', 'public.jwk.json'].map((f) => join(outDir, f)),
+        ...(secretsPath ? [secretsPath] : []),
+      ];
+      const existing = planned.filter((f) => existsSync(f));
+      if (existing.length) throw new UsageError(`refusing to overwrite ${existing.join(', ')}: use --force to replace`);
+    }
 
     let register = values.register === true;
     if (!register && !values['client-id'] && rl)
       register = /^y/i.test((await ask('Register through the self-service API now? (y/n)', 'n')) ?? 'n');
+    // Load the admin credentials before making anything, so missing ones fail without leaving key files behind.
+    const api = register
+      ? await selfServiceFromFlags({
+          ...(values['admin-api'] ? { 'admin-api': values['admin-api'] } : {}),
+          ...(values['config-dir'] ? { 'config-dir': values['config-dir'] } : {}),
+          ...(values.insecure ? { insecure: true } : {}),
+        })
+      : undefined;
+
+    say(bold(`1. Key pair (made here; the private key never leaves this machine)`));
+    const { pair, files } = await generateKeyFiles({ outDir, bits: 2048, alg: 'RS256', force });
+    say(`   kid ${pair.kid}; files in ${outDir} (private ones mode 0600)`);
+
     let clientId = values['client-id'];
     say(bold('2. Registration'));
-    if (register) {
-      const api = await selfServiceFromFlags({
-        ...(values['admin-api'] ? { 'admin-api': values['admin-api'] } : {}),
-        ...(values['config-dir'] ? { 'config-dir': values['config-dir'] } : {}),
-        ...(values.insecure ? { insecure: true } : {}),
-      });
+    if (api) {
       const created = await api.createClient({ clientName: name, description, scopes });
       await api.replaceKeys(created.client_id, [pair.publicJwk]);
       clientId = created.client_id;
@@ -114,20 +151,14 @@ export async function run(argv: string[]): Promise<number> {
       say(`     Difi-tjeneste: Maskinporten; scopes: ${scopes.join(' ')}; name: ${name}; description: ${description}`);
       say(`     "Egne offentlige nøkler": paste the contents of ${files.publicJwks}:`);
       say(JSON.stringify([pair.publicJwk]));
-      say('   Note the client id, then run: maskinporten init … --client-id <id> (or set it in your settings).');
       clientId = (await ask('Client id (leave empty to fill in later)')) || undefined;
+      // Running init again would make a new key, not the one just pasted: the id goes into the settings instead.
+      if (!clientId) say(`   Note the client id, then set ${section}:ClientId to it in ${appsettingsPath}.`);
+    } else {
+      say(`   client id ${clientId} (registered in the portal): register the public key in ${files.publicJwks} on it`);
     }
 
     say(bold(`3. Settings without secrets: appsettings.${appEnv}.json`));
-    const appsettingsPath = join(configDir, `appsettings.${appEnv}.json`);
-    let doc: Record<string, unknown> = {};
-    if (existsSync(appsettingsPath)) {
-      try {
-        doc = JSON.parse(readFileSync(appsettingsPath, 'utf8')) as Record<string, unknown>;
-      } catch {
-        throw new UsageError(`${appsettingsPath} exists but is not plain JSON; add the ${section} section by hand`);
-      }
-    }
     doc[section] = {
       ...(doc[section] as object | undefined),
       Authority: authority,
@@ -138,10 +169,15 @@ export async function run(argv: string[]): Promise<number> {
 
     say(bold('4. Secrets'));
     const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
+    const rel = (path: string) => relative(process.cwd(), path) || '.';
+    // The private key files stay out of git whichever way the secret is stored.
+    const ignored = [`${rel(outDir)}/`];
+    let secretsFile: string | undefined;
+    let vaultSecrets: string[] | undefined;
     if (values['vault-url']) {
       const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
       const host = new URL(values['vault-url']).hostname;
-      const written = await writeSettingsToKeyVault(
+      vaultSecrets = await writeSettingsToKeyVault(
         values['vault-url'],
         { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: jwkBase64 },
         {
@@ -154,9 +190,9 @@ export async function run(argv: string[]): Promise<number> {
             : { clientOptions: { disableChallengeResourceVerification: true } }),
         },
       );
-      say(`   wrote ${written.join(', ')} to ${values['vault-url']}`);
-    } else {
-      const secretsFile = resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
+      say(`   wrote ${vaultSecrets.join(', ')} to ${values['vault-url']} (values not shown)`);
+    } else if (secretsPath) {
+      secretsFile = secretsPath;
       writeFilesAtomically(
         [
           {
@@ -167,22 +203,44 @@ export async function run(argv: string[]): Promise<number> {
         ],
         force,
       );
-      const gitignore = join(process.cwd(), '.gitignore');
-      const entries = [relative(process.cwd(), secretsFile), `${relative(process.cwd(), outDir)}/`];
-      const existing = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
-      const missing = entries.filter((e) => !existing.split('\n').includes(e));
-      if (missing.length)
-        appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+      ignored.unshift(rel(secretsFile));
       say(
-        `   wrote JwkBase64 to ${secretsFile} (mode 0600, git-ignored); load it with secretsFiles: ['${relative(process.cwd(), secretsFile)}']`,
+        `   wrote JwkBase64 to ${secretsFile} (mode 0600, git-ignored); load it with secretsFiles: ['${rel(secretsFile)}']`,
       );
     }
+    const gitignore = join(process.cwd(), '.gitignore');
+    const existing = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+    const missing = ignored.filter((e) => !existing.split(/\r?\n/).includes(e));
+    if (missing.length)
+      appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
     const names = keyVaultSecretNames(section);
     say(bold('5. Key Vault secret names'));
     say(`   ${Object.values(names).join('\n   ')}`);
-    say(
-      `${green('Done.')} Check the setup with: maskinporten doctor --config-dir ${relative(process.cwd(), configDir) || '.'} --environment ${appEnv} ${dim(`--scope ${scopes[0]}`)}`,
-    );
+    const sectionFlag = section === 'MaskinportenSettings' ? '' : ` --section ${section}`;
+    const keyFlag = secretsFile ? `--secrets-file ${rel(secretsFile)}` : `--key-file ${rel(files.jwkBase64)}`;
+    const doctor = `maskinporten doctor --config-dir ${rel(configDir)} --environment ${appEnv}${sectionFlag} ${keyFlag} --scope ${scopes[0]}`;
+    say(`${green('Done.')} Check the setup with: ${doctor}`);
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            environment: env,
+            authority,
+            ...(clientId ? { clientId } : {}),
+            registered: register,
+            kid: pair.kid,
+            scopes,
+            files: { ...files, appsettings: appsettingsPath, ...(secretsFile ? { secrets: secretsFile } : {}) },
+            ...(vaultSecrets ? { vaultUrl: values['vault-url'], vaultSecrets } : {}),
+            keyVaultSecretNames: names,
+            ...(clientId ? {} : { publicJwks: [pair.publicJwk] }),
+            next: doctor,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
     return 0;
   } finally {
     rl?.close();

@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       JSON.stringify([pair.publicJwk], null, 2),
       '',
       bold('Next steps:'),
-      '  1. Register the public key: in the portal, or `maskinporten keys add --client-id ID --public-key ' +
+      '  1. Register the public key: in the portal, or `maskinporten keys add CLIENT_ID --public-key ' +
         files.publicJwks +
         '`.',
       '  2. Store the contents of jwk.base64 as the secret MaskinportenSettings--JwkBase64 (`maskinporten keyvault push`).',

@@ -68,8 +68,9 @@ export async function run(argv: string[]): Promise<number> {
   const api = await selfServiceFromFlags(
     action === 'prune' ? adminValues : { ...adminValues, ...(kids?.length === 1 ? { kid: kids[0] } : {}) },
   );
-  const now = Math.floor(Date.now() / 1000);
   const current = (await api.getKeys(target)).keys;
+  // Keys expire on the API's clock, so judge them on it (as measured from its answer), not on this machine's.
+  const now = Math.floor(api.serverNow() / 1000);
 
   if (action === 'list') {
     const soon = current.filter((k) => k.exp !== undefined && k.exp - now < 30 * DAY);
@@ -153,7 +154,13 @@ export async function run(argv: string[]): Promise<number> {
   } else if (values.keep !== undefined) {
     const keep = Number(values.keep);
     if (!Number.isInteger(keep) || keep < 0) throw new UsageError('--keep must be a whole number');
-    remove = [...current].sort((a, b) => (b.exp ?? 0) - (a.exp ?? 0)).slice(keep);
+    // Newest first: latest expiry, and among equal expiries (every posted key gets a fresh year) the later in the
+    // set, where add and rotate append new keys.
+    remove = current
+      .map((k, i) => ({ k, i }))
+      .sort((a, b) => (b.k.exp ?? 0) - (a.k.exp ?? 0) || b.i - a.i)
+      .slice(keep)
+      .map(({ k }) => k);
   } else {
     remove = current.filter((k) => k.exp !== undefined && k.exp < now);
   }

@@ -24,6 +24,7 @@ Token options:
   --system-user-ref REF     the system user's externalRef
   --pid FNR                 bind the token to this person
   --output FORMAT           raw (default), json, header, curl, export
+  --json                    the same as --output json
   --dry-run                 print the grant's header and claims and stop; calls nobody
 
 ${settingsHelp('MaskinportenSettings')}
@@ -33,6 +34,9 @@ Examples:
   maskinporten token --config-dir ./App --environment Production --scope digdir:dialogporten --output header
   maskinporten token --authority test --client-id ID --key-file maskinporten-keys/private.jwk.json --scope x:y --dry-run
 `;
+
+/** The grant lifetime `MaskinportenClient` uses unless told otherwise (its `grantLifetimeSeconds` default). */
+const GRANT_LIFETIME_SECONDS = 60;
 
 function describeExpiry(token: AccessToken): string {
   return token.expiresAt.toISOString();
@@ -50,15 +54,19 @@ export async function run(argv: string[]): Promise<number> {
     'system-user-ref': { type: 'string' },
     pid: { type: 'string' },
     output: { type: 'string' },
+    json: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
   });
   const scopes = listFlag(values.scope);
   if (scopes.length === 0)
     throw new UsageError('--scope is required, e.g. --scope altinn:serviceowner/notifications.create');
-  const output = values.output ?? 'raw';
+  if (values.json && values.output !== undefined && values.output !== 'json')
+    throw new UsageError(`--json and --output ${values.output} contradict each other`);
+  const output = values.output ?? (values.json ? 'json' : 'raw');
   if (!['raw', 'json', 'header', 'curl', 'export'].includes(output)) {
     throw new UsageError(`--output must be raw, json, header, curl or export, got ${output}`);
   }
+  if (values['altinn-test'] && !values.altinn) throw new UsageError('--altinn-test needs --altinn');
   if (values['system-user-ref'] !== undefined && values['system-user-org'] === undefined) {
     throw new UsageError('--system-user-ref needs --system-user-org');
   }
@@ -85,6 +93,8 @@ export async function run(argv: string[]): Promise<number> {
       audience: `${authorityBase(settings.authority)}/`,
       nowSeconds: Math.floor(Date.now() / 1000),
       request: normalized,
+      // The lifetime MaskinportenClient gives its grants by default, so the dry run shows what a real run sends.
+      lifetimeSeconds: GRANT_LIFETIME_SECONDS,
     });
     process.stdout.write(
       `${JSON.stringify({ header, claims, tokenEndpoint: `${authorityBase(settings.authority)}/token` }, null, 2)}\n`,
@@ -94,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const client = new MaskinportenClient(settings, {
     allowInsecureRequests: values.insecure === true,
+    grantLifetimeSeconds: GRANT_LIFETIME_SECONDS,
     ...(values['altinn-test'] ? { altinnTest: true } : {}),
   });
   const token = values.altinn ? await client.getAltinnExchangedToken(request) : await client.getAccessToken(request);

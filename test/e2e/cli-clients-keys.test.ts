@@ -1,0 +1,380 @@
+/**
+ * `maskinporten clients` and `maskinporten keys`, built and run as subprocesses against the self-service API of an
+ * emulator started in this process, with the admin credentials given through the configuration loader's section
+ * `MaskinportenAdmin` (environment variables): create/list/show/delete, and list/add/rotate/prune including
+ * rotation at the 5-key limit and the 30-day expiry warning.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { generateRsaKeyPair, type RsaPublicJwk } from '../../src/keys/jwk.ts';
+import {
+  adminEnv,
+  assertBuilt,
+  type CliResult,
+  failure,
+  jwtsIn,
+  modeOf,
+  ok,
+  payloadOf,
+  type RunOptions,
+  runCli,
+  Secrets,
+  show,
+  TIMEOUT,
+  usageError,
+} from './cli-harness.ts';
+
+const SCOPE = 'altinn:serviceowner/notifications.create';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface ClientJson {
+  client_id: string;
+  client_name: string;
+  description?: string;
+  scopes: string[];
+}
+
+describe('maskinporten clients and keys (built CLI)', () => {
+  let emulator: Emulator;
+  let dir: string;
+  let env: Record<string, string>;
+  const secrets = new Secrets();
+  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
+    secrets.check(await runCli(args, { cwd: dir, ...options, env: { ...env, ...options.env } }));
+  const json = <T>(r: CliResult): T => JSON.parse(ok(r).stdout) as T;
+
+  /** A fresh key pair written as public.jwk.json (an array, as keygen writes it); its private half is a secret. */
+  const publicKeyFile = async (kid: string): Promise<{ file: string; jwk: RsaPublicJwk }> => {
+    const pair = await generateRsaKeyPair({ kid });
+    secrets.addJwk(pair.privateJwk as unknown as Record<string, unknown>);
+    const file = join(dir, `${kid}.public.jwk.json`);
+    writeFileSync(file, JSON.stringify([pair.publicJwk]));
+    return { file, jwk: pair.publicJwk };
+  };
+  const kidsOf = (clientId: string) => emulator.getClient(clientId)!.keys.map((k) => k.jwk.kid);
+
+  before(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-admin-'));
+    emulator = await startEmulator();
+    env = adminEnv(emulator);
+    secrets.addJwkBase64(emulator.adminClient.jwkBase64);
+  });
+  after(async () => {
+    await emulator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('clients', () => {
+    it('create registers an integration with its scopes and public key', TIMEOUT, async () => {
+      const { file, jwk } = await publicKeyFile('create-key');
+      const r = ok(
+        await run([
+          'clients',
+          'create',
+          '--name',
+          'my-app',
+          '--description',
+          'Sends notifications',
+          '--scope',
+          SCOPE,
+          '--public-key',
+          file,
+        ]),
+      );
+      const id = /client id ([0-9a-f-]{36})/.exec(r.stdout)?.[1];
+      assert.ok(id, show(r));
+      assert.match(r.stdout, /Created my-app/);
+      assert.match(r.stdout, /keys: create-key/);
+      assert.match(r.stdout, new RegExp(`Set ClientId to ${id}`));
+      const registered = emulator.getClient(id)!;
+      assert.equal(registered.clientName, 'my-app');
+      assert.equal(registered.description, 'Sends notifications');
+      assert.deepEqual(registered.scopes, [SCOPE]);
+      assert.deepEqual(
+        registered.keys.map((k) => k.jwk.n),
+        [jwk.n],
+      );
+      assert.equal(
+        registered.orgNo,
+        emulator.getClient(emulator.adminClient.clientId)!.orgNo,
+        "the admin's organisation",
+      );
+
+      const created = json<{ client: ClientJson; keys: { kid: string }[] }>(
+        await run(['clients', 'create', '--name', 'second', '--scope', 'a:b c:d', '--json']),
+      );
+      assert.deepEqual(created.client.scopes, ['a:b', 'c:d'], 'space-separated scopes');
+      assert.equal(created.keys, undefined, 'no key given, none registered');
+      assert.deepEqual(kidsOf(created.client.client_id), []);
+    });
+
+    it('create refuses a private key file and registers nothing', TIMEOUT, async () => {
+      const pair = await generateRsaKeyPair();
+      secrets.addJwk(pair.privateJwk as unknown as Record<string, unknown>);
+      const file = join(dir, 'private.jwk.json');
+      writeFileSync(file, JSON.stringify(pair.privateJwk), { mode: 0o600 });
+      const before = json<ClientJson[]>(await run(['clients', 'list', '--json'])).length;
+      usageError(await run(['clients', 'create', '--name', 'leaky', '--public-key', file]), /private key/);
+      assert.equal(json<ClientJson[]>(await run(['clients', 'list', '--json'])).length, before);
+      usageError(await run(['clients', 'create', '--scope', SCOPE]), /--name/);
+    });
+
+    it('list, show and delete', TIMEOUT, async () => {
+      const { file } = await publicKeyFile('show-key');
+      const id = json<{ client: ClientJson }>(
+        await run(['clients', 'create', '--name', 'to-delete', '--scope', SCOPE, '--public-key', file, '--json']),
+      ).client.client_id;
+
+      const list = ok(await run(['clients', 'list']));
+      assert.match(list.stdout, new RegExp(`^${id}  to-delete  ${SCOPE.replaceAll('/', '\\/')}$`, 'm'));
+      assert.ok(json<ClientJson[]>(await run(['clients', 'list', '--json'])).some((c) => c.client_id === id));
+
+      const shown = ok(await run(['clients', 'show', id]));
+      assert.match(shown.stdout, new RegExp(`^to-delete \\(${id}\\)`));
+      assert.match(shown.stdout, /keys: show-key/);
+      assert.match(shown.stdout, /organisation: \d{9}/);
+      const shownJson = json<{ client: ClientJson; keys: { kid: string; exp: number }[] }>(
+        await run(['clients', 'show', id, '--json']),
+      );
+      assert.equal(shownJson.client.client_id, id);
+      assert.deepEqual(
+        shownJson.keys.map((k) => k.kid),
+        ['show-key'],
+      );
+      assert.equal(typeof shownJson.keys[0]!.exp, 'number');
+
+      assert.match(ok(await run(['clients', 'delete', id])).stdout, new RegExp(`Deleted ${id}\\.`));
+      assert.equal(emulator.getClient(id)!.active, false);
+      assert.ok(!json<ClientJson[]>(await run(['clients', 'list', '--json'])).some((c) => c.client_id === id));
+      failure(await run(['clients', 'show', id]), /404/);
+      failure(await run(['clients', 'delete', id]), /404/);
+      usageError(await run(['clients', 'show']), /client id/);
+      usageError(await run(['clients', 'delete']), /client id/);
+      usageError(await run(['clients', 'rename', id]), /create, list, show, delete/);
+      usageError(await run(['clients']), /create, list, show, delete/);
+    });
+
+    it('without admin credentials, or with refused ones, fails with exit 1 and says why', TIMEOUT, async () => {
+      failure(await runCli(['clients', 'list'], { cwd: dir }).then((r) => secrets.check(r)), /MaskinportenAdmin/);
+      const stranger = await emulator.createClient({ scopes: ['x:y'] });
+      secrets.addJwkBase64(stranger.jwkBase64!);
+      failure(
+        await run(['clients', 'list'], {
+          env: { MaskinportenAdmin__ClientId: stranger.clientId, MaskinportenAdmin__JwkBase64: stranger.jwkBase64! },
+        }),
+        /scope|dcr/i,
+      );
+    });
+  });
+
+  describe('keys', () => {
+    let clientId: string;
+    let firstKid: string;
+
+    before(async () => {
+      const { file, jwk } = await publicKeyFile('first');
+      firstKid = jwk.kid!;
+      clientId = json<{ client: ClientJson }>(
+        await run(['clients', 'create', '--name', 'rotating', '--scope', SCOPE, '--public-key', file, '--json']),
+      ).client.client_id;
+    });
+
+    it('list shows each key and its expiry, without a warning for a fresh key', TIMEOUT, async () => {
+      const r = ok(await run(['keys', 'list', clientId]));
+      assert.equal(r.stderr, '', 'no warning');
+      assert.match(r.stdout, /^first {2}RS256 {2}expires \d{4}-\d\d-\d\d \((364|365) days\)\n$/);
+      const list = json<{ kid: string; exp: number; expiresSoon: boolean }[]>(
+        await run(['keys', 'list', clientId, '--json']),
+      );
+      assert.deepEqual(
+        list.map((k) => [k.kid, k.expiresSoon]),
+        [['first', false]],
+      );
+      usageError(await run(['keys', 'list']), /client id/);
+      failure(await run(['keys', 'list', 'no-such-client']), /404/);
+    });
+
+    it('add registers more keys next to the current ones', TIMEOUT, async () => {
+      const { file } = await publicKeyFile('added');
+      const r = ok(await run(['keys', 'add', clientId, '--public-key', file]));
+      assert.match(r.stdout, /Registered added; the client now has 2 key\(s\)/);
+      assert.deepEqual(kidsOf(clientId), [firstKid, 'added']);
+      usageError(await run(['keys', 'add', clientId]), /--public-key/);
+    });
+
+    it(
+      'rotate generates a key locally, registers it next to the others and says where JwkBase64 is',
+      TIMEOUT,
+      async () => {
+        const out = join(dir, 'rotated');
+        const r = ok(await run(['keys', 'rotate', clientId, '--out-dir', out]));
+        const files = {
+          privateJwk: join(out, 'private.jwk.json'),
+          jwkBase64: join(out, 'jwk.base64'),
+          publicJwks: join(out, 'public.jwk.json'),
+        };
+        const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
+        secrets.addJwkBase64(jwkBase64);
+        // Checked again now that the new key is known: the output shows none of it.
+        secrets.check(r);
+        const newKid = (JSON.parse(readFileSync(files.privateJwk, 'utf8')) as { kid: string }).kid;
+        assert.deepEqual(kidsOf(clientId), [firstKid, 'added', newKid], 'kept the current keys');
+        assert.match(r.stdout, new RegExp(`new key ${newKid} registered next to first, added`));
+        assert.ok(r.stdout.includes(`The new JwkBase64 is in ${files.jwkBase64}`), show(r));
+        assert.match(r.stdout, new RegExp(`keys prune ${clientId} --kid first`));
+        assert.equal(modeOf(statSync(files.privateJwk)), 0o600);
+        assert.equal(modeOf(statSync(files.jwkBase64)), 0o600);
+        assert.equal(modeOf(statSync(files.publicJwks)), 0o644);
+
+        // The new key works: a token with it.
+        const token = secrets.check(
+          await runCli(
+            [
+              'token',
+              '--authority',
+              emulator.issuer,
+              '--client-id',
+              clientId,
+              '--key-file',
+              files.jwkBase64,
+              '--scope',
+              SCOPE,
+            ],
+            { cwd: dir },
+          ),
+          { tokensFrom: [emulator.issuer] },
+        );
+        assert.equal(payloadOf(jwtsIn(ok(token).stdout)[0]!).client_id, clientId);
+
+        // The out-dir is not overwritten without --force.
+        usageError(await run(['keys', 'rotate', clientId, '--out-dir', out]), /--force/);
+        assert.equal(kidsOf(clientId).length, 3, 'nothing registered');
+      },
+    );
+
+    it('rotate at the 5-key limit refuses and changes nothing', TIMEOUT, async () => {
+      const two = await publicKeyFile('fourth');
+      ok(await run(['keys', 'add', clientId, '--public-key', two.file]));
+      const json5 = json<{ kid: string }>(
+        await run(['keys', 'rotate', clientId, '--out-dir', join(dir, 'r5'), '--json']),
+      );
+      secrets.addJwkBase64(readFileSync(join(dir, 'r5', 'jwk.base64'), 'utf8'));
+      assert.equal(kidsOf(clientId).length, 5);
+      assert.equal(kidsOf(clientId)[4], json5.kid);
+
+      const before = structuredClone(emulator.getClient(clientId)!.keys);
+      emulator.requests.clear();
+      const out = join(dir, 'r6');
+      const r = usageError(await run(['keys', 'rotate', clientId, '--out-dir', out]));
+      assert.match(r.stderr, /already has 5 keys, the most allowed/);
+      assert.match(r.stderr, new RegExp(`keys prune ${clientId}`), 'says how to make room');
+      assert.deepEqual(emulator.getClient(clientId)!.keys, before, 'keys and their expiry unchanged');
+      assert.ok(!existsSync(out), 'no key files made');
+      assert.deepEqual(
+        emulator.requests.entries({ endpoint: 'self-service' }).filter((e) => e.method !== 'GET'),
+        [],
+        'no write to the self-service API',
+      );
+
+      const sixth = await publicKeyFile('sixth');
+      usageError(await run(['keys', 'add', clientId, '--public-key', sixth.file]), /at most 5/);
+      assert.deepEqual(emulator.getClient(clientId)!.keys, before);
+    });
+
+    it(
+      'prune removes named keys, all but the newest N, or expired ones, and never the last without --force',
+      TIMEOUT,
+      async () => {
+        const kids = kidsOf(clientId);
+        assert.equal(kids.length, 5);
+        const r = ok(await run(['keys', 'prune', clientId, '--kid', 'first']));
+        assert.match(r.stdout, /Removed first; 4 key\(s\) left/);
+        assert.deepEqual(kidsOf(clientId), kids.slice(1));
+
+        usageError(await run(['keys', 'prune', clientId, '--kid', 'nope']), /no key nope/);
+        assert.match(ok(await run(['keys', 'prune', clientId])).stdout, /Nothing to remove/, 'no key has expired');
+
+        // Every posted key gets the same fresh year, so "newest" is the order they were added in.
+        const kept = json<{ removed: string[]; keys: string[] }>(
+          await run(['keys', 'prune', clientId, '--keep', '2', '--json']),
+        );
+        assert.deepEqual(kept.keys, kids.slice(3), 'the two added last are kept');
+        assert.deepEqual(kept.removed.sort(), kids.slice(1, 3).sort());
+        assert.deepEqual(kidsOf(clientId), kids.slice(3));
+
+        usageError(await run(['keys', 'prune', clientId, '--keep', '0']), /--force/);
+        assert.deepEqual(kidsOf(clientId), kids.slice(3), 'unchanged');
+        usageError(await run(['keys', 'prune', clientId, '--keep', 'some']), /--keep/);
+        ok(await run(['keys', 'prune', clientId, '--keep', '0', '--force']));
+        assert.deepEqual(kidsOf(clientId), []);
+        assert.match(ok(await run(['keys', 'list', clientId])).stdout, /No keys registered/);
+        usageError(await run(['keys', 'expire', clientId]), /list, add, rotate, prune/);
+      },
+    );
+  });
+
+  describe('keys list near expiry (on the server’s clock)', () => {
+    it('warns on stderr about keys expiring within 30 days and about expired ones', TIMEOUT, async () => {
+      const create = async (name: string) => {
+        const { file } = await publicKeyFile(name);
+        return json<{ client: ClientJson }>(
+          await run(['clients', 'create', '--name', name, '--scope', SCOPE, '--public-key', file, '--json']),
+        ).client.client_id;
+      };
+      try {
+        // Registered 30 days ago: expires 335 days from now. Registered now: 365 days.
+        emulator.clock.advance(-30 * DAY_MS);
+        const old = await create('old-key');
+        emulator.clock.setOffset(0);
+        const aging = await create('aging-key');
+        emulator.clock.advance(340 * DAY_MS);
+
+        const r = ok(await run(['keys', 'list', aging]));
+        assert.match(r.stdout, /^aging-key {2}RS256 {2}expires \d{4}-\d\d-\d\d \((2[3-5]) days\)\n$/, show(r));
+        assert.equal(
+          r.stderr,
+          `warning: key aging-key expires within 30 days: rotate it (maskinporten keys rotate ${aging})\n`,
+          'the warning goes to stderr, keeping stdout for pipes',
+        );
+        const list = json<{ kid: string; expiresSoon: boolean }[]>(await run(['keys', 'list', aging, '--json']));
+        assert.deepEqual(
+          list.map((k) => [k.kid, k.expiresSoon]),
+          [['aging-key', true]],
+        );
+
+        const expired = ok(await run(['keys', 'list', old]));
+        assert.match(expired.stdout, /^old-key {2}RS256 {2}EXPIRED \d{4}-\d\d-\d\d\n$/, show(expired));
+        assert.match(expired.stderr, /^warning: key old-key has expired: rotate it/);
+        // prune (default: the expired keys) would leave no key: only with --force.
+        usageError(await run(['keys', 'prune', old]), /--force/);
+        assert.deepEqual(kidsOf(old), ['old-key']);
+        assert.match(ok(await run(['keys', 'prune', old, '--force'])).stdout, /Removed old-key; 0 key\(s\) left/);
+
+        // Rotating posts the key set again, which gives every key in it a fresh year: no more warnings.
+        const out = join(dir, 'aging-rotated');
+        ok(await run(['keys', 'rotate', aging, '--out-dir', out]));
+        secrets.addJwkBase64(readFileSync(join(out, 'jwk.base64'), 'utf8'));
+        const after = ok(await run(['keys', 'list', aging]));
+        assert.equal(after.stderr, '');
+        assert.equal(after.stdout.trim().split('\n').length, 2);
+        assert.doesNotMatch(after.stdout, /EXPIRED|\((\d|[12]\d) days\)/);
+      } finally {
+        emulator.clock.setOffset(0);
+      }
+    });
+  });
+
+  it('--help shows the admin settings and examples', TIMEOUT, async () => {
+    for (const command of ['clients', 'keys']) {
+      const r = ok(await run([command, '--help']));
+      assert.match(r.stdout, new RegExp(`^Usage: maskinporten ${command}`));
+      assert.match(r.stdout, /MaskinportenAdmin/);
+      assert.match(r.stdout, /Examples:/);
+    }
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * `maskinporten doctor`, built and run as a subprocess against an emulator started in this process: every check
+ * passing with settings from flags and from files + environment variables (each value's source named, secrets
+ * redacted), and each kind of breakage failing with exit 1, a plain-words explanation and a fix line.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
+import {
+  assertBuilt,
+  type CliResult,
+  ok,
+  type RunOptions,
+  runCli,
+  Secrets,
+  show,
+  TIMEOUT,
+  usageError,
+} from './cli-harness.ts';
+
+const SCOPE = 'doctor:read';
+
+interface Report {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string; fix?: string }[];
+}
+
+describe('maskinporten doctor (built CLI)', () => {
+  let emulator: Emulator;
+  let client: CreatedClient;
+  let dir: string;
+  let keyFile: string;
+  const secrets = new Secrets();
+  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
+    secrets.check(await runCli(['doctor', ...args], { cwd: dir, ...options }));
+  const flagsFor = (overrides: { clientId?: string; keyFile?: string; authority?: string } = {}) => [
+    '--authority',
+    overrides.authority ?? emulator.issuer,
+    '--client-id',
+    overrides.clientId ?? client.clientId,
+    '--key-file',
+    overrides.keyFile ?? keyFile,
+  ];
+  const report = (r: CliResult): Report => JSON.parse(r.stdout) as Report;
+  const check = (r: Report, name: string) => {
+    const c = r.checks.find((x) => x.name === name);
+    assert.ok(c, `a ${name} check in ${JSON.stringify(r)}`);
+    return c;
+  };
+  /** Asserts a failed run: exit 1, the named check failed with a fix, and the text output shows the fix line. */
+  const failedCheck = async (args: string[], name: string, detail: RegExp, fix: RegExp, options: RunOptions = {}) => {
+    const text = await run(args, options);
+    assert.equal(text.code, 1, show(text));
+    assert.match(text.stdout, new RegExp(`✖ ${name}: `), show(text));
+    assert.match(text.stdout, /\n {4}fix: \S/, show(text));
+    const json = await run([...args, '--json'], options);
+    assert.equal(json.code, 1, show(json));
+    const r = report(json);
+    assert.equal(r.ok, false);
+    const c = check(r, name);
+    assert.equal(c.ok, false);
+    assert.match(c.detail, detail);
+    assert.match(c.fix ?? '', fix);
+    return r;
+  };
+
+  before(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-doctor-'));
+    emulator = await startEmulator();
+    client = await emulator.createClient({ scopes: [SCOPE], clientName: 'cli-doctor' });
+    secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
+    keyFile = join(dir, 'jwk.base64');
+    writeFileSync(keyFile, `${client.jwkBase64}\n`, { mode: 0o600 });
+  });
+  after(async () => {
+    await emulator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes every check with settings from flags, and says where each came from', TIMEOUT, async () => {
+    const r = ok(await run(flagsFor()));
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => /^✔ (\w+):/.exec(l)?.[1]),
+      ['settings', 'key', 'discovery', 'clock', 'token'],
+      r.stdout,
+    );
+    assert.match(lines[0]!, /authority \S+ from a command-line flag/);
+    assert.match(lines[0]!, /clientId \S+ from a command-line flag/);
+    assert.match(lines[0]!, /key \(jwkBase64\) from a command-line flag \[redacted\]/);
+    assert.match(lines[1]!, new RegExp(`RSA-2048 RS256, kid ${client.kid}, public and private halves match`));
+    assert.match(lines[2]!, new RegExp(`names issuer ${emulator.issuer}`));
+    assert.match(lines[4]!, /accepted the client and key/);
+
+    const json = report(ok(await run([...flagsFor(), '--json', '--scope', SCOPE])));
+    assert.equal(json.ok, true);
+    assert.deepEqual(
+      json.checks.map((c) => [c.name, c.ok]),
+      [
+        ['settings', true],
+        ['key', true],
+        ['discovery', true],
+        ['clock', true],
+        ['token', true],
+      ],
+    );
+    assert.match(check(json, 'token').detail, new RegExp(`got a token for ${SCOPE}`));
+  });
+
+  it(
+    'loads settings as the app would: appsettings files and environment variables, named as sources',
+    TIMEOUT,
+    async () => {
+      const config = join(dir, 'app');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(
+        join(config, 'appsettings.json'),
+        JSON.stringify({ MaskinportenSettings: { Authority: emulator.issuer } }),
+      );
+      writeFileSync(
+        join(config, 'appsettings.Production.json'),
+        JSON.stringify({ MaskinportenSettings: { ClientId: client.clientId } }),
+      );
+      const r = ok(
+        await run(['--config-dir', config, '--scope', SCOPE], {
+          env: { MaskinportenSettings__JwkBase64: client.jwkBase64! },
+        }),
+      );
+      const settings = r.stdout.split('\n')[0]!;
+      assert.match(settings, /environment Production/);
+      assert.ok(
+        settings.includes(`authority ${emulator.issuer} from file ${join(config, 'appsettings.json')}`),
+        settings,
+      );
+      assert.ok(settings.includes(`from file ${join(config, 'appsettings.Production.json')}`), settings);
+      assert.match(
+        settings,
+        /key \(jwkBase64\) from environment variable MaskinportenSettings__JwkBase64 \[redacted\]/,
+      );
+    },
+  );
+
+  it('a wrong client id fails the token check with exit 1 and a fix', TIMEOUT, async () => {
+    const r = await failedCheck(
+      flagsFor({ clientId: 'no-such-client' }),
+      'token',
+      /ERR_UNKNOWN_CLIENT/,
+      /check ClientId/,
+    );
+    assert.deepEqual(
+      r.checks.map((c) => c.ok),
+      [true, true, true, true, false],
+      'everything else is fine',
+    );
+  });
+
+  it('an unknown kid fails the token check with exit 1 and a fix', TIMEOUT, async () => {
+    // A key pair that is whole but was never registered on the client.
+    const other = await generateRsaKeyPair({ kid: 'never-registered' });
+    const otherBase64 = Buffer.from(JSON.stringify(other.privateJwk)).toString('base64');
+    secrets.addJwkBase64(otherBase64);
+    const otherFile = join(dir, 'other.base64');
+    writeFileSync(otherFile, otherBase64, { mode: 0o600 });
+    await failedCheck(flagsFor({ keyFile: otherFile }), 'token', /ERR_UNKNOWN_KID.*never-registered/, /keys add|kid/);
+    // The registered key under another kid fails the same way.
+    await failedCheck([...flagsFor(), '--kid', 'wrong-kid'], 'token', /ERR_UNKNOWN_KID/, /register the public key/);
+  });
+
+  it('a missing key fails the settings check with exit 1 and a fix', TIMEOUT, async () => {
+    const r = await failedCheck(
+      ['--authority', emulator.issuer, '--client-id', client.clientId],
+      'settings',
+      /no signing key/,
+      /set the values/,
+    );
+    assert.equal(r.checks.length, 1, 'nothing else can be checked');
+  });
+
+  it('a key whose halves do not belong together fails the key check', TIMEOUT, async () => {
+    const other = await generateRsaKeyPair();
+    const mixed = { ...client.privateJwk, n: other.publicJwk.n };
+    const mixedBase64 = Buffer.from(JSON.stringify(mixed)).toString('base64');
+    secrets.addJwkBase64(mixedBase64).addJwk(other.privateJwk as unknown as Record<string, unknown>);
+    const mixedFile = join(dir, 'mixed.base64');
+    writeFileSync(mixedFile, mixedBase64, { mode: 0o600 });
+    const r = await run(flagsFor({ keyFile: mixedFile }));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stdout, /✖ (key|settings): /);
+    assert.match(r.stdout, /\n {4}fix: /);
+  });
+
+  it(
+    'a scope the client lacks, an unreachable authority and a skewed clock each fail with a fix',
+    TIMEOUT,
+    async () => {
+      await failedCheck([...flagsFor(), '--scope', 'not:granted'], 'token', /ERR_INVALID_SCOPE/, /add the scope/);
+      await failedCheck(
+        flagsFor({ authority: 'http://127.0.0.1:9/' }),
+        'discovery',
+        /127\.0\.0\.1:9/,
+        /network|Authority/,
+      );
+      emulator.clock.advance(60_000);
+      try {
+        const r = await failedCheck(
+          flagsFor(),
+          'clock',
+          /the server clock is \d+(\.\d)? s ahead/,
+          /sync the clock|NTP/,
+        );
+        assert.match(check(r, 'token').detail, /ERR_CLOCK_SKEW|clock/i);
+      } finally {
+        emulator.clock.setOffset(0);
+      }
+    },
+  );
+
+  it('never shows a secret, whatever fails, and bad flags are usage errors', TIMEOUT, async () => {
+    const env = {
+      MaskinportenSettings__Authority: emulator.issuer,
+      MaskinportenSettings__ClientId: client.clientId,
+      MaskinportenSettings__JwkBase64: 'c2VjcmV0LWJ1dC1icm9rZW4tdmFsdWUtdGhhdC1pcy1ub3QtYS1qd2s=',
+    };
+    secrets.add(env.MaskinportenSettings__JwkBase64, 'secret-but-broken-value-that-is-not-a-jwk');
+    const r = await run([], { env });
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stdout, /✖ settings: .*\n.*JwkBase64/);
+    usageError(await run(['--nope']));
+    usageError(await run(['--scope']));
+  });
+});

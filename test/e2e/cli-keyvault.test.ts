@@ -1,0 +1,267 @@
+/**
+ * `maskinporten keyvault names|push` and `maskinporten init --vault-url`, built and run as subprocesses against the
+ * local HTTPS Key Vault stand-in (test/helpers/key-vault-stand-in.ts) through the real Azure SDK. The subprocess
+ * trusts the stand-in's self-signed certificate through NODE_EXTRA_CA_CERTS and authenticates with the static
+ * token in AZURE_KEYVAULT_ACCESS_TOKEN.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
+import { type KeyVaultStandIn, startKeyVaultStandIn } from '../helpers/key-vault-stand-in.ts';
+import {
+  adminEnv,
+  assertBuilt,
+  type CliResult,
+  failure,
+  ok,
+  type RunOptions,
+  runCli,
+  Secrets,
+  TIMEOUT,
+  usageError,
+} from './cli-harness.ts';
+
+const SCOPE = 'altinn:serviceowner/notifications.create';
+
+describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
+  let vault: KeyVaultStandIn;
+  let emulator: Emulator;
+  let client: CreatedClient;
+  let dir: string;
+  let keyFile: string;
+  let vaultEnv: Record<string, string>;
+  const secrets = new Secrets();
+  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
+    secrets.check(await runCli(args, { cwd: dir, ...options, env: { ...vaultEnv, ...options.env } }));
+  const pushFlags = () => [
+    '--vault-url',
+    vault.url,
+    '--authority',
+    emulator.issuer,
+    '--client-id',
+    client.clientId,
+    '--key-file',
+    keyFile,
+  ];
+
+  before(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-kv-'));
+    [vault, emulator] = await Promise.all([startKeyVaultStandIn(), startEmulator()]);
+    const caFile = join(dir, 'stand-in-ca.pem');
+    writeFileSync(caFile, vault.ca);
+    vaultEnv = { NODE_EXTRA_CA_CERTS: caFile, AZURE_KEYVAULT_ACCESS_TOKEN: 'test-token' };
+    client = await emulator.createClient({ scopes: [SCOPE], clientName: 'cli-keyvault' });
+    secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
+    secrets.add('test-token'); // the vault access token
+    keyFile = join(dir, 'jwk.base64');
+    writeFileSync(keyFile, `${client.jwkBase64}\n`, { mode: 0o600 });
+  });
+  beforeEach(() => vault.reset());
+  after(async () => {
+    await Promise.all([vault?.close(), emulator?.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('names', () => {
+    it('prints the secret names of a section, one a line, or as JSON', TIMEOUT, async () => {
+      const r = ok(await run(['keyvault', 'names']));
+      assert.equal(
+        r.stdout,
+        'MaskinportenSettings--Authority\nMaskinportenSettings--ClientId\nMaskinportenSettings--JwkBase64\n',
+      );
+      assert.equal(r.stderr, '');
+      const nested = ok(await run(['keyvault', 'names', '--section', 'Integrations:Internal']));
+      assert.equal(
+        nested.stdout,
+        'Integrations--Internal--Authority\nIntegrations--Internal--ClientId\nIntegrations--Internal--JwkBase64\n',
+      );
+      const json = JSON.parse(
+        ok(await run(['keyvault', 'names', '--section', 'MaskinportenSettingsInternal', '--json'])).stdout,
+      );
+      assert.deepEqual(json, {
+        Authority: 'MaskinportenSettingsInternal--Authority',
+        ClientId: 'MaskinportenSettingsInternal--ClientId',
+        JwkBase64: 'MaskinportenSettingsInternal--JwkBase64',
+      });
+      assert.deepEqual(vault.requests, [], 'names calls nobody');
+    });
+  });
+
+  describe('push', () => {
+    it('writes ClientId, Authority and JwkBase64 with the real SDK, and shows no value', TIMEOUT, async () => {
+      const r = ok(await run(['keyvault', 'push', ...pushFlags()]));
+      assert.match(
+        r.stdout,
+        /^Wrote MaskinportenSettings--ClientId, MaskinportenSettings--Authority, MaskinportenSettings--JwkBase64 to https:\/\/127\.0\.0\.1:\d+ \(values not shown\)\.\n$/,
+      );
+      assert.equal(vault.value('MaskinportenSettings--ClientId'), client.clientId);
+      assert.equal(vault.value('MaskinportenSettings--Authority'), emulator.issuer);
+      assert.equal(vault.value('MaskinportenSettings--JwkBase64'), client.jwkBase64);
+      assert.equal(vault.properties('MaskinportenSettings--JwkBase64')?.contentType, 'application/jwk+json;base64');
+      assert.ok(
+        vault.requests.some((q) => q.method === 'PUT' && q.authorized),
+        'authorized writes',
+      );
+      assert.ok(!r.stdout.includes(client.clientId), 'not even the client id');
+
+      // Again: a new version of each.
+      const json = JSON.parse(ok(await run(['keyvault', 'push', ...pushFlags(), '--json'])).stdout);
+      assert.deepEqual(json, {
+        vaultUrl: vault.url,
+        written: [
+          'MaskinportenSettings--ClientId',
+          'MaskinportenSettings--Authority',
+          'MaskinportenSettings--JwkBase64',
+        ],
+      });
+      assert.equal(vault.properties('MaskinportenSettings--ClientId')?.versions, 2);
+    });
+
+    it('under another section, and from settings loaded from files and environment variables', TIMEOUT, async () => {
+      ok(await run(['keyvault', 'push', ...pushFlags(), '--section', 'MaskinportenSettingsInternal']));
+      assert.deepEqual(vault.names().sort(), [
+        'MaskinportenSettingsInternal--Authority',
+        'MaskinportenSettingsInternal--ClientId',
+        'MaskinportenSettingsInternal--JwkBase64',
+      ]);
+      vault.reset();
+      const config = join(dir, 'app');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(
+        join(config, 'appsettings.json'),
+        JSON.stringify({ MaskinportenSettings: { Authority: emulator.issuer, ClientId: client.clientId } }),
+      );
+      ok(
+        await run(['keyvault', 'push', '--vault-url', vault.url, '--config-dir', config], {
+          env: { MaskinportenSettings__JwkBase64: client.jwkBase64! },
+        }),
+      );
+      assert.equal(vault.value('MaskinportenSettings--JwkBase64'), client.jwkBase64);
+      assert.equal(vault.value('MaskinportenSettings--ClientId'), client.clientId);
+    });
+
+    it('a JWK key file is pushed as the JwkBase64 an app reads; PEM keys are refused', TIMEOUT, async () => {
+      const pair = await generateRsaKeyPair({ kid: 'jwk-file' });
+      secrets.addJwk(pair.privateJwk as unknown as Record<string, unknown>);
+      const jwkFile = join(dir, 'private.jwk.json');
+      writeFileSync(jwkFile, JSON.stringify(pair.privateJwk, null, 2), { mode: 0o600 });
+      ok(
+        await run([
+          'keyvault',
+          'push',
+          '--vault-url',
+          vault.url,
+          '--authority',
+          emulator.issuer,
+          '--client-id',
+          client.clientId,
+          '--key-file',
+          jwkFile,
+        ]),
+      );
+      const pushed = vault.value('MaskinportenSettings--JwkBase64')!;
+      assert.deepEqual(JSON.parse(Buffer.from(pushed, 'base64').toString('utf8')), pair.privateJwk);
+      secrets.add(pushed);
+
+      const { createPrivateKey } = await import('node:crypto');
+      const pem = createPrivateKey({ key: pair.privateJwk as never, format: 'jwk' })
+        .export({ format: 'pem', type: 'pkcs8' })
+        .toString();
+      secrets.add(pem.split('\n')[1]);
+      const pemFile = join(dir, 'key.pem');
+      writeFileSync(pemFile, pem, { mode: 0o600 });
+      vault.reset();
+      usageError(
+        await run([
+          'keyvault',
+          'push',
+          '--vault-url',
+          vault.url,
+          '--authority',
+          emulator.issuer,
+          '--client-id',
+          client.clientId,
+          '--key-file',
+          pemFile,
+          '--kid',
+          'pem-key',
+        ]),
+        /PEM/,
+      );
+      assert.deepEqual(vault.names(), [], 'nothing written');
+    });
+
+    it('a refused write or a refused token fails with exit 1 and what to do', TIMEOUT, async () => {
+      vault.denied.add('set');
+      failure(await run(['keyvault', 'push', ...pushFlags()]), /refused to write .*Key Vault Secrets Officer/);
+      vault.reset();
+      vault.rejectTokens = true;
+      failure(await run(['keyvault', 'push', ...pushFlags()]));
+      assert.deepEqual(vault.names(), []);
+    });
+
+    it('usage errors: no action, an unknown one, no --vault-url', TIMEOUT, async () => {
+      usageError(await run(['keyvault']), /names or push/);
+      usageError(await run(['keyvault', 'pull']), /names or push/);
+      usageError(await run(['keyvault', 'push', '--client-id', client.clientId]), /--vault-url/);
+      usageError(await run(['keyvault', 'names', '--nope']));
+      assert.deepEqual(vault.requests, []);
+    });
+  });
+
+  describe('init --vault-url', () => {
+    it(
+      'registers, writes appsettings without secrets and the secrets to the vault, no secrets file',
+      TIMEOUT,
+      async () => {
+        const cwd = join(dir, 'init-vault');
+        mkdirSync(cwd);
+        const r = ok(
+          await run(
+            [
+              'init',
+              '--scope',
+              SCOPE,
+              '--name',
+              'vaulted',
+              '--register',
+              '--authority',
+              emulator.issuer,
+              '--vault-url',
+              vault.url,
+            ],
+            { cwd, env: adminEnv(emulator) },
+          ),
+        );
+        const jwkBase64 = readFileSync(join(cwd, 'maskinporten-keys', 'jwk.base64'), 'utf8').trim();
+        secrets.addJwkBase64(jwkBase64);
+        secrets.check(r);
+        const clientId = /client id ([0-9a-f-]{36})/.exec(r.stdout)?.[1];
+        assert.ok(clientId, r.stdout);
+        assert.equal(vault.value('MaskinportenSettings--JwkBase64'), jwkBase64);
+        assert.equal(vault.value('MaskinportenSettings--ClientId'), clientId);
+        assert.equal(vault.value('MaskinportenSettings--Authority'), emulator.issuer);
+        assert.ok(!existsSync(join(cwd, '.maskinporten-secrets.json')), 'no secrets file');
+        const settings = readFileSync(join(cwd, 'appsettings.Staging.json'), 'utf8');
+        assert.doesNotMatch(settings, /JwkBase64|"d"/);
+        assert.deepEqual(JSON.parse(settings), {
+          MaskinportenSettings: { Authority: emulator.issuer, ClientId: clientId },
+        });
+        assert.equal(
+          readFileSync(join(cwd, '.gitignore'), 'utf8'),
+          'maskinporten-keys/\n',
+          'the key files stay out of git',
+        );
+        assert.match(
+          r.stdout,
+          /MaskinportenSettings--Authority\n\s+MaskinportenSettings--ClientId\n\s+MaskinportenSettings--JwkBase64\n/,
+        );
+      },
+    );
+  });
+});
