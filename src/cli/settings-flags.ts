@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
+import { type KeyVaultOptions, type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import { UsageError } from './args.ts';
 
@@ -20,6 +20,8 @@ export const SETTINGS_FLAGS = {
   kid: { type: 'string' },
   'altinn-platform-url': { type: 'string' },
   insecure: { type: 'boolean' },
+  keyvault: { type: 'boolean' },
+  'keyvault-url': { type: 'string' },
 } as const;
 
 /** Help text for {@link SETTINGS_FLAGS}. */
@@ -34,7 +36,10 @@ export function settingsHelp(defaultSection: string): string {
   --key-file FILE           private key: JWK (.json), base64 JWK, PEM, or PKCS#12 (.p12/.pfx; password in MASKINPORTEN_KEY_PASSWORD)
   --kid KID                 key id (for a PEM key, or to override the JWK's)
   --altinn-platform-url URL Altinn platform (default: derived from the authority)
-  --insecure                allow plain-http authorities on hosts other than loopback`;
+  --insecure                allow plain-http authorities on hosts other than loopback
+  --keyvault                also read Azure Key Vault, as the app does (vault from kvSetting:SecretUri; never in
+                            Development); credentials: Azure's default chain, or AZURE_KEYVAULT_ACCESS_TOKEN
+  --keyvault-url URL        the same, with this vault`;
 }
 
 type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean | string[]>>;
@@ -83,7 +88,28 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
     section: typeof values.section === 'string' ? values.section : defaultSection,
     configure: overrides,
     allowInsecureRequests: values.insecure === true,
+    ...keyVaultOption(values),
   });
+}
+
+/** The loader's `keyVault` option for `--keyvault` / `--keyvault-url`. */
+export function keyVaultOption(values: Values): { keyVault?: KeyVaultOptions } {
+  const url = typeof values['keyvault-url'] === 'string' ? values['keyvault-url'] : undefined;
+  if (!url && values.keyvault !== true) return {};
+  const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
+  const host = url ? new URL(url).hostname : undefined;
+  return {
+    keyVault: {
+      ...(url ? { url } : {}),
+      ...(token
+        ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
+        : {}),
+      // Only real vaults answer the challenge for vault.azure.net; other hosts (sovereign clouds, stand-ins) do not.
+      ...(host && !host.endsWith('.vault.azure.net')
+        ? { clientOptions: { disableChallengeResourceVerification: true } }
+        : {}),
+    },
+  };
 }
 
 function listOf(value: string | boolean | string[] | undefined): string[] {
