@@ -264,4 +264,37 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
       },
     );
   });
+  describe('settings from the vault (--keyvault-url)', () => {
+    it(
+      'token and doctor read ClientId, Authority and JwkBase64 from the vault, as the app would',
+      TIMEOUT,
+      async () => {
+        vault.setSecret('MaskinportenSettings--Authority', emulator.issuer);
+        vault.setSecret('MaskinportenSettings--ClientId', client.clientId);
+        vault.setSecret('MaskinportenSettings--JwkBase64', client.jwkBase64!);
+        const dry = ok(await run(['token', '--keyvault-url', vault.url, '--scope', SCOPE, '--dry-run']));
+        const grant = JSON.parse(dry.stdout) as { claims: { iss: string; aud: string } };
+        assert.equal(grant.claims.iss, client.clientId);
+        assert.equal(grant.claims.aud, emulator.issuer);
+        const doctor = ok(await run(['doctor', '--keyvault-url', vault.url, '--scope', SCOPE]));
+        assert.match(doctor.stdout, /clientId .* from Key Vault .* secret MaskinportenSettings--ClientId/);
+      },
+    );
+
+    it('is not used in Development, as in the app', TIMEOUT, async () => {
+      vault.setSecret('MaskinportenSettings--ClientId', client.clientId);
+      const r = await run([
+        'token',
+        '--keyvault-url',
+        vault.url,
+        '--environment',
+        'Development',
+        '--scope',
+        SCOPE,
+        '--dry-run',
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /not found in any configuration source/);
+    });
+  });
 });
