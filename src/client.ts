@@ -338,8 +338,8 @@ export class MaskinportenClient {
         token: async () => fetchMaskinportenToken(this.#ctx, creds, await this.#signerReady(creds), request),
         // The normalised request, not the caller's input (which the caller may change once the call returns).
         exchange: () =>
-          fetchAltinnToken(this.#ctx, creds, (fresh) =>
-            this.getAccessToken(request, fresh ? { forceRefresh: true } : undefined),
+          fetchAltinnToken(this.#ctx, creds, (fresh, signal) =>
+            this.getAccessToken(request, fresh ? { forceRefresh: true, signal } : { signal }),
           ),
       },
     };

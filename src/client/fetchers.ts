@@ -3,7 +3,7 @@
  * explicit context, so the client class only composes them. Each retries as the call policy says and turns every
  * answer into a token or a coded error.
  */
-import { ConfigError, InvalidResponseError, MaskinportenError } from '../errors.ts';
+import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError } from '../errors.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
 import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from '../protocol/altinn-exchange.ts';
 import { type AuthorizationServerMetadata, discoveryUrl, processDiscoveryResponse } from '../protocol/discovery.ts';
@@ -13,7 +13,14 @@ import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '.
 import type { MaskinportenSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
 import { AccessToken } from '../token.ts';
-import { parseRetryAfter, type ResolvedCallPolicy, withRetries } from '../transport/retry.ts';
+import {
+  deadlineError,
+  parseRetryAfter,
+  type ResolvedCallPolicy,
+  startDeadline,
+  untilDeadline,
+  withRetries,
+} from '../transport/retry.ts';
 
 /** One set of credentials: what a reconfiguration replaces as a whole. */
 export interface Credentials {
@@ -89,11 +96,16 @@ export async function fetchMaskinportenToken(
   request: NormalizedTokenRequest,
 ): Promise<AccessToken> {
   const { clientId } = creds.settings;
+  const what = 'Maskinporten token request';
   /** The clock offset the last grant was built with. */
   let offsetUsed = 0;
+  // One deadline for the whole call. Discovery (or its fallback) is awaited before the attempts, so a slow
+  // discovery does not use up the first attempt's timeout (with `retry: false`, the only attempt).
+  const deadline = startDeadline(ctx.policy);
+  await untilDeadline(creds.metadata(), deadline, what, ctx.policy);
   const run = () =>
     withRetries(
-      'Maskinporten token request',
+      what,
       async (signal, attempt) => {
         const meta = await creds.metadata();
         offsetUsed = ctx.correctSkew ? (ctx.clockOffsetMs() ?? 0) : 0;
@@ -141,6 +153,8 @@ export async function fetchMaskinportenToken(
         }
       },
       ctx.policy,
+      undefined,
+      deadline,
     );
   let token: AccessToken;
   try {
@@ -184,18 +198,32 @@ export function platformUrl(creds: Credentials): string {
 /**
  * Exchanges a Maskinporten token (from `maskinportenToken`, normally the cache) for an Altinn token. A 401 is
  * retried once with a fresh Maskinporten token, which may have been revoked or expired in flight.
+ *
+ * The whole call keeps to one deadline (`deadlineMs`): waiting for the Maskinporten token, the exchange with its
+ * retries, and the retry after a 401. The Maskinporten token is got before the exchange's retry loop, not inside
+ * it: its fetch retries on its own (and may be shared with other callers), so retrying its failure here as well
+ * would multiply the requests to a failing Maskinporten (maxAttempts² per exchange).
  */
 export async function fetchAltinnToken(
   ctx: CallContext,
   creds: Credentials,
-  maskinportenToken: (fresh: boolean) => Promise<AccessToken>,
+  maskinportenToken: (fresh: boolean, signal: AbortSignal) => Promise<AccessToken>,
 ): Promise<AccessToken> {
   const platform = platformUrl(creds);
-  const exchange = (fresh: boolean) =>
-    withRetries(
-      'Altinn token exchange',
+  const what = 'Altinn token exchange';
+  const deadline = startDeadline(ctx.policy);
+  const exchange = async (fresh: boolean) => {
+    let mp: AccessToken;
+    try {
+      mp = await maskinportenToken(fresh, deadline.signal);
+    } catch (err) {
+      // The wait was cut by the deadline (the shared Maskinporten fetch goes on for its other callers).
+      if (deadline.signal.aborted && err instanceof AbortedError) throw deadlineError(what, ctx.policy, err);
+      throw err;
+    }
+    return withRetries(
+      what,
       async (signal) => {
-        const mp = await maskinportenToken(fresh);
         const { url, headers } = exchangeRequest(platform, mp.value, {
           ...(ctx.altinnTest ? { test: true } : {}),
           ...(ctx.altinnSubscriptionKey ? { subscriptionKey: ctx.altinnSubscriptionKey } : {}),
@@ -206,7 +234,10 @@ export async function fetchAltinnToken(
         return AccessToken.fromJwt(processExchangeSuccess(text), 'altinn');
       },
       ctx.policy,
+      undefined,
+      deadline,
     );
+  };
   let token: AccessToken;
   try {
     token = await exchange(false);

@@ -85,20 +85,82 @@ function isRetryable(err: unknown): boolean {
 export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
 
 /**
+ * The deadline of one logical call (`deadlineMs` from its start), shared by everything the call waits for: its
+ * attempts and backoff, and what it needs before them (discovery, a Maskinporten token for the Altinn exchange).
+ */
+export interface CallDeadline {
+  /** Aborts when the deadline passes. */
+  readonly signal: AbortSignal;
+  /** `performance.now()` when the call started. */
+  readonly startedAt: number;
+}
+
+/** Starts the deadline of a call now. */
+export function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
+  return { signal: AbortSignal.timeout(policy.deadlineMs), startedAt: performance.now() };
+}
+
+/** The error of a call that ran out of its deadline. */
+export function deadlineError(
+  what: string,
+  policy: ResolvedCallPolicy,
+  cause: unknown,
+  attempts?: number,
+): UnavailableError {
+  return new UnavailableError(
+    'ERR_TIMEOUT',
+    `${what} did not complete within the ${policy.deadlineMs} ms deadline${attempts ? ` (${attempts} attempt(s))` : ''}`,
+    { cause, ...(attempts ? { attempts } : {}) },
+  );
+}
+
+/**
+ * Waits for `promise`, but no longer than the call's deadline (then `ERR_TIMEOUT`). For waits before the attempts
+ * that are not themselves aborted by the deadline; a late rejection of `promise` is handled.
+ */
+export function untilDeadline<T>(
+  promise: Promise<T>,
+  deadline: CallDeadline,
+  what: string,
+  policy: ResolvedCallPolicy,
+): Promise<T> {
+  if (deadline.signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(deadlineError(what, policy, deadline.signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onDeadline = () => reject(deadlineError(what, policy, deadline.signal.reason));
+    deadline.signal.addEventListener('abort', onDeadline, { once: true });
+    promise.then(
+      (v) => {
+        deadline.signal.removeEventListener('abort', onDeadline);
+        resolve(v);
+      },
+      (e: unknown) => {
+        deadline.signal.removeEventListener('abort', onDeadline);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * Runs `attempt` until it succeeds, fails finally, or the attempts or deadline run out. Transport failures are
  * turned into coded errors: the caller's abort → `ERR_ABORTED`; a timeout → `ERR_TIMEOUT`; a network failure →
- * `ERR_NETWORK`.
+ * `ERR_NETWORK`. The deadline starts now unless the call's deadline is passed in (it began before the attempts).
  */
 export async function withRetries<T>(
   what: string,
   attempt: Attempt<T>,
   policy: ResolvedCallPolicy,
   signal?: AbortSignal,
+  callDeadline: CallDeadline = startDeadline(policy),
 ): Promise<T> {
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
-  const deadline = AbortSignal.timeout(policy.deadlineMs);
+  const deadline = callDeadline.signal;
+  if (deadline.aborted) throw deadlineError(what, policy, deadline.reason);
   const overall = signal ? AbortSignal.any([signal, deadline]) : deadline;
-  const startedAt = performance.now();
+  const { startedAt } = callDeadline;
   let last: MaskinportenError | undefined;
   for (let n = 1; n <= policy.maxAttempts; n++) {
     const timeout = AbortSignal.timeout(policy.timeoutMs);
@@ -106,16 +168,7 @@ export async function withRetries<T>(
       return await attempt(AbortSignal.any([overall, timeout]), n);
     } catch (err) {
       if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
-      if (deadline.aborted) {
-        throw new UnavailableError(
-          'ERR_TIMEOUT',
-          `${what} did not complete within the ${policy.deadlineMs} ms deadline (${n} attempt(s))`,
-          {
-            cause: last ?? err,
-            attempts: n,
-          },
-        );
-      }
+      if (deadline.aborted) throw deadlineError(what, policy, last ?? err, n);
       last = toTransportError(err, what, timeout.aborted, policy.timeoutMs, n);
       if (!isRetryable(last) || n === policy.maxAttempts) throw withAttempts(last, n);
       const backoff = policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
