@@ -11,4 +11,5 @@ fi
 node22="$dir/package/bin/node"
 echo "Running the test suite on $("$node22" --version)"
 # The suite needs dist/ (end-to-end tests run the built CLI); npm test builds it on Node 24 first.
-"$node22" --test --test-reporter=spec --test-concurrency=2 "test/**/*.test.ts"
+# --import: the secret canary (test/setup/canary.ts), which node --test hands on to every test file's process.
+"$node22" --import ./test/setup/canary.ts --test --test-reporter=spec --test-concurrency=2 "test/**/*.test.ts"

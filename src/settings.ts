@@ -2,6 +2,7 @@
  * `MaskinportenSettings`: who the client is (authority, client id), the key it signs with, and where Altinn is.
  * Validated up front so a misconfiguration fails at start with a message naming the setting.
  */
+import { type InspectOptions, inspect } from 'node:util';
 import { ConfigError, MaskinportenError } from './errors.ts';
 import type { KeyMaterial } from './keys/signer.ts';
 
@@ -59,4 +60,40 @@ export function validateSettings(settings: MaskinportenSettings, allowInsecureRe
   if (settings.altinnPlatformUrl !== undefined) {
     checkUrlSetting('altinnPlatformUrl', settings.altinnPlatformUrl, allowInsecureRequests);
   }
+}
+
+/** The settings that are secret: never shown when settings are printed. */
+const SECRET_SETTINGS = ['jwk', 'jwkBase64', 'pem', 'pkcs12', 'pkcs12Password'] as const;
+
+/**
+ * Makes `settings` print without their secrets: `console.log`, `console.dir`, `util.inspect` and `JSON.stringify`
+ * show `[secret]` (or `[Getter/Setter]`) in place of the key and its password. The values themselves stay readable
+ * and writable as before, for the client; a copy (`{ ...settings }`) is a plain object again.
+ */
+export function hideSecretsWhenPrinted<T extends Partial<MaskinportenSettings>>(settings: T): T {
+  const shown = () => {
+    const out: Record<string, unknown> = { ...settings };
+    for (const k of SECRET_SETTINGS) if (out[k] !== undefined) out[k] = '[secret]';
+    return out;
+  };
+  for (const k of SECRET_SETTINGS) {
+    if (settings[k] === undefined) continue;
+    // An accessor, so that inspection without custom inspectors (console.dir) shows no value either.
+    let value = settings[k];
+    Object.defineProperty(settings, k, {
+      get: () => value,
+      set: (v: typeof value) => {
+        value = v;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  Object.defineProperties(settings, {
+    toJSON: { value: shown },
+    [inspect.custom]: {
+      value: (_depth: number, options: InspectOptions, inspectFn: typeof inspect) => inspectFn(shown(), options),
+    },
+  });
+  return settings;
 }

@@ -5,7 +5,7 @@
  */
 import { KeyError, type MaskinportenError } from '../errors.ts';
 import { loadSignerSync } from '../keys/signer.ts';
-import { checkUrlSetting, type MaskinportenSettings } from '../settings.ts';
+import { checkUrlSetting, hideSecretsWhenPrinted, type MaskinportenSettings } from '../settings.ts';
 import { type ConfigValue, describeSource, type FlatConfig, type SettingSource } from './flat-config.ts';
 import { legacyAuthority } from './legacy.ts';
 import { resolveAltinnPlatform, resolveAuthority } from './presets.ts';
@@ -200,5 +200,6 @@ export function readSection(
     }
   }
   if (problems.length) return { problems, partial: settings };
-  return { settings: settings as MaskinportenSettings, sources, legacy };
+  // Loaded settings are often logged while a configuration is debugged: they print without the key.
+  return { settings: hideSecretsWhenPrinted(settings as MaskinportenSettings), sources, legacy };
 }

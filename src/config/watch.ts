@@ -120,7 +120,8 @@ export async function watchMaskinportenSettings(options: WatchSettingsOptions = 
 }
 
 function fingerprintOf(loaded: LoadedSettings): string {
-  return JSON.stringify(loaded.settings, (_k, v: unknown) =>
+  // A plain copy: the settings themselves print without their secrets (toJSON), and a new key must count.
+  return JSON.stringify({ ...loaded.settings }, (_k, v: unknown) =>
     v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
   );
 }

@@ -3,7 +3,8 @@
  * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
  */
 import { randomBytes } from 'node:crypto';
-import { signCompact } from '../keys/jws.ts';
+import { signatureOf, signCompact } from '../keys/jws.ts';
+import { secretRegistry } from '../keys/secret-hook.ts';
 import { NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY } from '../protocol/constants.ts';
 import type { ValidatedGrant } from './grant-validation.ts';
 import type { EmulatorState, SigningKey } from './state.ts';
@@ -59,5 +60,10 @@ export function issueToken(
   claims.client_id = grant.client.clientId;
   claims.jti = randomBytes(32).toString('base64url');
   const accessToken = signCompact({ kid: options.key.kid, alg: 'RS256' }, claims, options.key.privateKey);
+  // Test instrumentation (see secret-hook.ts): the signature is what makes the token usable.
+  secretRegistry()?.register(
+    signatureOf(accessToken),
+    `Maskinporten access token (emulator, client ${grant.client.clientId})`,
+  );
   return { body: { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope }, claims };
 }

@@ -13,6 +13,7 @@ import {
 import { promisify } from 'node:util';
 import { KeyError } from '../errors.ts';
 import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
+import { secretRegistry } from './secret-hook.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -87,6 +88,13 @@ export async function generateRsaKeyPair(options: GenerateKeyOptions = {}): Prom
     dq: exported.dq,
     qi: exported.qi,
   };
+  // Test instrumentation (see secret-hook.ts): the test suite's secret canary learns every generated key.
+  const registry = secretRegistry();
+  if (registry) {
+    for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) {
+      registry.register(privateJwk[m], `private key member ${m} (kid ${kid})`);
+    }
+  }
   return { kid, alg, privateJwk, publicJwk: toPublicJwk(privateJwk), privateKey, publicKey };
 }
 

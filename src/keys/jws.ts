@@ -49,6 +49,11 @@ export function signCompact(header: JwsHeader, payload: Record<string, unknown>,
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
+/** The signature segment of a compact JWS (what makes a token or grant usable; header and payload are not secret). */
+export function signatureOf(compact: string): string {
+  return compact.slice(compact.lastIndexOf('.') + 1);
+}
+
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
 function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {

@@ -4,7 +4,8 @@
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
 import { ArgumentError } from '../errors.ts';
-import { type RsaAlgorithm, signCompact } from '../keys/jws.ts';
+import { type RsaAlgorithm, signatureOf, signCompact } from '../keys/jws.ts';
+import { secretRegistry } from '../keys/secret-hook.ts';
 import {
   CONSENT_TYPE,
   isOrgNumber,
@@ -155,5 +156,8 @@ export interface GrantSigner {
 /** Signs grant claims into a compact JWT with `kid` or `x5c` in its header. */
 export function signGrant(claims: Record<string, unknown>, signer: GrantSigner): string {
   const header = signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid };
-  return signCompact(header, claims, signer.key);
+  const grant = signCompact(header, claims, signer.key);
+  // Test instrumentation (see secret-hook.ts): a grant is a bearer credential until it expires.
+  secretRegistry()?.register(signatureOf(grant), `grant (client assertion of ${String(claims.iss)})`);
+  return grant;
 }

@@ -3,7 +3,8 @@
  * issuer's published keys.
  */
 import { randomUUID } from 'node:crypto';
-import { signCompact } from '../../keys/jws.ts';
+import { signatureOf, signCompact } from '../../keys/jws.ts';
+import { secretRegistry } from '../../keys/secret-hook.ts';
 import {
   ALTINN_ENTERPRISE_USER_HEADER,
   ALTINN_EXCHANGE_PATH,
@@ -37,8 +38,10 @@ export function altinnClaims(
   core: EmulatorCore,
   options: { nowSeconds: number; test: boolean },
 ): Record<string, unknown> {
-  const claims: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(mpClaims)) if (!NOT_COPIED.has(k)) claims[k] = v;
+  // fromEntries defines own properties: a claim named `__proto__` is copied like any other, not made the prototype.
+  const claims: Record<string, unknown> = Object.fromEntries(
+    Object.entries(mpClaims).filter(([k]) => !NOT_COPIED.has(k)),
+  );
   const consumer = mpClaims.consumer as { ID: string };
   const orgNumber = consumer.ID.slice(consumer.ID.indexOf(':') + 1);
   claims['urn:altinn:orgNumber'] = orgNumber;
@@ -85,6 +88,8 @@ function exchange(core: EmulatorCore, ctx: RequestContext): void {
     claims,
     core.state.altinnKey.privateKey,
   );
+  // Test instrumentation (see secret-hook.ts): the signature is what makes the token usable.
+  secretRegistry()?.register(signatureOf(token), `Altinn token (emulator, client ${String(mpClaims.client_id)})`);
   const accept = ctx.req.headers.accept ?? '';
   // ASP.NET answers a string result as JSON when only JSON is acceptable; real clients must cope with both.
   if (accept.includes('application/json') && !accept.includes('text/plain') && !accept.includes('*/*')) {
