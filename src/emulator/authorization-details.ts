@@ -102,6 +102,6 @@ export function resolveAuthorizationDetails(
         consentRights: consent.consentRights,
       };
     }
-    throw mp.unknownDetailsType(String(entry.type));
+    throw mp.unknownDetailsType(entry.type);
   });
 }

@@ -104,12 +104,13 @@ export const mp = {
       'MP-251',
       `Consumer ${consumer} has not delegated access to the scope ${scope} to supplier ${supplier}`,
     ),
-  unknownDetailsType: (type: string) =>
+  // `type` is whatever the grant held: JSON.stringify, unlike String(), cannot throw on it (e.g. {"toString":1}).
+  unknownDetailsType: (type: unknown) =>
     new MpError(
       400,
       'invalid_authorization_details',
       'MP-301',
-      `Unknown authorization_details type ${JSON.stringify(type)}.`,
+      `Unknown authorization_details type ${JSON.stringify(type) ?? 'undefined'}.`,
     ),
   unknownDetailsFields: (fields: string[]) =>
     new MpError(

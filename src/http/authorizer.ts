@@ -1,11 +1,13 @@
 /**
  * What every HTTP adapter shares: which token a request gets (raw Maskinporten or Altinn, base request plus
  * per-request overrides), whether a request may carry it at all (origin allow-list, an Authorization header already
- * set), and the refresh after a 401 that asks the client for a new token only if nobody else has already.
- * Uses only the client's public API.
+ * set, never the client's own discovery, token and exchange requests), and the refresh after a 401 that asks the
+ * client for a new token only if nobody else has already. Uses only the client's public API.
  */
 import type { MaskinportenClient, TokenRequestInput } from '../client.ts';
 import { ArgumentError } from '../errors.ts';
+import { ALTINN_EXCHANGE_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts';
+import { authorityBase } from '../protocol/discovery.ts';
 import type { TokenRequest } from '../protocol/grant.ts';
 import type { AccessToken } from '../token.ts';
 import { originOf } from './origin.ts';
@@ -41,9 +43,25 @@ export interface AuthorizationOptions {
 export class Authorizer {
   readonly client: MaskinportenClient;
   readonly #base: TokenRequest;
+  /**
+   * What is passed to the client when a request has no overrides: the scopes themselves when only scopes were given
+   * (the client memoises that shape, so a cached token costs a map lookup), else the full request.
+   */
+  readonly #baseInput: TokenRequestInput;
+  readonly #plain: { request: TokenRequestInput; altinn: boolean };
   readonly #altinn: boolean;
   readonly overwrite: boolean;
   readonly #allowed: ReadonlySet<string> | undefined;
+  /**
+   * The client's own protocol endpoints (`origin + pathname`): discovery and the token endpoint. A request to one of
+   * them (or to the Altinn exchange) is how the client gets the token, so it is never authorized: when the adapter
+   * sits under the client too (undici's global dispatcher, a replaced `globalThis.fetch`), authorizing it would
+   * make the first token wait for itself.
+   */
+  readonly #ownEndpoints = new Set<string>();
+  /** Substrings that every URL of {@link #ownEndpoints} contains: a URL with none of them needs no parsing. */
+  readonly #ownPathHints: string[] = ['/.well-known/', '/token', ALTINN_EXCHANGE_PATH];
+  #learnedTokenEndpoint = false;
 
   constructor(client: MaskinportenClient, options: AuthorizationOptions, adapter: string) {
     if (!client || typeof client.getAccessToken !== 'function') {
@@ -61,19 +79,62 @@ export class Authorizer {
     }
     this.client = client;
     this.#base = request!;
+    this.#baseInput = options.request ?? (typeof scopes === 'string' ? scopes : [...(scopes as readonly string[])]);
     this.#altinn = options.altinn === true;
+    this.#plain = { request: this.#baseInput, altinn: this.#altinn };
     this.overwrite = options.overwrite === true;
     this.#allowed = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => originOf(o))) : undefined;
+    const authority = typeof client.authority === 'string' ? URL.parse(authorityBase(client.authority)) : null;
+    if (authority) {
+      const base = `${authority.origin}${authority.pathname.replace(/\/+$/, '')}`;
+      this.#ownEndpoints.add(`${base}${WELL_KNOWN_PATH}`);
+      this.#ownEndpoints.add(`${base}/.well-known/openid-configuration`);
+      this.#ownEndpoints.add(`${base}/token`);
+    }
   }
 
-  /** Whether a request to `url` may carry the token. */
+  /**
+   * Whether a request to `url` may carry the token: an allowed origin, and not the client's own token traffic.
+   * A URL string that cannot be parsed is not judged here without an allow-list (fetch rejects it anyway).
+   */
   mayAuthorize(url: string | URL): boolean {
-    return this.#allowed === undefined || this.#allowed.has(originOf(url));
+    if (typeof url === 'string' && this.#allowed === undefined && !this.#hinted(url)) return true;
+    const u = typeof url === 'string' ? URL.parse(url) : url;
+    if (u === null) return this.#allowed === undefined;
+    if (this.#allowed !== undefined && !this.#allowed.has(u.origin)) return false;
+    return !this.#isOwnTraffic(u);
+  }
+
+  #hinted(href: string): boolean {
+    for (const hint of this.#ownPathHints) if (href.includes(hint)) return true;
+    return false;
+  }
+
+  #isOwnTraffic(u: URL): boolean {
+    const path = u.pathname;
+    if (path.endsWith(ALTINN_EXCHANGE_PATH)) return true;
+    return this.#ownEndpoints.size > 0 && this.#ownEndpoints.has(`${u.origin}${path}`);
+  }
+
+  /** Adds the discovered token endpoint to the client's own endpoints, once the client has discovered it. */
+  #learnTokenEndpoint(): void {
+    if (this.#learnedTokenEndpoint) return;
+    this.#learnedTokenEndpoint = true;
+    if (typeof this.client.metadata !== 'function') return;
+    this.client.metadata().then(
+      (m) => {
+        const u = URL.parse(m.tokenEndpoint);
+        if (!u) return;
+        this.#ownEndpoints.add(`${u.origin}${u.pathname}`);
+        if (!this.#ownPathHints.some((h) => u.pathname.includes(h))) this.#ownPathHints.push(u.pathname);
+      },
+      () => undefined,
+    );
   }
 
   /** The token request and kind for a request with these overrides. */
   resolve(overrides?: RequestOverrides): { request: TokenRequestInput; altinn: boolean } {
-    if (!overrides) return { request: this.#base, altinn: this.#altinn };
+    if (!overrides) return this.#plain;
     const { scopes, altinn, ...rest } = overrides;
     const baseScopes = typeof this.#base.scopes === 'string' ? [this.#base.scopes] : [...this.#base.scopes];
     return {
@@ -84,6 +145,12 @@ export class Authorizer {
 
   /** The token for a request with these overrides. */
   token(overrides?: RequestOverrides): Promise<AccessToken> {
+    if (!this.#learnedTokenEndpoint) this.#learnTokenEndpoint();
+    if (!overrides) {
+      return this.#altinn
+        ? this.client.getAltinnExchangedToken(this.#baseInput)
+        : this.client.getAccessToken(this.#baseInput);
+    }
     const { request, altinn } = this.resolve(overrides);
     return altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
   }

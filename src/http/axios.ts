@@ -1,7 +1,8 @@
 /**
  * axios: attach Maskinporten authorization to an instance with request and response interceptors. Returns a
- * function that detaches them. On a 401 the request is resent once with a fresh token when its body can be
- * replayed; in Node, `Authorization` is removed when a redirect leaves the origin.
+ * function that detaches them. On a 401 — whether the instance's `validateStatus` makes it an error or not — the
+ * request is resent once with a fresh token when its body can be replayed and the request that got the 401 carried
+ * the token; in Node, `Authorization` is removed when a redirect leaves the origin.
  */
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
@@ -16,21 +17,43 @@ export interface AxiosLikeConfig {
   beforeRedirect?: (options: Record<string, unknown>, response: unknown, request?: unknown) => void;
   /** Per-request token overrides. */
   maskinporten?: RequestOverrides;
+  /**
+   * The adapter's mark on a request it authorized (a string key, so that it survives axios merging the config again
+   * for the resend after a 401). Holds no token.
+   */
+  _maskinporten?: { retried?: boolean };
   [key: string]: unknown;
 }
+
+/**
+ * An interceptor callback as the instance sees it. axios types its callbacks with its own config and response
+ * types, which vary between versions; `any` keeps every `AxiosInstance` assignable without importing axios.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above — the adapter checks what it reads at run time
+type InterceptorCallback = (value: any) => any;
 
 /** The parts of an axios instance the adapter uses. */
 export interface AxiosLikeInstance {
   interceptors: {
-    request: { use(onFulfilled: (config: never) => unknown): number; eject(id: number): void };
-    response: { use(onFulfilled: undefined, onRejected: (error: never) => unknown): number; eject(id: number): void };
+    request: { use(onFulfilled: InterceptorCallback): number; eject(id: number): void };
+    response: {
+      use(onFulfilled: InterceptorCallback, onRejected: InterceptorCallback): number;
+      eject(id: number): void;
+    };
   };
-  getUri(config?: unknown): string;
-  request(config: unknown): Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: axios's getUri takes its own config type
+  getUri(config?: any): string;
+  // biome-ignore lint/suspicious/noExplicitAny: axios's request takes its own config type
+  request(config: any): Promise<unknown>;
 }
 
-const TOKEN = Symbol('maskinporten.token');
-const RETRIED = Symbol('maskinporten.retried');
+/** The parts of an axios response (or of an error's `response`) the adapter reads. */
+interface AxiosLikeResponse {
+  status?: number;
+  config?: AxiosLikeConfig;
+  /** In Node, the `http.ClientRequest` of the last hop. */
+  request?: unknown;
+}
 
 interface HeadersLike {
   get?(name: string): unknown;
@@ -48,7 +71,8 @@ function getHeader(headers: unknown, name: string): unknown {
 }
 
 function setHeader(config: AxiosLikeConfig, name: string, value: string): void {
-  const h = (config.headers ??= {}) as HeadersLike;
+  config.headers ??= {};
+  const h = config.headers as HeadersLike;
   if (typeof h.set === 'function') h.set(name, value);
   else h[name] = value;
 }
@@ -75,14 +99,14 @@ export function attachToAxios(
   options: AuthorizationOptions,
 ): () => void {
   const authorizer = new Authorizer(client, options, 'attachToAxios');
-  const requestId = instance.interceptors.request.use((async (config: AxiosLikeConfig & { [TOKEN]?: string }) => {
+  const requestId = instance.interceptors.request.use(async (config: AxiosLikeConfig) => {
     const url = instance.getUri(config);
-    const ours = config[TOKEN] !== undefined;
+    const ours = config._maskinporten !== undefined;
     if (!authorizer.mayAuthorize(url)) return config;
     if (!ours && getHeader(config.headers, 'authorization') !== undefined && !authorizer.overwrite) return config;
     const token = await authorizer.token(config.maskinporten);
     setHeader(config, 'Authorization', token.authorizationHeader);
-    config[TOKEN] = token.value;
+    config._maskinporten ??= {};
     const origin = originOf(url);
     const previous = config.beforeRedirect;
     config.beforeRedirect = (redirectOptions, response, request) => {
@@ -94,27 +118,36 @@ export function attachToAxios(
       previous?.(redirectOptions, response, request);
     };
     return config;
-  }) as never);
-  const responseId = instance.interceptors.response.use(undefined, (async (error: {
-    response?: { status?: number };
-    config?: AxiosLikeConfig & { [TOKEN]?: string; [RETRIED]?: boolean };
-  }) => {
-    const config = error.config;
-    if (
-      error.response?.status !== 401 ||
-      !config ||
-      config[RETRIED] ||
-      config[TOKEN] === undefined ||
-      !isReplayable(config.data)
-    ) {
-      throw error;
-    }
-    config[RETRIED] = true;
-    const fresh = await authorizer.refreshAfter401(config[TOKEN], config.maskinporten);
+  });
+
+  /** The token a 401 should be refreshed for, or undefined when the 401 is not ours to handle. */
+  const staleToken = (response: AxiosLikeResponse | undefined): string | undefined => {
+    const config = response?.config;
+    if (response?.status !== 401 || !config?._maskinporten || config._maskinporten.retried) return undefined;
+    if (!isReplayable(config.data)) return undefined;
+    // In Node the last hop's request tells whether it carried the token (a redirect may have dropped it).
+    const last = response.request as { getHeader?: (name: string) => unknown } | undefined;
+    if (typeof last?.getHeader === 'function' && last.getHeader('authorization') === undefined) return undefined;
+    const header = getHeader(config.headers, 'authorization');
+    return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+  };
+  const resend = async (config: AxiosLikeConfig, used: string): Promise<unknown> => {
+    const fresh = await authorizer.refreshAfter401(used, config.maskinporten);
+    config._maskinporten = { retried: true };
     setHeader(config, 'Authorization', fresh.authorizationHeader);
-    config[TOKEN] = fresh.value;
     return instance.request(config);
-  }) as never);
+  };
+  const responseId = instance.interceptors.response.use(
+    (response: AxiosLikeResponse) => {
+      const used = staleToken(response);
+      return used === undefined ? response : resend(response.config!, used);
+    },
+    async (error: { response?: AxiosLikeResponse; config?: AxiosLikeConfig }) => {
+      const used = staleToken(error.response);
+      if (used === undefined || !error.config) throw error;
+      return resend(error.config, used);
+    },
+  );
   return () => {
     instance.interceptors.request.eject(requestId);
     instance.interceptors.response.eject(responseId);

@@ -6,7 +6,6 @@
 import type { MaskinportenClient } from '../client.ts';
 import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
-import { originOf } from './origin.ts';
 
 /** `RequestInit` plus per-request token overrides. */
 export interface MaskinportenRequestInit extends RequestInit {
@@ -40,6 +39,48 @@ export function isReplayableBody(body: unknown): boolean {
   );
 }
 
+/** True for `{ … }` (a record of headers), as opposed to `Headers`, an array of pairs or another iterable. */
+function isRecord(value: unknown): value is Record<string, string> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether a record of headers has `Authorization`, in any case. */
+function recordHasAuthorization(headers: Record<string, string>): boolean {
+  for (const name in headers) if (name.length === 13 && name.toLowerCase() === 'authorization') return true;
+  return false;
+}
+
+/** The request's headers with `Authorization` set (a copy): a record stays a record, Headers stay Headers. */
+function withAuthorization(
+  given: Record<string, string> | Headers,
+  hadAuthorization: boolean,
+  authorization: string,
+): Record<string, string> | Headers {
+  if (given instanceof Headers) {
+    const copy = new Headers(given);
+    copy.set('authorization', authorization);
+    return copy;
+  }
+  if (!hadAuthorization) return { ...given, authorization };
+  const copy: Record<string, string> = {};
+  for (const name in given) if (name.toLowerCase() !== 'authorization') copy[name] = given[name]!;
+  copy.authorization = authorization;
+  return copy;
+}
+
+/** One authorized call, for the paths past the first answer: redirects and the resend after a 401. */
+interface Call {
+  input: string | URL | Request;
+  href: string;
+  init: RequestInit;
+  headers: Record<string, string> | Headers;
+  hadAuthorization: boolean;
+  follow: boolean;
+  overrides: RequestOverrides | undefined;
+}
+
 /**
  * Wraps `fetch` so every request carries a token from `client`.
  *
@@ -50,69 +91,119 @@ export function isReplayableBody(body: unknown): boolean {
 export function createFetch(client: MaskinportenClient, options: CreateFetchOptions): AuthorizedFetch {
   const authorizer = new Authorizer(client, options, 'createFetch');
   const baseFetch = options.fetch ?? globalThis.fetch;
-
-  return async (input, init = {}) => {
-    const { maskinporten: overrides, ...requestInit } = init;
-    const isRequest = input instanceof Request;
-    const url = isRequest ? input.url : input instanceof URL ? input.href : String(input);
-    const headers = new Headers(isRequest ? input.headers : undefined);
-    if (requestInit.headers) for (const [k, v] of new Headers(requestInit.headers)) headers.set(k, v);
-    if (!authorizer.mayAuthorize(url) || (headers.has('authorization') && !authorizer.overwrite)) {
-      return baseFetch(input, requestInit);
+  // `Bearer …` of the token last used, and Headers holding only it: the same objects for every request with that
+  // token. fetch copies a Headers object's list without converting each value again, and a token is ~1 KB, so a
+  // request without headers of its own gets them validated once per token instead of once per request.
+  let lastToken: AccessToken | undefined;
+  let lastHeader = '';
+  let lastHeaders: Headers | undefined;
+  const headerOf = (token: AccessToken): string => {
+    if (token !== lastToken) {
+      lastToken = token;
+      lastHeader = token.authorizationHeader;
+      lastHeaders = undefined;
     }
-    const body = requestInit.body ?? (isRequest ? input.body : undefined);
-    // A Request's own body is a stream that can be read once; a body given in init follows the usual rules.
-    const replayable =
-      requestInit.body !== undefined ? isReplayableBody(requestInit.body) : !isRequest || input.body === null;
-    const redirect = requestInit.redirect ?? (isRequest ? input.redirect : 'follow');
-    const method = (requestInit.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
+    return lastHeader;
+  };
+  const onlyAuthorization = (token: AccessToken): Headers => {
+    const authorization = headerOf(token);
+    lastHeaders ??= new Headers({ authorization });
+    return lastHeaders;
+  };
 
-    const send = (token: AccessToken): Promise<Response> => {
-      headers.set('authorization', token.authorizationHeader);
-      if (redirect !== 'follow') return baseFetch(input, { ...requestInit, headers });
-      return followRedirects(
-        baseFetch,
-        input,
-        { ...requestInit, headers, redirect: 'manual' },
-        url,
-        method,
-        body,
-        authorizer,
-      );
-    };
+  /** Sends `call` with `token`, following redirects by hand when it follows them; says if the answer got the token. */
+  const send = async (call: Call, token: AccessToken): Promise<{ response: Response; carriedToken: boolean }> => {
+    const headers = withAuthorization(call.headers, call.hadAuthorization, headerOf(token));
+    if (!call.follow) return { response: await baseFetch(call.input, { ...call.init, headers }), carriedToken: true };
+    const response = await baseFetch(call.input, { ...call.init, headers, redirect: 'manual' });
+    return followRedirects(baseFetch, call, response, headers, authorizer);
+  };
+
+  /** After the first answer: its redirects, then on a 401 from the token's origin one resend with a fresh token. */
+  const finish = async (call: Call, token: AccessToken, first: Response): Promise<Response> => {
+    const { response, carriedToken } = REDIRECTS.has(first.status)
+      ? await followRedirects(baseFetch, call, first, call.headers, authorizer, headerOf(token))
+      : { response: first, carriedToken: true };
+    if (response.status !== 401 || !carriedToken || !isReplayable(call)) return response;
+    await response.body?.cancel();
+    return (await send(call, await authorizer.refreshAfter401(token, call.overrides))).response;
+  };
+
+  return async (input, init) => {
+    let overrides: RequestOverrides | undefined;
+    let requestInit: RequestInit = init ?? {};
+    if (init !== undefined && 'maskinporten' in init) {
+      const { maskinporten, ...rest } = init;
+      overrides = maskinporten;
+      requestInit = rest;
+    }
+    const isRequest = input instanceof Request;
+    const href = isRequest ? input.url : typeof input === 'string' ? input : input.href;
+    // An origin that may not have the token gets the request as it is.
+    if (!authorizer.mayAuthorize(href)) return baseFetch(input, requestInit);
+
+    // As in fetch, headers given in init replace those of a Request. A record (the common case) stays a record;
+    // anything else goes through Headers.
+    const given = requestInit.headers ?? (isRequest ? input.headers : undefined);
+    const headers = given === undefined ? {} : isRecord(given) ? given : new Headers(given);
+    const hadAuthorization =
+      headers instanceof Headers ? headers.has('authorization') : recordHasAuthorization(headers);
+    if (hadAuthorization && !authorizer.overwrite) return baseFetch(input, requestInit);
+    const follow = (requestInit.redirect ?? (isRequest ? input.redirect : 'follow')) === 'follow';
 
     const token = await authorizer.token(overrides);
-    const response = await send(token);
-    if (response.status !== 401 || !replayable) return response;
-    await response.body?.cancel();
-    return send(await authorizer.refreshAfter401(token, overrides));
+    // Never mutated: fetch and the redirect handling below copy it.
+    const authorized =
+      given === undefined ? onlyAuthorization(token) : withAuthorization(headers, hadAuthorization, headerOf(token));
+    const response = await baseFetch(
+      input,
+      follow ? { ...requestInit, headers: authorized, redirect: 'manual' } : { ...requestInit, headers: authorized },
+    );
+    if (response.status !== 401 && !(follow && REDIRECTS.has(response.status))) return response;
+    const call: Call = { input, href, init: requestInit, headers, hadAuthorization, follow, overrides };
+    return finish(call, token, response);
   };
+}
+
+/** Whether the call's body can be sent again: a body given in init by the usual rules; a Request's own body never. */
+function isReplayable(call: Call): boolean {
+  if (call.init.body !== undefined) return isReplayableBody(call.init.body);
+  return !(call.input instanceof Request) || call.input.body === null;
 }
 
 /**
  * Follows redirects by hand so the token stays with its origin: `Authorization` is dropped as soon as a redirect
- * leaves the original origin (or the allow-list), and 301/302/303 turn into GET without a body, as fetch does.
+ * leaves the original origin (or the allow-list) and is not restored after, and 301/302/303 turn into GET without a
+ * body, as fetch does. A 307/308 that would need a one-shot body again is handed back as it is. `authorization`:
+ * the header value when `headers` does not hold it yet.
  */
 async function followRedirects(
   baseFetch: typeof fetch,
-  input: string | URL | Request,
-  init: RequestInit & { headers: Headers },
-  originalUrl: string,
-  originalMethod: string,
-  body: unknown,
+  call: Call,
+  first: Response,
+  given: Record<string, string> | Headers,
   authorizer: Authorizer,
-): Promise<Response> {
-  const origin = originOf(originalUrl);
-  let response = await baseFetch(input, init);
-  let current = originalUrl;
-  let method = originalMethod;
-  let headers = init.headers;
-  let currentBody = init.body;
+  authorization?: string,
+): Promise<{ response: Response; carriedToken: boolean }> {
+  let response = first;
+  if (!call.follow || !REDIRECTS.has(response.status)) return { response, carriedToken: true };
+  const original = URL.parse(call.href);
+  if (original === null) return { response, carriedToken: true };
+  const request = call.input instanceof Request ? call.input : undefined;
+  const body = call.init.body ?? request?.body;
+  let headers = new Headers(
+    authorization === undefined ? given : withAuthorization(given, call.hadAuthorization, authorization),
+  );
+  const init: RequestInit = { ...call.init, signal: call.init.signal ?? request?.signal ?? null };
+  let method = (call.init.method ?? request?.method ?? 'GET').toUpperCase();
+  let current = original.href;
+  let carriedToken = true;
+  let currentBody = call.init.body;
   for (let hops = 0; REDIRECTS.has(response.status) && hops < MAX_REDIRECTS; hops++) {
     const location = response.headers.get('location');
-    if (!location) return response;
-    const next = new URL(location, current).href;
-    await response.body?.cancel();
+    if (!location) break;
+    const next = URL.parse(location, current);
+    if (next === null) break;
     if (
       (response.status === 303 && method !== 'HEAD') ||
       ((response.status === 301 || response.status === 302) && method === 'POST')
@@ -122,16 +213,18 @@ async function followRedirects(
       headers = new Headers(headers);
       for (const h of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
         headers.delete(h);
-    } else if (currentBody === undefined && body !== undefined && body !== null) {
-      // 307/308 with a body that only the original Request held: it cannot be resent.
-      if (!isReplayableBody(body)) return response;
+    } else if (!isReplayableBody(body)) {
+      // 307/308 with a body that could be sent once only (a stream, or the body of a Request).
+      break;
     }
-    if (originOf(next) !== origin || !authorizer.mayAuthorize(next)) {
+    await response.body?.cancel();
+    if (carriedToken && (next.origin !== original.origin || !authorizer.mayAuthorize(next))) {
       headers = new Headers(headers);
       headers.delete('authorization');
+      carriedToken = false;
     }
-    current = next;
-    response = await baseFetch(next, {
+    current = next.href;
+    response = await baseFetch(current, {
       ...init,
       method,
       headers,
@@ -139,5 +232,5 @@ async function followRedirects(
       redirect: 'manual',
     });
   }
-  return response;
+  return { response, carriedToken };
 }

@@ -1,15 +1,28 @@
 /**
  * An undici interceptor for `Agent#compose(...)` (usable as the global dispatcher): authorizes each request with a
  * Maskinporten or Altinn token, and on a 401 refreshes the token and re-dispatches once when the body can be
- * replayed. Per-request overrides go in the dispatch options as `maskinporten`.
+ * replayed (a string, bytes, an undici FormData or a Blob; not a stream or iterable — and undici's `fetch()` always
+ * dispatches its body as a stream, so through `fetch()` only bodiless requests are resent). Per-request overrides go
+ * in the dispatch options as `maskinporten`.
  *
- * Composition order: `agent.compose(interceptors.redirect(), maskinporten(client, …))` — the Maskinporten
+ * Composition order: `agent.compose(interceptors.redirect(), maskinportenInterceptor(client, …))` — the Maskinporten
  * interceptor last (outermost), so it adds the token once and undici's redirect handling, which drops
- * `Authorization` when a redirect leaves the origin, runs inside it.
+ * `Authorization` when a redirect leaves the origin, runs inside it. Composed the other way round every redirect hop
+ * passes through the Maskinporten interceptor as a new request and is authorized again, wherever it goes (only
+ * `allowedOrigins` then keeps the token home).
+ *
+ * `fetch()` (undici's, or Node's on the global dispatcher) follows redirects itself, above the dispatcher: each hop
+ * is a new dispatch. So that a cross-origin hop does not get the token back, the interceptor remembers where a
+ * redirect answer to an authorized request points when it leaves the origin, and sends the next request to exactly
+ * that URL without a token. `allowedOrigins` is the stronger guarantee when the agent serves one API.
  */
 import type { MaskinportenClient } from '../client.ts';
 import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Most cross-origin redirect targets remembered at once (the oldest is forgotten first). */
+const MAX_PENDING_HOPS = 256;
 
 /** The parts of undici's dispatch options the interceptor reads. */
 export interface DispatchOptions {
@@ -49,26 +62,56 @@ export interface DispatchHandler {
 /** undici's dispatch function. */
 export type Dispatch = (options: DispatchOptions, handler: DispatchHandler) => boolean;
 
-/** Headers as a plain lower-case record, from any form undici accepts. */
+/**
+ * The interceptor, typed so that it fits `Dispatcher#compose` of any undici version without depending on undici's
+ * types: it takes the next dispatch function and returns one of the same type.
+ */
+export type MaskinportenInterceptor = <D extends (options: never, handler: never) => boolean>(dispatch: D) => D;
+
+/** Adds a header to a lower-case record; a repeated name collects its values. */
+function addHeader(out: Record<string, string | string[]>, name: unknown, value: unknown): void {
+  if (value === undefined || value === null) return;
+  const key = String(name).toLowerCase();
+  const v = Array.isArray(value) ? value.map(String) : String(value);
+  const prev = out[key];
+  out[key] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(v) ? v : [v])];
+}
+
+/** Headers as a plain lower-case record, from any form undici accepts (object, flat array, pairs, iterable). */
 function headerRecord(headers: unknown): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   if (!headers) return out;
   if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) out[String(headers[i]).toLowerCase()] = String(headers[i + 1]);
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const pair of headers as unknown[][]) addHeader(out, pair[0], pair[1]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) addHeader(out, headers[i], headers[i + 1]);
+    }
     return out;
   }
   if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    for (const [k, v] of headers as Iterable<[string, string]>) out[String(k).toLowerCase()] = v;
+    for (const [k, v] of headers as Iterable<[string, string]>) addHeader(out, k, v);
     return out;
   }
-  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (v !== undefined) out[k.toLowerCase()] = v;
-  }
+  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) addHeader(out, k, v);
   return out;
 }
 
+/** Bodies undici sends the same way again: none, text, bytes, an undici FormData, a Blob. */
 function isReplayable(body: unknown): boolean {
-  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
+  if (body === undefined || body === null || typeof body === 'string') return true;
+  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) return true;
+  if (typeof body !== 'object') return false;
+  const tag = (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  const b = body as { append?: unknown; getAll?: unknown; stream?: unknown; arrayBuffer?: unknown };
+  if (tag === 'FormData') return typeof b.append === 'function' && typeof b.getAll === 'function';
+  if (tag === 'Blob' || tag === 'File') return typeof b.stream === 'function' || typeof b.arrayBuffer === 'function';
+  return false;
+}
+
+/** A URL without its fragment, as a key. */
+function hrefOf(url: URL): string {
+  return url.hash ? url.href.slice(0, -url.hash.length) : url.href;
 }
 
 /** Forwards to the handler through whichever controller is current, across a re-dispatch. */
@@ -109,23 +152,44 @@ const idleController: DispatchController = {
   resume: () => undefined,
 };
 
+/** What an {@link AuthorizingHandler} needs to know of its request and interceptor. */
+interface AuthorizedRequest {
+  /** The URL the token was sent to. */
+  url: URL;
+  authorizer: Authorizer;
+  /** Records a redirect target that leaves the token's origin (see the module comment). */
+  rememberHop(target: URL): void;
+}
+
 class AuthorizingHandler implements DispatchHandler {
   [key: string]: unknown;
   readonly #handler: DispatchHandler;
+  readonly #request: AuthorizedRequest;
   readonly #proxy = new ControllerProxy();
   #retry: ((used: AccessToken) => void) | undefined;
   #token: AccessToken;
   #started = false;
   #swallowing = false;
+  /** The redirect interceptor's list of the URLs requested so far (its last one answered), when it runs inside. */
+  #history: readonly URL[] | undefined;
 
-  constructor(handler: DispatchHandler, token: AccessToken, retry: ((used: AccessToken) => void) | undefined) {
+  constructor(
+    handler: DispatchHandler,
+    request: AuthorizedRequest,
+    token: AccessToken,
+    retry: ((used: AccessToken) => void) | undefined,
+  ) {
     this.#handler = handler;
+    this.#request = request;
     this.#token = token;
     this.#retry = retry;
+    this.#proxy.target = idleController;
   }
 
   onRequestStart(controller: DispatchController, context: unknown) {
     this.#proxy.target = controller;
+    const history = (context as { history?: unknown } | null | undefined)?.history;
+    this.#history = Array.isArray(history) ? (history as URL[]) : undefined;
     if (!this.#started) {
       this.#started = true;
       this.#handler.onRequestStart?.(this.#proxy, context);
@@ -137,9 +201,23 @@ class AuthorizingHandler implements DispatchHandler {
   }
   onResponseStart(controller: DispatchController, statusCode: number, headers: unknown, statusMessage?: string) {
     this.#proxy.target = controller;
-    if (statusCode === 401 && this.#retry) {
+    // The URL that answered: the last one the redirect interceptor requested, or ours.
+    const last = this.#history?.at(-1);
+    const answeredBy = last instanceof URL ? last : this.#request.url;
+    const fromTokenOrigin = answeredBy.origin === this.#request.url.origin;
+    if (statusCode === 401 && this.#retry && fromTokenOrigin) {
       this.#swallowing = true;
       return;
+    }
+    if (REDIRECTS.has(statusCode)) {
+      const location = (headers as Record<string, unknown> | null | undefined)?.location;
+      const target = typeof location === 'string' ? URL.parse(location, answeredBy.href) : null;
+      if (
+        target !== null &&
+        (target.origin !== this.#request.url.origin || !this.#request.authorizer.mayAuthorize(target))
+      ) {
+        this.#request.rememberHop(target);
+      }
     }
     this.#handler.onResponseStart?.(this.#proxy, statusCode, headers, statusMessage);
   }
@@ -181,38 +259,71 @@ class AuthorizingHandler implements DispatchHandler {
 export function maskinportenInterceptor(
   client: MaskinportenClient,
   options: AuthorizationOptions,
-): (dispatch: Dispatch) => Dispatch {
+): MaskinportenInterceptor {
   const authorizer = new Authorizer(client, options, 'maskinportenInterceptor');
-  return (dispatch) => (opts, handler) => {
-    const { maskinporten: overrides, ...rest } = opts;
-    const origin = typeof rest.origin === 'string' ? rest.origin : rest.origin?.toString();
-    const url = origin ? new URL(rest.path, origin) : undefined;
-    const headers = headerRecord(rest.headers);
-    if (!url || !authorizer.mayAuthorize(url) || (headers.authorization !== undefined && !authorizer.overwrite)) {
-      return dispatch(rest, handler);
-    }
-    const withToken = (token: AccessToken): DispatchOptions => ({
-      ...rest,
-      headers: { ...headers, authorization: token.authorizationHeader },
-    });
-    const fail = (err: unknown, controller: DispatchController) =>
-      handler.onResponseError?.(controller, err instanceof Error ? err : new Error(String(err)));
-    authorizer.token(overrides).then(
-      (token) => {
-        let wrapped: AuthorizingHandler;
-        const retry = isReplayable(rest.body)
-          ? (used: AccessToken) => {
-              authorizer.refreshAfter401(used, overrides).then(
-                (fresh) => dispatch(withToken(fresh), wrapped.resending(fresh)),
-                (err: unknown) => fail(err, wrapped.proxy),
-              );
-            }
-          : undefined;
-        wrapped = new AuthorizingHandler(handler, token, retry);
-        dispatch(withToken(token), wrapped);
-      },
-      (err: unknown) => fail(err, idleController),
-    );
+  /** Cross-origin redirect targets of authorized requests, not yet requested (see the module comment). */
+  const pendingHops = new Map<string, number>();
+  const rememberHop = (target: URL) => {
+    const key = hrefOf(target);
+    pendingHops.set(key, (pendingHops.get(key) ?? 0) + 1);
+    if (pendingHops.size > MAX_PENDING_HOPS) pendingHops.delete(pendingHops.keys().next().value!);
+  };
+  /** True (once) when `url` is where a redirect of an authorized request pointed, leaving its origin. */
+  const isPendingHop = (url: URL) => {
+    if (pendingHops.size === 0) return false;
+    const key = hrefOf(url);
+    const n = pendingHops.get(key);
+    if (n === undefined) return false;
+    if (n > 1) pendingHops.set(key, n - 1);
+    else pendingHops.delete(key);
     return true;
   };
+
+  const interceptor =
+    (dispatch: Dispatch): Dispatch =>
+    (opts, handler) => {
+      const { maskinporten: overrides, ...rest } = opts;
+      const origin = typeof rest.origin === 'string' ? rest.origin : rest.origin?.toString();
+      const url = origin ? URL.parse(rest.path, origin) : null;
+      if (url === null || !authorizer.mayAuthorize(url)) return dispatch(rest, handler);
+      const headers = headerRecord(rest.headers);
+      if (headers.authorization !== undefined) {
+        if (!authorizer.overwrite) return dispatch(rest, handler);
+      } else if (isPendingHop(url)) {
+        return dispatch(rest, handler);
+      }
+      const withToken = (token: AccessToken): DispatchOptions => ({
+        ...rest,
+        headers: { ...headers, authorization: token.authorizationHeader },
+      });
+      const fail = (err: unknown, controller: DispatchController) =>
+        handler.onResponseError?.(controller, err instanceof Error ? err : new Error(String(err)));
+      // Past this point dispatching happens in a promise callback: a throw must reach the handler, not get lost.
+      const send = (options: DispatchOptions, to: AuthorizingHandler) => {
+        try {
+          dispatch(options, to);
+        } catch (err) {
+          fail(err, to.proxy);
+        }
+      };
+      const request: AuthorizedRequest = { url, authorizer, rememberHop };
+      authorizer.token(overrides).then(
+        (token) => {
+          let wrapped: AuthorizingHandler;
+          const retry = isReplayable(rest.body)
+            ? (used: AccessToken) => {
+                authorizer.refreshAfter401(used, overrides).then(
+                  (fresh) => send(withToken(fresh), wrapped.resending(fresh)),
+                  (err: unknown) => fail(err, wrapped.proxy),
+                );
+              }
+            : undefined;
+          wrapped = new AuthorizingHandler(handler, request, token, retry);
+          send(withToken(token), wrapped);
+        },
+        (err: unknown) => fail(err, idleController),
+      );
+      return true;
+    };
+  return interceptor as unknown as MaskinportenInterceptor;
 }

@@ -219,7 +219,7 @@ function makeCanary() {
     jwkBase64: Buffer.from(jwkJson).toString('base64'),
     /** The private key as PKCS#8 PEM. */
     pem: key.export({ type: 'pkcs8', format: 'pem' }) as string,
-    /** A JWT signed with the canary key; the same in every process. */
+    /** A JWT signed with the canary key. */
     token: `${signingInput}.${signature}`,
     tokenSignature: signature,
     tokenClaims: Object.freeze(tokenClaims),
