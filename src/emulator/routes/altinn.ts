@@ -89,8 +89,8 @@ function exchange(core: EmulatorCore, ctx: RequestContext): void {
     core.state.altinnKey.privateKey,
   );
   // Test instrumentation (see secret-hook.ts): the signature is what makes the token usable.
-  secretRegistry()?.register(signatureOf(token), `Altinn token (emulator, client ${String(mpClaims.client_id)})`);
-  const accept = ctx.req.headers.accept ?? '';
+  secretRegistry()?.register(signatureOf(token), 'Altinn token (emulator)');
+  const accept = (ctx.req.headers.accept ?? '').toLowerCase();
   // ASP.NET answers a string result as JSON when only JSON is acceptable; real clients must cope with both.
   if (accept.includes('application/json') && !accept.includes('text/plain') && !accept.includes('*/*')) {
     send(ctx, 200, JSON.stringify(token), 'application/json; charset=utf-8');
