@@ -1,0 +1,115 @@
+/**
+ * Test helpers for the HTTP adapters: a small API on 127.0.0.1 (a free port) that records what it received and
+ * behaves by path, plus the emulator and a MaskinportenClient for it. A second server is a second origin.
+ *
+ * Paths of the API:
+ * - `/stale…`: the first bearer token it sees (since `reset()`) is stale: that token gets 401, any other 200;
+ * - `/401…`: always 401;
+ * - `/redirect?to=URL[&status=302]`: a redirect to `URL`;
+ * - anything else: 200.
+ * Every answer is JSON `{ path, method, authorization, body }` (a 401 too), and the whole request body is read first.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MaskinportenClient } from '../../src/client.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
+
+/** One request the API received. */
+export interface Seen {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** What the API answers, parsed. */
+export interface Echo {
+  path: string;
+  method: string;
+  authorization: string | null;
+  body: string;
+}
+
+/** A running API. */
+export interface TestApi {
+  /** The origin, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** Every request received since the last `reset()`, in order of arrival. */
+  seen: Seen[];
+  /** Forgets the requests and the stale token. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Starts the API on 127.0.0.1, port 0. */
+export async function startApi(): Promise<TestApi> {
+  const seen: Seen[] = [];
+  let stale: string | undefined;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const authorization = req.headers.authorization;
+    const body = Buffer.concat(chunks).toString('utf8');
+    seen.push({ method: req.method ?? '', path: url.pathname, authorization, headers: req.headers, body });
+    let status = 200;
+    if (url.pathname.startsWith('/redirect')) {
+      res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: url.searchParams.get('to') ?? '/' });
+      res.end();
+      return;
+    }
+    if (url.pathname.startsWith('/401')) status = 401;
+    if (url.pathname.startsWith('/stale') && authorization !== undefined) {
+      stale ??= authorization;
+      if (authorization === stale) status = 401;
+    }
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
+    });
+    res.end(JSON.stringify({ path: url.pathname, method: req.method, authorization: authorization ?? null, body }));
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    reset() {
+      seen.length = 0;
+      stale = undefined;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A fresh client (empty cache) for an emulator client; `altinnTest` so Altinn tokens act as `ttd`. */
+export function newClient(created: CreatedClient): MaskinportenClient {
+  return new MaskinportenClient(created.settings, { altinnTest: true });
+}
+
+/** Token requests (`token`) or Altinn exchanges (`exchange`) the emulator answered so far. */
+export function upstream(emulator: Emulator, endpoint: 'token' | 'exchange'): number {
+  return emulator.requests.entries({ endpoint }).length;
+}
+
+/** The token in a `Bearer …` header. */
+export function bearerOf(header: string | null | undefined): string | undefined {
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/** The claims of a JWT, unverified (the tests check what was sent, the emulator checks validity). */
+export function claimsOf(token: string | undefined): Record<string, unknown> {
+  if (!token) return {};
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** A Notifications order body. */
+export const ORDER = { recipients: [{ emailAddress: 'someone@example.com' }] };
+
+/** The scope of the Notifications stand-in. */
+export const NOTIFY = 'altinn:serviceowner/notifications.create';
