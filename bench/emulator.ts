@@ -164,11 +164,9 @@ class Session {
       if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
     }
     const before = timed ? this.#readTicks() : undefined;
-    const ownBefore = process.cpuUsage();
     const r = await this.#load.run(bodies);
     if (timed) {
-      const own = process.cpuUsage(ownBefore);
-      this.#clientMicros += own.user + own.system;
+      this.#clientMicros += r.cpuMicros;
       const after = this.#readTicks();
       if (this.#ticks && before && after) {
         this.#ticks.process += after.process - before.process;
