@@ -8,13 +8,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const packages = lock.packages;
 // Platform package names end in -<os>-<cpu>[-musl], as biome's, esbuild's and similar do.
-const PLATFORM = /-(android|darwin|linux|win32|freebsd|openbsd|sunos|aix|netbsd)-(arm64|x64|ia32|arm|ppc64|s390x|riscv64|loong64)(-musl|-gnu)?$/;
+const PLATFORM =
+  /-(android|darwin|linux|win32|freebsd|openbsd|sunos|aix|netbsd)-(arm64|x64|ia32|arm|ppc64|s390x|riscv64|loong64)(-musl|-gnu)?$/;
 const added = [];
 for (const [path, entry] of Object.entries(packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     if (packages[`node_modules/${name}`] || packages[`${path}/node_modules/${name}`]) continue;
     const m = PLATFORM.exec(name);
-    if (!m) throw new Error(`${name} (optional dependency of ${path || 'the root'}) is missing from the lock and is not a platform package`);
+    if (!m)
+      throw new Error(
+        `${name} (optional dependency of ${path || 'the root'}) is missing from the lock and is not a platform package`,
+      );
     const item = { version, cpu: [m[2]], os: [m[1]] };
     if (m[3] === '-musl') item.libc = ['musl'];
     if (m[3] === '-gnu') item.libc = ['glibc'];

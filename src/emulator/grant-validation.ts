@@ -4,7 +4,7 @@
  * facts the token issuer needs.
  */
 import type { KeyObject } from 'node:crypto';
-import { type DecodedJws, decodeCompact, isRsaAlgorithm, verifyDecoded } from '../keys/jws.ts';
+import { type DecodedJws, decodeCompact, isRsaAlgorithm, verifyDecodedAsync } from '../keys/jws.ts';
 import { IAT_SKEW_SECONDS, isOrgNumber, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { resolveAuthorizationDetails } from './authorization-details.ts';
 import type { EmulatedClient } from './model.ts';
@@ -151,7 +151,7 @@ function checkScopeAccess(
 }
 
 /** Validates a grant against every rule; throws the matching {@link MpError} for the first one broken. */
-export function validateGrant(decoded: DecodedJws, ctx: GrantContext): ValidatedGrant {
+export async function validateGrant(decoded: DecodedJws, ctx: GrantContext): Promise<ValidatedGrant> {
   const { header, payload: claims } = decoded;
   const nowSeconds = Math.floor(ctx.nowMs / 1000);
 
@@ -169,7 +169,7 @@ export function validateGrant(decoded: DecodedJws, ctx: GrantContext): Validated
     );
   }
   const key = resolveKey(decoded, client, ctx);
-  if (!verifyDecoded(decoded, key, header.alg)) {
+  if (!(await verifyDecodedAsync(decoded, key, header.alg))) {
     throw mp.invalidSignature('Could not validate JWT signature with the key the header points to.');
   }
   const unknown = Object.keys(claims).filter((c) => !ALLOWED_GRANT_CLAIMS.has(c));

@@ -55,14 +55,36 @@ export async function readBody(ctx: RequestContext, limit = MAX_BODY_BYTES): Pro
   const tooLarge = () =>
     httpError(413, 'invalid_request', `Request body too large: the limit is ${limit} bytes.`, { connection: 'close' });
   if (declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  // Plain listeners rather than `for await`: cheaper per request, and this runs on every token request.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      ctx.req.off('data', onData);
+      ctx.req.off('end', onEnd);
+      ctx.req.off('error', onError);
+    };
+    ctx.req.on('data', onData);
+    ctx.req.on('end', onEnd);
+    ctx.req.on('error', onError);
+  });
 }
 
 /** The media type of the request, lower-cased, without parameters. */

@@ -41,13 +41,16 @@ export class RequestLog {
   add(entry: Omit<RequestLogEntry, 'id'>): RequestLogEntry {
     const full = { id: this.#nextId++, ...entry };
     this.#entries.push(full);
-    if (this.#entries.length > this.#limit) this.#entries.splice(0, this.#entries.length - this.#limit);
+    // Trim in chunks of a tenth of the limit, not one entry per request.
+    if (this.#entries.length > this.#limit + Math.ceil(this.#limit / 10))
+      this.#entries.splice(0, this.#entries.length - this.#limit);
     return full;
   }
 
   /** The logged entries, oldest first; optionally only those of one endpoint. */
   entries(filter: { endpoint?: string } = {}): RequestLogEntry[] {
-    return this.#entries.filter((e) => filter.endpoint === undefined || e.endpoint === filter.endpoint);
+    const kept = this.#entries.length > this.#limit ? this.#entries.slice(-this.#limit) : this.#entries;
+    return kept.filter((e) => filter.endpoint === undefined || e.endpoint === filter.endpoint);
   }
 
   /** Forgets every entry. */

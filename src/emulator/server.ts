@@ -3,7 +3,6 @@
  * failure as a JSON error (404, 405, 413, OAuth and Maskinporten errors) and logs the request. Nothing a caller
  * sends produces a 500 unless a fault asks for one.
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArgumentError } from '../errors.ts';
@@ -11,6 +10,7 @@ import type { EmulatorCore } from './context.ts';
 import type { ActiveFault, EndpointName } from './faults.ts';
 import { HttpError, httpError, type RequestContext, send, sendError, sendJson } from './http.ts';
 import { MpError, renderMpError } from './mp-errors.ts';
+import { randomHex } from './random-pool.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import type { Route } from './routes/route.ts';
 
@@ -81,21 +81,22 @@ function matchRoute(routes: Route[], path: string): { route: Route; params: Reco
 export function createHandler(core: EmulatorCore, routes: Route[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const traceId = randomBytes(16).toString('hex');
+    const traceId = randomHex(16);
     const rawPath = req.url ?? '/';
+    const parsed = URL.parse(core.url + rawPath);
     const ctx: RequestContext = {
       req,
       res,
       // Appending (not resolving) keeps a path like `//host/x` on this origin.
-      url: URL.canParse(core.url + rawPath) ? new URL(core.url + rawPath) : new URL(`${core.url}/`),
+      // Appending (not resolving) keeps a path like `//host/x` on this origin; parsed once.
+      url: parsed ?? new URL(`${core.url}/`),
       endpoint: 'other',
       clock: core.clock,
       traceId,
       log: {},
     };
     try {
-      if (!rawPath.startsWith('/') || !URL.canParse(core.url + rawPath))
-        throw httpError(400, 'invalid_request', 'Malformed request target.');
+      if (!rawPath.startsWith('/') || !parsed) throw httpError(400, 'invalid_request', 'Malformed request target.');
       const found = matchRoute(routes, ctx.url.pathname);
       if (!found) throw httpError(404, 'not_found', `No such endpoint: ${ctx.url.pathname}`);
       ctx.endpoint = found.route.endpoint;

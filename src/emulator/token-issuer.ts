@@ -2,11 +2,11 @@
  * Issues Maskinporten access tokens (protocol notes §3) for validated grants: RS256 JWTs signed with the emulator's
  * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
  */
-import { randomBytes } from 'node:crypto';
-import { signatureOf, signCompact } from '../keys/jws.ts';
+import { signatureOf, signCompactAsync } from '../keys/jws.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import { NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY } from '../protocol/constants.ts';
 import type { ValidatedGrant } from './grant-validation.ts';
+import { randomBase64url } from './random-pool.ts';
 import type { EmulatorState, SigningKey } from './state.ts';
 
 /** The JSON body of a successful token response. */
@@ -33,10 +33,10 @@ export function tokenLifetime(clientLifetime: number, scopes: string[], state: E
 }
 
 /** Builds, signs and returns the token response for a validated grant. */
-export function issueToken(
+export async function issueToken(
   grant: ValidatedGrant,
   options: { issuer: string; delegationSource: string; nowMs: number; key: SigningKey; state: EmulatorState },
-): { body: TokenResponseBody; claims: Record<string, unknown> } {
+): Promise<{ body: TokenResponseBody; claims: Record<string, unknown> }> {
   const iat = Math.floor(options.nowMs / 1000);
   const lifetime = tokenLifetime(grant.client.accessTokenLifetime, grant.scopes, options.state);
   const scope = grant.scopes.join(' ');
@@ -58,8 +58,8 @@ export function issueToken(
   claims.exp = iat + lifetime;
   claims.iat = iat;
   claims.client_id = grant.client.clientId;
-  claims.jti = randomBytes(32).toString('base64url');
-  const accessToken = signCompact({ kid: options.key.kid, alg: 'RS256' }, claims, options.key.privateKey);
+  claims.jti = randomBase64url(32);
+  const accessToken = await signCompactAsync({ kid: options.key.kid, alg: 'RS256' }, claims, options.key.privateKey);
   // Test instrumentation (see secret-hook.ts): the signature is what makes the token usable.
   secretRegistry()?.register(
     signatureOf(accessToken),

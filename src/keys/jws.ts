@@ -99,3 +99,30 @@ export function verifyDecoded(jws: DecodedJws, key: KeyObject, alg: RsaAlgorithm
     return false;
   }
 }
+
+/**
+ * {@link signCompact} with the RSA work on libuv's thread pool, for servers: the event loop stays free for other
+ * requests while a signature is computed, and a second core is used.
+ */
+export function signCompactAsync(header: JwsHeader, payload: Record<string, unknown>, key: KeyObject): Promise<string> {
+  if (!isRsaAlgorithm(header.alg))
+    return Promise.reject(new JwsError(`cannot sign with alg ${JSON.stringify(header.alg)}`));
+  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+  return new Promise((resolve, reject) => {
+    oneShotSign(DIGEST[header.alg as RsaAlgorithm], Buffer.from(signingInput), key, (err, signature) => {
+      if (err) reject(err);
+      else resolve(`${signingInput}.${signature.toString('base64url')}`);
+    });
+  });
+}
+
+/** {@link verifyDecoded} on libuv's thread pool. Resolves false (never rejects) for a bad key or signature. */
+export function verifyDecodedAsync(jws: DecodedJws, key: KeyObject, alg: RsaAlgorithm): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      oneShotVerify(DIGEST[alg], Buffer.from(jws.signingInput), key, jws.signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}

@@ -3,7 +3,7 @@
  * issuer's published keys.
  */
 import { randomUUID } from 'node:crypto';
-import { signatureOf, signCompact } from '../../keys/jws.ts';
+import { signatureOf, signCompactAsync } from '../../keys/jws.ts';
 import { secretRegistry } from '../../keys/secret-hook.ts';
 import {
   ALTINN_ENTERPRISE_USER_HEADER,
@@ -61,7 +61,7 @@ export function altinnClaims(
   return claims;
 }
 
-function exchange(core: EmulatorCore, ctx: RequestContext): void {
+async function exchange(core: EmulatorCore, ctx: RequestContext): Promise<void> {
   if (ctx.req.headers[ALTINN_ENTERPRISE_USER_HEADER] !== undefined) {
     throw problem(410, 'Gone', 'Enterprise user authentication is no longer supported.');
   }
@@ -83,7 +83,7 @@ function exchange(core: EmulatorCore, ctx: RequestContext): void {
     nowSeconds: Math.floor(nowMs / 1000),
     test: ctx.url.searchParams.get('test') === 'true',
   });
-  const token = signCompact(
+  const token = await signCompactAsync(
     { alg: 'RS256', kid: core.state.altinnKey.kid, typ: 'JWT' },
     claims,
     core.state.altinnKey.privateKey,

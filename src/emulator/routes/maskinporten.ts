@@ -55,8 +55,13 @@ export function maskinportenRoutes(core: EmulatorCore): Route[] {
           ctx.log.grant = { header: decoded.header, claims: decoded.payload };
           if (typeof decoded.payload.iss === 'string') ctx.log.clientId = decoded.payload.iss;
           const nowMs = core.clock.now();
-          const grant = validateGrant(decoded, { state: core.state, issuer: core.issuer, nowMs, replay: core.replay });
-          const { body } = issueToken(grant, {
+          const grant = await validateGrant(decoded, {
+            state: core.state,
+            issuer: core.issuer,
+            nowMs,
+            replay: core.replay,
+          });
+          const { body } = await issueToken(grant, {
             issuer: core.issuer,
             delegationSource: `${core.altinnPlatformUrl}/`,
             nowMs,
