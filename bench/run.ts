@@ -3,11 +3,17 @@
  * `npm run bench` (builds first) or `npx node bench/run.ts`. Exits non-zero when a contender failed requests;
  * targets that are missed are printed, not enforced.
  */
+import { runCliStartupBenchmark } from './cli-startup.ts';
+import { runClientBenchmark } from './client.ts';
 import { runEmulatorBenchmark } from './emulator.ts';
+import { runHttpAdapterBenchmark } from './http-adapter.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'emulator', run: runEmulatorBenchmark },
+  { name: 'client', run: runClientBenchmark },
+  { name: 'http-adapter', run: runHttpAdapterBenchmark },
+  { name: 'cli-startup', run: runCliStartupBenchmark },
 ];
 
 const reports: BenchReport[] = [];

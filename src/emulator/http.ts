@@ -57,6 +57,13 @@ export async function readBody(ctx: RequestContext, limit = MAX_BODY_BYTES): Pro
   if (declared > limit) throw tooLarge();
   // Plain listeners rather than `for await`: cheaper per request, and this runs on every token request.
   return new Promise<Buffer>((resolve, reject) => {
+    const req = ctx.req;
+    // A client that hung up (e.g. after a timeout) before its body was read: there is nothing to answer.
+    const gone = () => Object.assign(new Error('the client closed the request'), { code: 'ECONNRESET' });
+    if (req.destroyed && !req.readableEnded) {
+      reject(gone());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -76,14 +83,20 @@ export async function readBody(ctx: RequestContext, limit = MAX_BODY_BYTES): Pro
       cleanup();
       reject(err);
     };
-    const cleanup = () => {
-      ctx.req.off('data', onData);
-      ctx.req.off('end', onEnd);
-      ctx.req.off('error', onError);
+    const onClose = () => {
+      cleanup();
+      reject(gone());
     };
-    ctx.req.on('data', onData);
-    ctx.req.on('end', onEnd);
-    ctx.req.on('error', onError);
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 

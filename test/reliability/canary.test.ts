@@ -833,7 +833,7 @@ writeFileSync(process.argv[3], JSON.stringify({ d: pair.privateJwk.d, token: tok
         'private key member d (kid leaky-generated)',
         'grant (client assertion of',
         'Maskinporten access token (emulator, client',
-        'Altinn token (emulator, client',
+        'Altinn token (emulator)',
       ]) {
         assert.ok(report.includes(kind), `the report names "${kind}"`);
       }
