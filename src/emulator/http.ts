@@ -115,22 +115,32 @@ export function send(
 ): void {
   const { res } = ctx;
   if (res.headersSent || res.destroyed) return;
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.statusCode = status;
-  // The client measures skew from this header, so it must follow the emulator's clock, not the machine's.
-  res.setHeader('date', new Date(ctx.clock.now()).toUTCString());
-  res.setHeader('content-type', contentType);
-  res.setHeader('content-length', String(bytes.length));
-  res.setHeader('x-trace-id', ctx.traceId);
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   ctx.log.status = status;
-  if (ctx.bodyFault?.body === 'truncated' && bytes.length > 1) {
-    ctx.log.outcome = 'fault';
-    ctx.log.fault = 'truncated body';
-    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.destroy());
-    return;
+  if (ctx.bodyFault?.body === 'truncated') {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    if (bytes.length > 1) {
+      ctx.log.outcome = 'fault';
+      ctx.log.fault = 'truncated body';
+      res.writeHead(status, responseHeaders(ctx, contentType, bytes.length, headers));
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.destroy());
+      return;
+    }
   }
-  res.end(bytes);
+  // One writeHead with every header and the body as given (no copy): this runs for every token issued.
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  res.writeHead(status, responseHeaders(ctx, contentType, length, headers));
+  res.end(body);
+}
+
+function responseHeaders(ctx: RequestContext, contentType: string, length: number, extra: Record<string, string>) {
+  return {
+    // The client measures skew from this header, so it must follow the emulator's clock, not the machine's.
+    date: new Date(ctx.clock.now()).toUTCString(),
+    'content-type': contentType,
+    'content-length': String(length),
+    'x-trace-id': ctx.traceId,
+    ...extra,
+  };
 }
 
 /** Sends `value` as JSON. */
