@@ -8,11 +8,13 @@ import { runClientBenchmark } from './client.ts';
 import { runEmulatorBenchmark } from './emulator.ts';
 import { runHttpAdapterBenchmark } from './http-adapter.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
+import { runLoadBenchmark } from './load.ts';
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'emulator', run: runEmulatorBenchmark },
   { name: 'client', run: runClientBenchmark },
   { name: 'http-adapter', run: runHttpAdapterBenchmark },
+  { name: 'load', run: runLoadBenchmark },
   { name: 'cli-startup', run: runCliStartupBenchmark },
 ];
 

@@ -14,7 +14,10 @@ export interface TokenCacheOptions {
   clock: { now(): number };
   /** A token is treated as expired this long (ms) before its `exp`; 10000 by default. */
   expiryMarginMs?: number;
-  /** Fraction of a token's life after which it is refreshed in the background; 0.75 by default. 1 disables. */
+  /**
+   * Fraction of a token's life after which it is refreshed in the background; 0.75 by default. 1 disables. For a
+   * token so short-lived that this point falls past `exp − expiryMarginMs`, the fraction of that usable life.
+   */
   refreshAhead?: number;
   /** Most entries kept in memory; 1000 by default. */
   maxEntries?: number;
@@ -183,7 +186,11 @@ export class TokenCache {
     const now = this.#clock.now();
     if (usableUntil <= now) return false; // too short-lived to cache: the caller still gets it once
     const issued = Math.min(token.issuedAt.getTime(), now);
-    const refreshAt = Math.min(issued + (exp - issued) * this.#refreshAhead, usableUntil);
+    // Refresh-ahead at its fraction of the token's life; when the margin leaves no room for that (a short-lived
+    // token: margin ≥ (1 − refreshAhead) × life), at the same fraction of its usable life instead, so that callers
+    // still get the cached token while one background refresh runs (refreshAhead 1 still turns it off).
+    const nominal = issued + (exp - issued) * this.#refreshAhead;
+    const refreshAt = nominal < usableUntil ? nominal : issued + (usableUntil - issued) * this.#refreshAhead;
     this.#entries.delete(key);
     this.#entries.set(key, {
       token,

@@ -169,6 +169,26 @@ describe('client refresh-ahead (injected clock)', () => {
     assert.equal(count(emulator, 'token'), 1, 'no background refresh before the margin');
   });
 
+  it('refreshes a token whose margin leaves no refresh-ahead room at that fraction of its usable life', async () => {
+    // 16 s tokens with the default 10 s margin: usable 6 s, so 0.75 × 16 s would fall past the margin.
+    const brief = await emulator.createClient({ scopes: ['a'], accessTokenLifetime: 16 });
+    const c = new MaskinportenClient(brief.settings, { clock });
+    const t = await c.getAccessToken(['a']);
+    const usableUntil = t.expiresAt.getTime() - 10_000;
+    const refreshAt = t.issuedAt.getTime() + 0.75 * (usableUntil - t.issuedAt.getTime());
+    clock.advance(refreshAt - 1 - clock.now());
+    assert.equal(await c.getAccessToken(['a']), t);
+    await flush();
+    assert.equal(count(emulator, 'token'), 1, 'before the refresh point nothing is fetched');
+    clock.advance(1);
+    const served = await Promise.all(Array.from({ length: 50 }, () => c.getAccessToken(['a'])));
+    for (const s of served) assert.equal(s, t, 'every caller got the cached token without waiting');
+    await waitFor(() => count(emulator, 'token') === 2, 'the background refresh');
+    await flush();
+    assert.equal(count(emulator, 'token'), 2, 'exactly one background refresh');
+    assert.notEqual(await c.getAccessToken(['a']), t);
+  });
+
   it('refreshes an Altinn token ahead of its own 30-minute expiry, with a fresh Maskinporten token', async () => {
     const logger = recordingLogger();
     const c = client({ logger });
