@@ -4,8 +4,6 @@
  * the optional state file so clients, keys and signing keys survive a restart.
  */
 import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
 import { generateRsaKeyPair, importPrivateJwk, importPublicJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
 import { isOrgNumber, KEY_LIFETIME_MS, SELF_SERVICE_SCOPES } from '../protocol/constants.ts';
@@ -20,6 +18,8 @@ import type {
   SigningKeyRecord,
   SystemUser,
 } from './model.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
+import { checkNewClient, checkScopes, epochMs, optionalString } from './state-input.ts';
 
 /** A signing key ready for use: the private key, its id and its published public half. */
 export interface SigningKey {
@@ -59,68 +59,6 @@ async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKey
   const pair = await generateRsaKeyPair({ modulusLength: bits });
   return { kid: pair.kid, privateJwk: pair.privateJwk };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Throws unless `data` has the layout of a version-1 state file (every part present, with the right types). */
-function checkLayout(data: EmulatorStateData): void {
-  const fail = (what: string) => {
-    throw new Error(`unknown layout: ${what}`);
-  };
-  if (!isObject(data) || data.version !== 1) fail('version');
-  const keyRecord = (r: unknown) => isObject(r) && typeof r.kid === 'string' && isObject(r.privateJwk);
-  if (!isObject(data.signingKeys) || !keyRecord(data.signingKeys.maskinporten) || !keyRecord(data.signingKeys.altinn))
-    fail('signingKeys');
-  if (!isObject(data.admin) || typeof data.admin.clientId !== 'string' || !isObject(data.admin.privateJwk))
-    fail('admin');
-  if (
-    !Array.isArray(data.clients) ||
-    !data.clients.every((c) => isObject(c) && typeof c.clientId === 'string' && Array.isArray(c.keys))
-  )
-    fail('clients');
-  for (const part of ['scopes', 'delegations', 'systemUsers', 'consents'] as const)
-    if (!Array.isArray(data[part])) fail(part);
-}
-
-function readStateFile(file: string): EmulatorStateData | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MaskinportenError('ERR_EMULATOR_STATE', `cannot read the emulator state file ${file}`, { cause: err });
-  }
-  try {
-    const data = JSON.parse(text) as EmulatorStateData;
-    checkLayout(data);
-    return data;
-  } catch (cause) {
-    throw new MaskinportenError(
-      'ERR_EMULATOR_STATE',
-      `the emulator state file ${file} is not a state file this version can read: move it away or delete it`,
-      { cause },
-    );
-  }
-}
-
-/** A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid. */
-function epochMs(value: unknown): number | undefined {
-  const ms =
-    typeof value === 'number'
-      ? value
-      : value instanceof Date
-        ? value.getTime()
-        : typeof value === 'string'
-          ? Date.parse(value)
-          : Number.NaN;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-const optionalString = (value: unknown, name: string): void => {
-  if (value !== undefined && typeof value !== 'string') {
-    throw new ArgumentError(`${name} must be a string, got ${JSON.stringify(value)}`);
-  }
-};
 
 /** The emulator's registry of clients, keys, scopes, delegations, system users and consents. */
 export class EmulatorState {
@@ -204,35 +142,14 @@ export class EmulatorState {
 
   /** Writes the state file atomically (temporary file, then rename), if there is one. */
   persist(): void {
-    if (!this.#file) return;
-    mkdirSync(dirname(this.#file), { recursive: true });
-    const tmp = `${this.#file}.${process.pid}.${randomUUID()}.tmp`;
-    // Mode 0600: the file holds the emulator's private signing keys.
-    writeFileSync(tmp, `${JSON.stringify(this.#data, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.#file);
+    if (this.#file) writeStateFile(this.#file, this.#data);
   }
 
   // ---- clients ------------------------------------------------------------------------------------------------
 
   /** Registers a client; validates scopes, organisation number, lifetime and keys. */
   addClient(input: NewClient): EmulatedClient {
-    if (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string' || !s || /\s/.test(s))) {
-      throw new ArgumentError('scopes must be an array of non-empty scope names without whitespace');
-    }
-    const orgNo = input.orgNo ?? DEFAULT_ORG_NO;
-    if (!isOrgNumber(orgNo))
-      throw new ArgumentError(`orgNo must be a nine-digit organisation number, got ${JSON.stringify(orgNo)}`);
-    const lifetime = input.accessTokenLifetime ?? DEFAULT_TOKEN_LIFETIME;
-    if (!Number.isInteger(lifetime) || lifetime < 1) {
-      throw new ArgumentError(
-        `accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`,
-      );
-    }
-    if (input.clientId !== undefined && (typeof input.clientId !== 'string' || !input.clientId.trim())) {
-      throw new ArgumentError(`clientId must be a non-empty string, got ${JSON.stringify(input.clientId)}`);
-    }
-    optionalString(input.clientName, 'clientName');
-    optionalString(input.description, 'description');
+    const { orgNo, lifetime } = checkNewClient(input, DEFAULT_ORG_NO, DEFAULT_TOKEN_LIFETIME);
     const clientId = input.clientId ?? randomUUID();
     if (this.#clients.has(clientId)) throw new ArgumentError(`a client with id ${clientId} already exists`);
     const now = this.#clock.now();
@@ -274,9 +191,7 @@ export class EmulatorState {
   ): EmulatedClient {
     const client = this.#activeClient(clientId);
     if (patch.scopes !== undefined) {
-      if (!Array.isArray(patch.scopes) || patch.scopes.some((s) => typeof s !== 'string' || !s || /\s/.test(s))) {
-        throw new ArgumentError('scopes must be an array of non-empty scope names without whitespace');
-      }
+      checkScopes(patch.scopes);
       client.scopes = [...new Set(patch.scopes)];
     }
     if (patch.clientName !== undefined) client.clientName = String(patch.clientName);
