@@ -29,6 +29,7 @@ import * as oidc from 'openid-client';
 import { MaskinportenClient } from '../src/client.ts';
 import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
+import { envNumber } from './lib/env.ts';
 import { rsaKeyPair } from './lib/jwt.ts';
 import type { BenchReport, Figure, Ratio } from './lib/report.ts';
 
@@ -36,13 +37,6 @@ const SCOPE = 'bench:read';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** The client's default grant lifetime; the other contenders sign the same `exp − iat`. */
 const GRANT_LIFETIME = 60;
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
-  return value;
-}
 
 interface ServerInfo {
   url: string;

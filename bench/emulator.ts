@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad, MICROSECONDS_PER_TICK, processTicks } from './lib/cpu.ts';
+import { envNumber } from './lib/env.ts';
 import { type BenchKeyPair, jti, rsaKeyPair, signRs256 } from './lib/jwt.ts';
 import { LoadClient } from './lib/load.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
@@ -27,13 +28,6 @@ import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/r
 const SCOPE = 'bench:read';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
-  return value;
-}
 
 interface ServerInfo {
   url: string;

@@ -23,16 +23,10 @@ import { startEmulator } from '../src/emulator/index.ts';
 import { createFetch } from '../src/http/index.ts';
 import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
+import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
 
 const SCOPE = 'bench:read';
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
-  return value;
-}
 
 type Send = (url: string) => Promise<Response>;
 

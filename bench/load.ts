@@ -41,18 +41,12 @@ import { generateRsaKeyPair } from '../src/keys/jwk.ts';
 import type { AccessToken } from '../src/token.ts';
 import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
+import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors, type Ratio } from './lib/report.ts';
 
 const SCOPE = 'bench:read';
 /** Token waits at least this long (ms) that were no wait on a fetch are counted too, as scheduling noise. */
 const SLOW_WAIT_MS = 1;
-
-function envNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
-  return value;
-}
 
 /** Epoch ms of a performance.now() reading. */
 const epochOf = (perf: number): number => performance.timeOrigin + perf;

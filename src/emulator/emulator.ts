@@ -10,7 +10,15 @@ import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
 import { type Clock, EmulatorClock } from './clock.ts';
 import type { EmulatorCore } from './context.ts';
 import { type ActiveFault, FaultSet, type FaultSpec } from './faults.ts';
-import type { Consent, Delegation, EmulatedClient, ScopeDefinition, SystemUser } from './model.ts';
+import type {
+  Consent,
+  Delegation,
+  EmulatedClient,
+  NewConsent,
+  NewSystemUser,
+  ScopeDefinition,
+  SystemUser,
+} from './model.ts';
 import { ReplayGuard } from './replay-guard.ts';
 import { RequestLog, type RequestLogEntry } from './request-log.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -103,21 +111,9 @@ export interface Emulator {
   /** Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf. */
   addDelegation(delegation: Delegation): Delegation;
   /** Registers an Altinn system user of `org` that the listed clients may act as. */
-  addSystemUser(input: {
-    org: string;
-    clientIds: string[];
-    systemId?: string;
-    externalRef?: string;
-    id?: string;
-  }): SystemUser;
+  addSystemUser(input: NewSystemUser): SystemUser;
   /** Registers an Altinn consent from `from` to `toOrg`. */
-  addConsent(input: {
-    from: string;
-    toOrg: string;
-    consentRights?: unknown[];
-    validTo?: Date | number;
-    id?: string;
-  }): Consent;
+  addConsent(input: NewConsent): Consent;
   /** Fault control. */
   readonly faults: {
     add(spec: FaultSpec): ActiveFault;
@@ -285,8 +281,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       createClient: (b) => createClient(b as unknown as CreateClientInput),
       defineScope: (b) => state.defineScope(b as unknown as ScopeDefinition),
       addDelegation: (b) => state.addDelegation(b as unknown as Delegation),
-      addSystemUser: (b) => state.addSystemUser(b as unknown as Parameters<Emulator['addSystemUser']>[0]),
-      addConsent: (b) => state.addConsent(b as unknown as Parameters<Emulator['addConsent']>[0]),
+      addSystemUser: (b) => state.addSystemUser(b as unknown as NewSystemUser),
+      addConsent: (b) => state.addConsent(b as unknown as NewConsent),
       faults: faultControl,
       clock: {
         describe: () => ({ now: new Date(clock.now()).toISOString(), offsetMs: clock.offsetMs }),

@@ -14,6 +14,15 @@ export { startEmulator } from './emulator.ts';
 export type { ActiveFault, EndpointName, FaultSpec } from './faults.ts';
 export { ENDPOINT_NAMES } from './faults.ts';
 export { MAX_BODY_BYTES } from './http.ts';
-export type { Consent, Delegation, EmulatedClient, RegisteredKey, ScopeDefinition, SystemUser } from './model.ts';
+export type {
+  Consent,
+  Delegation,
+  EmulatedClient,
+  NewConsent,
+  NewSystemUser,
+  RegisteredKey,
+  ScopeDefinition,
+  SystemUser,
+} from './model.ts';
 export type { RequestLogEntry } from './request-log.ts';
 export { NOTIFICATIONS_SCOPE } from './routes/protected-api.ts';

@@ -89,3 +89,21 @@ export interface EmulatorStateData {
   systemUsers: SystemUser[];
   consents: Consent[];
 }
+
+/** What a system user is registered with. */
+export interface NewSystemUser {
+  org: string;
+  clientIds: string[];
+  systemId?: string;
+  externalRef?: string;
+  id?: string;
+}
+
+/** What a consent is registered with. */
+export interface NewConsent {
+  from: string;
+  toOrg: string;
+  consentRights?: unknown[];
+  validTo?: Date | number;
+  id?: string;
+}

@@ -14,6 +14,8 @@ import type {
   Delegation,
   EmulatedClient,
   EmulatorStateData,
+  NewConsent,
+  NewSystemUser,
   ScopeDefinition,
   SigningKeyRecord,
   SystemUser,
@@ -312,13 +314,7 @@ export class EmulatorState {
   }
 
   /** Registers a system user for a party organisation, usable by the listed clients. */
-  addSystemUser(input: {
-    org: string;
-    clientIds: string[];
-    systemId?: string;
-    externalRef?: string;
-    id?: string;
-  }): SystemUser {
+  addSystemUser(input: NewSystemUser): SystemUser {
     if (!isOrgNumber(input.org)) throw new ArgumentError('org must be the nine-digit organisation number of the party');
     if (!Array.isArray(input.clientIds) || input.clientIds.length === 0) {
       throw new ArgumentError('clientIds must name at least one client that may act as this system user');
@@ -348,13 +344,7 @@ export class EmulatorState {
   }
 
   /** Registers a consent given by `from` to `toOrg`. */
-  addConsent(input: {
-    from: string;
-    toOrg: string;
-    consentRights?: unknown[];
-    validTo?: Date | number;
-    id?: string;
-  }): Consent {
+  addConsent(input: NewConsent): Consent {
     if (!isOrgNumber(input.toOrg)) throw new ArgumentError('toOrg must be a nine-digit organisation number');
     if (typeof input.from !== 'string' || !input.from.startsWith('urn:altinn:')) {
       throw new ArgumentError('from must be an Altinn party URN, e.g. urn:altinn:person:identifier-no:<fnr>');
