@@ -176,9 +176,12 @@ export function loadSignerSync(material: KeyMaterial): LoadedSigner | undefined 
   try {
     key = createPrivateKey(material.pem!);
   } catch (cause) {
-    throw new KeyError('pem does not hold a private key: expected "-----BEGIN PRIVATE KEY-----" (PKCS#8) or PKCS#1', {
-      cause,
-    });
+    throw new KeyError(
+      'pem does not hold a private key: expected a PEM block of type PRIVATE KEY (PKCS#8) or RSA PRIVATE KEY (PKCS#1)',
+      {
+        cause,
+      },
+    );
   }
   if (key.asymmetricKeyType !== 'rsa')
     throw new KeyError(`pem holds a ${key.asymmetricKeyType} key: Maskinporten keys are RSA`);
