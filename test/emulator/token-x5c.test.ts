@@ -3,102 +3,17 @@
  * A throw-away root CA and leaf certificates are made at test time with the openssl CLI; nothing is committed.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { CertFactory, type Issued } from '../helpers/certs.ts';
 import { assertMpError, makeGrant, postToken, verifiedClaims } from '../helpers/grants.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ORG = '312345678';
 const OTHER_ORG = '398765432';
-const LEAF_DAYS = 30;
-
-/** A certificate and its private key, made with openssl in `dir`. */
-interface Issued {
-  cert: X509Certificate;
-  /** Base64 DER, as one `x5c` entry. */
-  der: string;
-  key: KeyObject;
-  keyFile: string;
-  certFile: string;
-}
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function load(dir: string, name: string): Issued {
-  const certFile = join(dir, `${name}.pem`);
-  const keyFile = join(dir, `${name}.key`);
-  const cert = new X509Certificate(readFileSync(certFile));
-  return { cert, der: cert.raw.toString('base64'), key: createPrivateKey(readFileSync(keyFile)), keyFile, certFile };
-}
-
-/** A self-signed CA. */
-function makeCa(dir: string, name: string, subject: string): Issued {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '3650',
-    '-subj',
-    subject,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  return load(dir, name);
-}
-
-let serial = 1000;
-
-/** A leaf certificate for `subject`, signed by `ca`. */
-function makeLeaf(dir: string, name: string, subject: string, ca: Issued, days = LEAF_DAYS): Issued {
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    subject,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    ca.certFile,
-    '-CAkey',
-    ca.keyFile,
-    '-set_serial',
-    String(++serial),
-    '-out',
-    `${name}.pem`,
-    '-days',
-    String(days),
-  ]);
-  return load(dir, name);
-}
-
 describe('emulator token endpoint: x5c (business certificate) grants', () => {
-  let dir: string;
+  let certs: CertFactory;
   let ca: Issued;
   let leaf: Issued;
   let emulator: Emulator;
@@ -109,16 +24,16 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
     makeGrant(emulator, c, { header: { kid: undefined, x5c }, key });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'maskinporten-x5c-'));
-    ca = makeCa(dir, 'ca', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
-    leaf = makeLeaf(dir, 'leaf', `/C=NO/O=Test Virksomhet AS/serialNumber=${ORG}/CN=Test Virksomhet AS`, ca);
+    certs = new CertFactory();
+    ca = certs.ca('ca', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
+    leaf = certs.leaf('leaf', `/C=NO/O=Test Virksomhet AS/serialNumber=${ORG}/CN=Test Virksomhet AS`, ca);
     emulator = await startEmulator();
     client = await emulator.createClient({ scopes: ['cert:read'], jwks: [], orgNo: ORG });
     assert.equal(client.kid, undefined, 'a certificate-only client has no generated key');
   });
   after(async () => {
     await emulator.close();
-    rmSync(dir, { recursive: true, force: true });
+    certs.dispose();
   });
 
   it('accepts the full chain and issues a token with client_amr "virksomhetssertifikat"', async () => {
@@ -132,7 +47,7 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
   });
 
   it('reads the organisation number from organizationIdentifier (eSeal style) too', async () => {
-    const seal = makeLeaf(dir, 'seal', `/C=NO/O=Test Virksomhet AS/organizationIdentifier=NTRNO-${ORG}/CN=Seal`, ca);
+    const seal = certs.leaf('seal', `/C=NO/O=Test Virksomhet AS/organizationIdentifier=NTRNO-${ORG}/CN=Seal`, ca);
     const answer = await postToken(emulator, certGrant([seal.der, ca.der], seal.key));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
   });
@@ -158,7 +73,7 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
   });
 
   it('refuses a leaf without an organisation number (MP-122)', async () => {
-    const anonymous = makeLeaf(dir, 'anon', '/C=NO/O=Nobody/CN=Nobody', ca);
+    const anonymous = certs.leaf('anon', '/C=NO/O=Nobody/CN=Nobody', ca);
     const answer = await postToken(emulator, certGrant([anonymous.der, ca.der], anonymous.key));
     assertMpError(answer, 400, 'invalid_grant', 'MP-122');
   });
@@ -194,10 +109,10 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
 
   it('refuses a chain whose next certificate did not sign the leaf (MP-120)', async () => {
     // Same subject as the real CA, different key: the names line up, the signature does not.
-    const impostor = makeCa(dir, 'impostor', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
+    const impostor = certs.ca('impostor', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
     const answer = await postToken(emulator, certGrant([leaf.der, impostor.der]));
     assertMpError(answer, 400, 'invalid_grant', 'MP-120');
-    const unrelated = makeCa(dir, 'unrelated', '/C=NO/O=Other CA/CN=Other CA');
+    const unrelated = certs.ca('unrelated', '/C=NO/O=Other CA/CN=Other CA');
     assertMpError(await postToken(emulator, certGrant([leaf.der, unrelated.der])), 400, 'invalid_grant', 'MP-120');
   });
 

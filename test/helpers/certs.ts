@@ -3,7 +3,7 @@
  * a root CA, leaves naming an organisation number in `serialNumber`, and PKCS#12 files. Nothing is committed.
  */
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ export interface Issued {
   der: string;
   certPem: string;
   keyPem: string;
+  key: KeyObject;
   certFile: string;
   keyFile: string;
 }
@@ -33,11 +34,13 @@ export class CertFactory {
     const keyFile = join(this.dir, `${name}.key`);
     const certPem = readFileSync(certFile, 'utf8');
     const cert = new X509Certificate(certPem);
+    const keyPem = readFileSync(keyFile, 'utf8');
     return {
       cert,
       der: cert.raw.toString('base64'),
       certPem,
-      keyPem: readFileSync(keyFile, 'utf8'),
+      keyPem,
+      key: createPrivateKey(keyPem),
       certFile,
       keyFile,
     };
@@ -67,8 +70,14 @@ export class CertFactory {
     return this.#load(name);
   }
 
-  /** A leaf for organisation `orgNo` (in the subject's `serialNumber`), signed by `ca`. */
-  leaf(name: string, orgNo: string, ca: Issued): Issued {
+  /**
+   * A leaf signed by `ca`: for organisation `orgNoOrSubject` (a nine-digit number, put in the subject's
+   * `serialNumber`), or with that whole subject; valid for `days`.
+   */
+  leaf(name: string, orgNoOrSubject: string, ca: Issued, days = 30): Issued {
+    const subject = /^\d{9}$/.test(orgNoOrSubject)
+      ? `/C=NO/O=Test Virksomhet AS/serialNumber=${orgNoOrSubject}/CN=${name}`
+      : orgNoOrSubject;
     this.#openssl([
       'req',
       '-newkey',
@@ -79,7 +88,7 @@ export class CertFactory {
       '-out',
       `${name}.csr`,
       '-subj',
-      `/C=NO/O=Test Virksomhet AS/serialNumber=${orgNo}/CN=${name}`,
+      subject,
     ]);
     this.#openssl([
       'x509',
@@ -95,7 +104,7 @@ export class CertFactory {
       '-out',
       `${name}.pem`,
       '-days',
-      '30',
+      String(days),
     ]);
     return this.#load(name);
   }
