@@ -129,6 +129,15 @@ export class MaskinportenClient {
       ...(options.cache?.refreshAhead === undefined ? {} : { refreshAhead: options.cache.refreshAhead }),
       ...(options.cache?.maxEntries === undefined ? {} : { maxEntries: options.cache.maxEntries }),
       ...(options.cache?.store === undefined ? {} : { store: options.cache.store }),
+      onUncacheable: (token) =>
+        this.#logger?.warn?.(
+          {
+            clientId: this.#creds.settings.clientId,
+            lifetimeSeconds: Math.round((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000),
+            expiryMarginMs: options.cache?.expiryMarginMs ?? 10_000,
+          },
+          'tokens live shorter than the cache expiry margin, so each call fetches a new one: lower cache.expiryMarginMs or raise the token lifetime',
+        ),
       onBackgroundError: (err) =>
         this.#logger?.warn?.(
           { err: describe(err), clientId: this.#creds.settings.clientId },

@@ -27,6 +27,8 @@ export interface TokenCacheOptions {
   store?: TokenStore;
   /** Told about background refresh failures (the caller already got a valid token). */
   onBackgroundError?: (err: unknown, key: string) => void;
+  /** Told when a token lives too briefly to be cached (its whole life is inside the expiry margin). */
+  onUncacheable?: (token: AccessToken, key: string) => void;
 }
 
 interface Entry {
@@ -74,6 +76,9 @@ export class TokenCache {
   readonly #retryBase: number;
   readonly #store: TokenStore | undefined;
   readonly #onBackgroundError: ((err: unknown, key: string) => void) | undefined;
+  readonly #onUncacheable: ((token: AccessToken, key: string) => void) | undefined;
+  /** Keys already reported as uncacheable, so the warning is given once per key, not once per call. */
+  readonly #reportedUncacheable = new Set<string>();
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<AccessToken>>();
   /** Bumped by invalidation, so a fetch that started before it does not store its (stale) result. */
@@ -88,6 +93,7 @@ export class TokenCache {
     this.#retryBase = options.refreshRetryBaseMs ?? 1000;
     this.#store = options.store;
     this.#onBackgroundError = options.onBackgroundError;
+    this.#onUncacheable = options.onUncacheable;
     if (!(this.#margin >= 0)) throw new ConfigError(`cache.expiryMarginMs must be ≥ 0, got ${this.#margin}`);
     if (!(this.#refreshAhead > 0 && this.#refreshAhead <= 1)) {
       throw new ConfigError(`cache.refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
@@ -184,7 +190,14 @@ export class TokenCache {
     const exp = token.expiresAt.getTime();
     const usableUntil = exp - this.#margin;
     const now = this.#clock.now();
-    if (usableUntil <= now) return false; // too short-lived to cache: the caller still gets it once
+    if (usableUntil <= now) {
+      // Too short-lived to cache: the caller still gets it, but every call will fetch anew — worth saying once.
+      if (this.#onUncacheable && !this.#reportedUncacheable.has(key) && this.#reportedUncacheable.size < 1000) {
+        this.#reportedUncacheable.add(key);
+        this.#onUncacheable(token, key);
+      }
+      return false;
+    }
     const issued = Math.min(token.issuedAt.getTime(), now);
     // Refresh-ahead at its fraction of the token's life; when the margin leaves no room for that (a short-lived
     // token: margin ≥ (1 − refreshAhead) × life), at the same fraction of its usable life instead, so that callers

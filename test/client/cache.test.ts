@@ -14,6 +14,7 @@ import {
   type LocalServer,
   lastGrant,
   MemoryStore,
+  recordingLogger,
   recordingRetryHooks,
   rejectsWith,
   startProxy,
@@ -217,11 +218,18 @@ describe('client cache', () => {
 
   it('does not cache a token that lives shorter than the margin, but still hands it out', async () => {
     const brief = await emulator.createClient({ scopes: ['a'], accessTokenLifetime: 5 });
-    const c = new MaskinportenClient(brief.settings, { clock });
+    const logger = recordingLogger();
+    const c = new MaskinportenClient(brief.settings, { clock, logger });
     const t1 = await c.getAccessToken(['a']);
     const t2 = await c.getAccessToken(['a']);
     assert.notEqual(t2, t1);
     assert.equal(count(emulator, 'token'), 2);
+    // Said once, not once per call: the setting to change and the figures.
+    const warnings = logger.entries.filter(
+      (e) => e.level === 'warn' && /shorter than the cache expiry margin/.test(e.msg ?? ''),
+    );
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(warnings[0]!.obj, { clientId: brief.clientId, lifetimeSeconds: 5, expiryMarginMs: 10_000 });
   });
 
   it('never caches an error', async () => {
