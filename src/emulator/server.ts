@@ -100,9 +100,11 @@ export function createHandler(core: EmulatorCore, routes: Route[]) {
       const found = matchRoute(routes, ctx.url.pathname);
       if (!found) throw httpError(404, 'not_found', `No such endpoint: ${ctx.url.pathname}`);
       ctx.endpoint = found.route.endpoint;
-      const handler = found.route.methods[req.method as keyof Route['methods']];
+      const methods = found.route.methods;
+      // HEAD is GET without a body (Node leaves the body out of HEAD answers by itself).
+      const handler = req.method === 'HEAD' ? methods.GET : methods[req.method as keyof Route['methods']];
       if (!handler) {
-        const allow = Object.keys(found.route.methods).join(', ');
+        const allow = [...Object.keys(methods), ...(methods.GET ? ['HEAD'] : [])].join(', ');
         throw httpError(405, 'method_not_allowed', `Use ${allow} on ${ctx.url.pathname}.`, { allow });
       }
       if (ctx.endpoint !== 'admin' && ctx.endpoint !== 'other') {

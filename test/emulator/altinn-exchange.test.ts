@@ -320,7 +320,7 @@ describe('Altinn token exchange', () => {
     const token = await accessToken(emulator, digdir);
     const answer = await call(exchangeUrl(emulator), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(answer.status, 405);
-    assert.equal(answer.headers.get('allow'), 'GET');
+    assert.equal(answer.headers.get('allow'), 'GET, HEAD');
     assert.equal(obj(answer).error, 'method_not_allowed');
   });
 

@@ -223,14 +223,14 @@ describe('bad input never crashes the emulator or produces a 500', () => {
         ['DELETE', '/token', 'POST'],
         ['PATCH', '/token', 'POST'],
         ['OPTIONS', '/token', 'POST'],
-        ['POST', '/jwk', 'GET'],
-        ['DELETE', '/.well-known/oauth-authorization-server', 'GET'],
-        ['POST', '/authentication/api/v1/exchange/maskinporten', 'GET'],
-        ['PUT', '/authentication/api/v1/openid/.well-known/openid-configuration/jwks', 'GET'],
+        ['POST', '/jwk', 'GET, HEAD'],
+        ['DELETE', '/.well-known/oauth-authorization-server', 'GET, HEAD'],
+        ['POST', '/authentication/api/v1/exchange/maskinporten', 'GET, HEAD'],
+        ['PUT', '/authentication/api/v1/openid/.well-known/openid-configuration/jwks', 'GET, HEAD'],
         ['GET', '/notifications/api/v1/orders', 'POST'],
-        ['PATCH', '/clients', 'GET, POST'],
+        ['PATCH', '/clients', 'GET, POST, HEAD'],
         ['GET', '/_emulator/clients', 'POST'],
-        ['PUT', '/_emulator/clock', 'GET, POST'],
+        ['PUT', '/_emulator/clock', 'GET, POST, HEAD'],
       ];
       for (const [method, path, allow] of cases) {
         const answer = await call(`${emulator.url}${path}`, { method });
@@ -240,9 +240,13 @@ describe('bad input never crashes the emulator or produces a 500', () => {
       }
     });
 
-    it('odd methods (HEAD, PROPFIND, custom) get 405, not a crash', async () => {
+    it('HEAD is GET without a body where GET exists; odd methods (PROPFIND, custom) get 405, not a crash', async () => {
       const head = await rawRequest(`${emulator.url}/token`, { method: 'HEAD' });
       assert.equal(head.status, 405);
+      const jwks = await fetch(`${emulator.url}/jwk`, { method: 'HEAD' });
+      assert.equal(jwks.status, 200);
+      assert.match(jwks.headers.get('content-type') ?? '', /application\/json/);
+      assert.equal(await jwks.text(), '');
       for (const method of ['PROPFIND', 'MKCOL', 'PURGE', 'SEARCH']) {
         const answer = await rawRequest(`${emulator.url}/token`, { method });
         assert.ok(answer.status === 405 || answer.status === 400, `${method}: ${answer.status}`);

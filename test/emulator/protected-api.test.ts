@@ -223,7 +223,7 @@ describe('protected APIs', () => {
     it('accepts only GET and POST', async () => {
       const answer = await call(`${emulator.url}/api/echo`, { method: 'DELETE' });
       assert.equal(answer.status, 405);
-      assert.equal(answer.headers.get('allow'), 'GET, POST');
+      assert.equal(answer.headers.get('allow'), 'GET, POST, HEAD');
     });
   });
 });

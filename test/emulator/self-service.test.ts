@@ -728,11 +728,11 @@ describe('self-service API', () => {
 
   it('answers 405 with Allow for methods an endpoint lacks', async () => {
     const cases: [string, string, string][] = [
-      ['DELETE', '/clients', 'GET, POST'],
-      ['PUT', '/clients', 'GET, POST'],
-      ['POST', `/clients/${emulator.adminClient.clientId}`, 'GET, PUT, DELETE'],
-      ['DELETE', `/clients/${emulator.adminClient.clientId}/jwks`, 'GET, POST, PUT'],
-      ['POST', '/scopes/all', 'GET'],
+      ['DELETE', '/clients', 'GET, POST, HEAD'],
+      ['PUT', '/clients', 'GET, POST, HEAD'],
+      ['POST', `/clients/${emulator.adminClient.clientId}`, 'GET, PUT, DELETE, HEAD'],
+      ['DELETE', `/clients/${emulator.adminClient.clientId}/jwks`, 'GET, POST, PUT, HEAD'],
+      ['POST', '/scopes/all', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       const answer = await api(path, { method });
