@@ -3,7 +3,6 @@
  * The only place that composes the parts: key → grant → token endpoint → cache, and the Altinn exchange over it.
  * The calls themselves live in `client/fetchers.ts`; this class holds the state: credentials, cache, clock offset.
  */
-import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { RefreshingValue } from './cache/refreshing-value.ts';
 import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
@@ -14,8 +13,9 @@ import {
   fetchAltinnToken,
   fetchMaskinportenToken,
 } from './client/fetchers.ts';
+import { describe, raceAbort, scopeListKey, VERSION } from './client/helpers.ts';
 import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
-import { AbortedError, ConfigError, MaskinportenError } from './errors.ts';
+import { AbortedError, ConfigError } from './errors.ts';
 import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
 import { type AuthorizationServerMetadata, authorityBase, fallbackMetadata } from './protocol/discovery.ts';
 import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
@@ -31,40 +31,6 @@ interface ResolvedRequest {
   request: NormalizedTokenRequest;
   cacheKeys: Record<Operation, string>;
   fetchers: Record<Operation, TokenFetcher>;
-}
-
-/** The memo key of a scope array: its elements NUL-joined; undefined when one is not a string or holds a NUL. */
-function scopeListKey(scopes: readonly unknown[]): string | undefined {
-  for (const s of scopes) if (typeof s !== 'string' || s.includes('\u0000')) return undefined;
-  return scopes.join('\u0000');
-}
-
-const VERSION = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
-})();
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError(`${what} was aborted`, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(`${what} was aborted`, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
@@ -395,10 +361,4 @@ export class MaskinportenClient {
   [inspect.custom](): string {
     return this.toString();
   }
-}
-
-function describe(err: unknown): Record<string, unknown> {
-  if (err instanceof MaskinportenError)
-    return { code: err.code, message: err.message, status: err.status, mpCode: err.mpCode };
-  return { message: err instanceof Error ? err.message : String(err) };
 }
