@@ -96,19 +96,22 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
 export function keyVaultOption(values: Values): { keyVault?: KeyVaultOptions } {
   const url = typeof values['keyvault-url'] === 'string' ? values['keyvault-url'] : undefined;
   if (!url && values.keyvault !== true) return {};
+  return { keyVault: { ...(url ? { url } : {}), ...keyVaultAccess(url) } };
+}
+
+/**
+ * How the CLI reaches a vault: a ready token from AZURE_KEYVAULT_ACCESS_TOKEN when set (else Azure's default
+ * credential chain), and — for hosts other than *.vault.azure.net (sovereign clouds, stand-ins), which do not
+ * answer the challenge for vault.azure.net — without the challenge's resource check.
+ */
+export function keyVaultAccess(url: string | undefined): Pick<KeyVaultOptions, 'credential' | 'clientOptions'> {
   const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
   const host = url ? new URL(url).hostname : undefined;
   return {
-    keyVault: {
-      ...(url ? { url } : {}),
-      ...(token
-        ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
-        : {}),
-      // Only real vaults answer the challenge for vault.azure.net; other hosts (sovereign clouds, stand-ins) do not.
-      ...(host && !host.endsWith('.vault.azure.net')
-        ? { clientOptions: { disableChallengeResourceVerification: true } }
-        : {}),
-    },
+    ...(token ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } } : {}),
+    ...(host && !host.endsWith('.vault.azure.net')
+      ? { clientOptions: { disableChallengeResourceVerification: true } }
+      : {}),
   };
 }
 

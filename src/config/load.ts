@@ -190,6 +190,16 @@ export async function loadNamedMaskinportenSettings(
   const kv = keyVaultTarget(options, config);
   if (kv && 'problem' in kv) throw new ConfigValidationError([kv.problem]);
   if (kv) applyLayer(config, await readKeyVaultLayer(kv.url, kv.options, names));
+  return namedSettingsFromConfig(config, sections, options);
+}
+
+/** The settings of each named section of a configuration whose sources are all read; throws every problem at once. */
+export function namedSettingsFromConfig(
+  config: FlatConfig,
+  sections: Record<string, string>,
+  options: LoadSettingsOptions,
+): Record<string, LoadedSettings> {
+  const names = Object.values(sections);
   const environment = resolveEnvironment(options);
   const out: Record<string, LoadedSettings> = {};
   // A source that could not be read is reported once, under the sections asked for.

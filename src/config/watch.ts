@@ -12,11 +12,9 @@ import {
   type Layer,
   type LoadedSettings,
   type LoadSettingsOptions,
-  loadMaskinportenSettings,
+  namedSettingsFromConfig,
   readKeyVaultLayer,
   readLocalSources,
-  resolveEnvironment,
-  settingsFromConfig,
 } from './load.ts';
 import { ConfigValidationError } from './validation-error.ts';
 
@@ -53,17 +51,18 @@ export interface SettingsWatcher {
 /** Loads settings and keeps them current. */
 export async function watchMaskinportenSettings(options: WatchSettingsOptions = {}): Promise<SettingsWatcher> {
   const section = options.section ?? DEFAULT_SECTION;
-  let current = await loadMaskinportenSettings(options);
-  let fingerprint = fingerprintOf(current);
-  let kvLayer: Layer = [];
+  // The first load reads every source once, the vault included, and keeps the vault's values for later polls.
+  const initialConfig = readLocalSources(options, [section]);
+  const kv = keyVaultTarget(options, initialConfig);
+  if (kv && 'problem' in kv) throw new ConfigValidationError([kv.problem]);
+  let kvLayer: Layer = kv ? await readKeyVaultLayer(kv.url, kv.options, [section]) : [];
   let kvReadAt = Date.now();
+  applyLayer(initialConfig, kvLayer);
+  let current = namedSettingsFromConfig(initialConfig, { current: section }, options).current!;
+  let fingerprint = fingerprintOf(current);
   const targets = new Set<Reconfigurable>();
   const kvInterval = options.keyVaultIntervalMs ?? 5 * 60 * 1000;
   let running: Promise<boolean> | undefined;
-
-  const initialConfig = readLocalSources(options, [section]);
-  const kv = keyVaultTarget(options, initialConfig);
-  if (kv && !('problem' in kv)) kvLayer = await readKeyVaultLayer(kv.url, kv.options, [section]);
 
   const check = async (forceKeyVault: boolean): Promise<boolean> => {
     const config = readLocalSources(options, [section]);
@@ -75,14 +74,7 @@ export async function watchMaskinportenSettings(options: WatchSettingsOptions = 
       kvReadAt = Date.now();
     }
     if (target) applyLayer(config, kvLayer);
-    const r = settingsFromConfig(config, section, options);
-    const next: LoadedSettings = {
-      settings: r.settings,
-      sources: r.sources,
-      section,
-      environment: resolveEnvironment(options),
-      legacy: r.legacy,
-    };
+    const next = namedSettingsFromConfig(config, { current: section }, options).current!;
     const nextPrint = fingerprintOf(next);
     if (nextPrint === fingerprint) return false;
     for (const t of targets) await t.reconfigure(next.settings);

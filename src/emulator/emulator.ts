@@ -5,8 +5,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
-import { generateRsaKeyPair, type RsaPrivateJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { generateRsaKeyPair, type RsaPrivateJwk, type RsaPublicJwk, toJwkBase64, toPublicJwk } from '../keys/jwk.ts';
 import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
+import { isLoopbackHost } from '../settings.ts';
 import { type Clock, EmulatorClock } from './clock.ts';
 import type { EmulatorCore } from './context.ts';
 import { type ActiveFault, FaultSet, type FaultSpec } from './faults.ts';
@@ -139,14 +140,6 @@ export interface Emulator {
 
 const DEFAULT_ORG_CODES = { '991825827': 'digdir' };
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function jwkBase64(jwk: RsaPrivateJwk): string {
-  return Buffer.from(JSON.stringify(jwk)).toString('base64');
-}
-
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -164,7 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`port must be 0–65535, got ${port}`);
-  if (!isLoopback(host)) {
+  if (!isLoopbackHost(host)) {
     process.emitWarning(
       `The Maskinporten emulator is bound to ${host}, not loopback: anyone who can reach it can get tokens. It is for development and tests only.`,
       { code: 'MASKINPORTEN_EMULATOR_EXPOSED' },
@@ -211,8 +204,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     kid: adminJwk.kid!,
     scopes: state.client(state.admin.clientId)?.scopes ?? [],
     privateJwk: adminJwk,
-    jwkBase64: jwkBase64(adminJwk),
-    settings: { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: jwkBase64(adminJwk) },
+    jwkBase64: toJwkBase64(adminJwk),
+    settings: { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: toJwkBase64(adminJwk) },
   };
 
   const createClient = async (input: CreateClientInput): Promise<CreatedClient> => {
@@ -239,7 +232,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       created.kid = generated.kid;
       created.privateJwk = generated.privateJwk;
       created.publicJwk = toPublicJwk(generated.privateJwk);
-      created.jwkBase64 = jwkBase64(generated.privateJwk);
+      created.jwkBase64 = toJwkBase64(generated.privateJwk);
       created.settings.jwkBase64 = created.jwkBase64;
     }
     return created;

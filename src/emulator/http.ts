@@ -49,6 +49,23 @@ export interface RequestContext {
   log: Partial<RequestLogEntry>;
 }
 
+/** An RFC 9457 problem+json error: `title`, `status`, `detail` (and `type` when given), with `WWW-Authenticate` when given. */
+export function problem(
+  status: number,
+  title: string,
+  detail: string,
+  options: { type?: string; wwwAuthenticate?: string } = {},
+): HttpError {
+  return new HttpError(
+    status,
+    { ...(options.type ? { type: options.type } : {}), title, status, detail },
+    {
+      'content-type': 'application/problem+json',
+      ...(options.wwwAuthenticate ? { 'www-authenticate': options.wwwAuthenticate } : {}),
+    },
+  );
+}
+
 /** Reads the request body, answering 413 (via {@link HttpError}) past `limit` bytes. */
 export async function readBody(ctx: RequestContext, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(ctx.req.headers['content-length'] ?? 0);

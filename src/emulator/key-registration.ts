@@ -4,11 +4,16 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { ArgumentError } from '../errors.ts';
-import { hasPrivateMembers, importPublicJwk, modulusBits, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import {
+  hasPrivateMembers,
+  importPublicJwk,
+  isValidKid,
+  modulusBits,
+  type RsaPublicJwk,
+  toPublicJwk,
+} from '../keys/jwk.ts';
 import { isRsaAlgorithm } from '../keys/jws.ts';
 import { MAX_CLIENT_KEYS } from '../protocol/constants.ts';
-
-const KID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** A validated public key and its parsed form. */
 export interface ValidatedKey {
@@ -34,7 +39,7 @@ export function validateJwkSet(keys: unknown): ValidatedKey[] {
       throw new ArgumentError(`${at} contains private key members: register only the public half of the key`);
     }
     if (jwk.kty !== 'RSA') throw new ArgumentError(`${at}.kty must be "RSA", got ${JSON.stringify(jwk.kty)}`);
-    if (typeof jwk.kid !== 'string' || !KID.test(jwk.kid)) {
+    if (!isValidKid(jwk.kid)) {
       throw new ArgumentError(
         `${at}.kid must be 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(jwk.kid)}`,
       );

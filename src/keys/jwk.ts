@@ -100,9 +100,19 @@ export async function generateRsaKeyPair(options: GenerateKeyOptions = {}): Prom
 
 const KID = /^[A-Za-z0-9._-]{1,100}$/;
 
+/** True when `kid` is 1–100 letters, digits and `._-` (what the self-service API accepts). */
+export function isValidKid(kid: unknown): kid is string {
+  return typeof kid === 'string' && KID.test(kid);
+}
+
+/** A key pair JWK, base64-encoded as the `JwkBase64` setting holds it. */
+export function toJwkBase64(jwk: object): string {
+  return Buffer.from(JSON.stringify(jwk)).toString('base64');
+}
+
 /** Throws unless `kid` is letters, digits and `._-` (what the self-service API accepts). */
 export function assertValidKid(kid: unknown): asserts kid is string {
-  if (typeof kid !== 'string' || !KID.test(kid)) {
+  if (!isValidKid(kid)) {
     throw new KeyError(`kid must be 1–100 characters of letters, digits, '.', '_' and '-', got ${JSON.stringify(kid)}`);
   }
 }

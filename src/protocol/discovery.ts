@@ -3,6 +3,7 @@
  * client takes from it (the issuer, which is the grant's `aud`, and the token endpoint).
  */
 import { InvalidResponseError } from '../errors.ts';
+import { isLoopbackHost } from '../settings.ts';
 import { WELL_KNOWN_PATH } from './constants.ts';
 
 /** What the client uses of the metadata document. */
@@ -49,7 +50,5 @@ function acceptableTokenEndpoint(value: string, authority: string): boolean {
   const url = new URL(value);
   if (url.protocol === 'https:') return true;
   if (url.protocol !== 'http:') return false;
-  const host = url.hostname;
-  const loopback = host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-  return loopback || (URL.canParse(authority) && new URL(authority).origin === url.origin);
+  return isLoopbackHost(url.hostname) || (URL.canParse(authority) && new URL(authority).origin === url.origin);
 }

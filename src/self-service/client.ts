@@ -8,6 +8,7 @@ import { ArgumentError, MaskinportenError } from '../errors.ts';
 import type { RsaPublicJwk } from '../keys/jwk.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
 import { SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
+import { isLoopbackHost } from '../settings.ts';
 
 /** A registered integration as the API shows it. */
 export interface SelfServiceClientInfo {
@@ -62,7 +63,7 @@ export function defaultSelfServiceUrl(authority: string): string | undefined {
   if (url.host === 'maskinporten.no') return SELF_SERVICE_API_URLS.prod;
   if (url.host === 'test.maskinporten.no') return SELF_SERVICE_API_URLS.test;
   // A local emulator serves the API on its own origin.
-  if (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]') return url.origin;
+  if (isLoopbackHost(url.hostname)) return url.origin;
   return undefined;
 }
 

@@ -2,6 +2,7 @@
  * `maskinporten emulator`: runs the local Maskinporten + Altinn emulator until interrupted.
  */
 import { startEmulator } from '../../emulator/index.ts';
+import { isLoopbackHost } from '../../settings.ts';
 import { parse, parsePort } from '../args.ts';
 import { bold, dim, warn } from '../output.ts';
 
@@ -21,10 +22,6 @@ Examples:
   maskinporten emulator --state .emulator-state.json --json
 `;
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string' },
@@ -33,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const host = values.host ?? '127.0.0.1';
-  if (!isLoopback(host)) {
+  if (!isLoopbackHost(host)) {
     warn(
       `WARNING: binding the emulator to ${host}. Anyone who can reach this address can register clients and get tokens.`,
     );

@@ -12,7 +12,7 @@ import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
 import { bold, green } from '../output.ts';
-import { listFlag } from '../settings-flags.ts';
+import { keyVaultAccess, listFlag } from '../settings-flags.ts';
 import { generateKeyFiles } from './keygen.ts';
 
 export const help = `Usage: maskinporten init [options]
@@ -175,20 +175,10 @@ export async function run(argv: string[]): Promise<number> {
     let secretsFile: string | undefined;
     let vaultSecrets: string[] | undefined;
     if (values['vault-url']) {
-      const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
-      const host = new URL(values['vault-url']).hostname;
       vaultSecrets = await writeSettingsToKeyVault(
         values['vault-url'],
         { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: jwkBase64 },
-        {
-          section,
-          ...(token
-            ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
-            : {}),
-          ...(host.endsWith('.vault.azure.net')
-            ? {}
-            : { clientOptions: { disableChallengeResourceVerification: true } }),
-        },
+        { section, ...keyVaultAccess(values['vault-url']) },
       );
       say(`   wrote ${vaultSecrets.join(', ')} to ${values['vault-url']} (values not shown)`);
     } else if (secretsPath) {

@@ -3,7 +3,7 @@
  * made here, so the private key never leaves the machine.
  */
 import { join, resolve } from 'node:path';
-import { generateRsaKeyPair } from '../../keys/jwk.ts';
+import { generateRsaKeyPair, isValidKid, toJwkBase64 } from '../../keys/jwk.ts';
 import { parse, UsageError } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
 import { bold, dim } from '../output.ts';
@@ -51,7 +51,7 @@ export async function generateKeyFiles(options: {
       { path: files.privateJwk, content: `${JSON.stringify(pair.privateJwk, null, 2)}\n`, mode: 0o600 },
       {
         path: files.jwkBase64,
-        content: `${Buffer.from(JSON.stringify(pair.privateJwk)).toString('base64')}\n`,
+        content: `${toJwkBase64(pair.privateJwk)}\n`,
         mode: 0o600,
       },
       { path: files.publicJwks, content: `${JSON.stringify([pair.publicJwk], null, 2)}\n`, mode: 0o644 },
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const alg = values.alg ?? 'RS256';
   if (!['RS256', 'RS384', 'RS512'].includes(alg))
     throw new UsageError(`--alg must be RS256, RS384 or RS512, got ${alg}`);
-  if (values.kid !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(values.kid)) {
+  if (values.kid !== undefined && !isValidKid(values.kid)) {
     throw new UsageError('--kid must be 1–100 letters, digits, ".", "_" or "-"');
   }
   const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');

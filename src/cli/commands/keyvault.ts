@@ -6,7 +6,7 @@ import { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } 
 import { loadSigner } from '../../keys/signer.ts';
 import { parse, UsageError } from '../args.ts';
 import { bold } from '../output.ts';
-import { SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+import { keyVaultAccess, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
 
 export const help = `Usage: maskinporten keyvault <names|push> [options]
 
@@ -49,19 +49,10 @@ export async function run(argv: string[]): Promise<number> {
   if (jwkBase64 === undefined)
     throw new UsageError('keyvault push needs a JWK key (JwkBase64 or Jwk); PEM and PKCS#12 keys are not pushed');
   await loadSigner({ jwkBase64 });
-  const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
-  const host = new URL(vaultUrl).hostname;
   const written = await writeSettingsToKeyVault(
     vaultUrl,
     { ClientId: settings.clientId, Authority: settings.authority, JwkBase64: jwkBase64 },
-    {
-      section,
-      ...(token
-        ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
-        : {}),
-      // Only real vaults answer the challenge for vault.azure.net; other hosts (sovereign clouds, stand-ins) do not.
-      ...(host.endsWith('.vault.azure.net') ? {} : { clientOptions: { disableChallengeResourceVerification: true } }),
-    },
+    { section, ...keyVaultAccess(vaultUrl) },
   );
   if (values.json) process.stdout.write(`${JSON.stringify({ vaultUrl, written }, null, 2)}\n`);
   else process.stdout.write(`${bold('Wrote')} ${written.join(', ')} to ${vaultUrl} (values not shown).\n`);

@@ -14,22 +14,19 @@ import {
   ORG_AUTHORITY,
 } from '../../protocol/constants.ts';
 import type { EmulatorCore } from '../context.ts';
-import { bearerToken, HttpError, type RequestContext, send, sendJson } from '../http.ts';
+import { bearerToken, type HttpError, problem, type RequestContext, send, sendJson } from '../http.ts';
 import { checkToken } from '../token-check.ts';
 import type { Route } from './route.ts';
 
 /** Claims of a Maskinporten token that the Altinn token does not copy. */
 const NOT_COPIED = new Set(['aud', 'iss', 'client_amr', 'sid', 'iat', 'nbf', 'exp']);
 
-function problem(status: number, title: string, detail: string): HttpError {
-  return new HttpError(
-    status,
-    { type: `https://tools.ietf.org/html/rfc9110#section-15.5.${status === 401 ? 2 : 11}`, title, status, detail },
-    {
-      'content-type': 'application/problem+json',
-      ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-    },
-  );
+/** Altinn's answers are ASP.NET ProblemDetails, with the RFC 9110 section as `type`. */
+function altinnProblem(status: number, title: string, detail: string): HttpError {
+  return problem(status, title, detail, {
+    type: `https://tools.ietf.org/html/rfc9110#section-15.5.${status === 401 ? 2 : 11}`,
+    ...(status === 401 ? { wwwAuthenticate: 'Bearer' } : {}),
+  });
 }
 
 /** Builds the Altinn token's claims from a verified Maskinporten token's claims. */
@@ -63,11 +60,11 @@ export function altinnClaims(
 
 async function exchange(core: EmulatorCore, ctx: RequestContext): Promise<void> {
   if (ctx.req.headers[ALTINN_ENTERPRISE_USER_HEADER] !== undefined) {
-    throw problem(410, 'Gone', 'Enterprise user authentication is no longer supported.');
+    throw altinnProblem(410, 'Gone', 'Enterprise user authentication is no longer supported.');
   }
   const nowMs = core.clock.now();
   const check = checkToken(bearerToken(ctx), { key: core.state.maskinportenKey, issuer: core.issuer, nowMs });
-  if (!check.ok) throw problem(401, 'Unauthorized', check.reason);
+  if (!check.ok) throw altinnProblem(401, 'Unauthorized', check.reason);
   const mpClaims = check.claims;
   ctx.log.tokenClaims = mpClaims;
   if (typeof mpClaims.client_id === 'string') ctx.log.clientId = mpClaims.client_id;
@@ -77,7 +74,7 @@ async function exchange(core: EmulatorCore, ctx: RequestContext): Promise<void> 
     typeof consumer.ID !== 'string' ||
     !consumer.ID.startsWith(NORWEGIAN_ORG_PREFIX)
   ) {
-    throw problem(401, 'Unauthorized', `the token's consumer must be an ${ORG_AUTHORITY} organisation`);
+    throw altinnProblem(401, 'Unauthorized', `the token's consumer must be an ${ORG_AUTHORITY} organisation`);
   }
   const claims = altinnClaims(mpClaims, core, {
     nowSeconds: Math.floor(nowMs / 1000),

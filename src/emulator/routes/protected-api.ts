@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatorCore } from '../context.ts';
-import { bearerToken, HttpError, mediaType, type RequestContext, readBody, sendJson } from '../http.ts';
+import { bearerToken, type HttpError, mediaType, problem, type RequestContext, readBody, sendJson } from '../http.ts';
 import type { SigningKey } from '../state.ts';
 import { checkToken } from '../token-check.ts';
 import type { Route } from './route.ts';
@@ -12,21 +12,16 @@ import type { Route } from './route.ts';
 /** The scope the Notifications API requires for placing orders. */
 export const NOTIFICATIONS_SCOPE = 'altinn:serviceowner/notifications.create';
 
-function problem(status: number, title: string, detail: string): HttpError {
-  return new HttpError(
-    status,
-    { title, status, detail },
-    {
-      'content-type': 'application/problem+json',
-      ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
-      ...(status === 403 ? { 'www-authenticate': 'Bearer error="insufficient_scope"' } : {}),
-    },
-  );
+/** The protected APIs' errors, with the RFC 6750 `WWW-Authenticate` error for 401 and 403. */
+function apiProblem(status: number, title: string, detail: string): HttpError {
+  const wwwAuthenticate =
+    status === 401 ? 'Bearer error="invalid_token"' : status === 403 ? 'Bearer error="insufficient_scope"' : undefined;
+  return problem(status, title, detail, wwwAuthenticate ? { wwwAuthenticate } : {});
 }
 
 function requireToken(ctx: RequestContext, key: SigningKey, issuer: string, core: EmulatorCore, scope?: string) {
   const check = checkToken(bearerToken(ctx), { key, issuer, nowMs: core.clock.now() });
-  if (!check.ok) throw problem(401, 'Unauthorized', check.reason);
+  if (!check.ok) throw apiProblem(401, 'Unauthorized', check.reason);
   ctx.log.tokenClaims = check.claims;
   if (typeof check.claims.client_id === 'string') ctx.log.clientId = check.claims.client_id;
   if (
@@ -35,7 +30,7 @@ function requireToken(ctx: RequestContext, key: SigningKey, issuer: string, core
       .split(' ')
       .includes(scope)
   ) {
-    throw problem(403, 'Forbidden', `the token lacks the scope ${scope}`);
+    throw apiProblem(403, 'Forbidden', `the token lacks the scope ${scope}`);
   }
   return check.claims;
 }
@@ -50,19 +45,19 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
         POST: async (ctx) => {
           const claims = requireToken(ctx, core.state.altinnKey, core.altinnIssuer, core, NOTIFICATIONS_SCOPE);
           if (mediaType(ctx) !== 'application/json')
-            throw problem(415, 'Unsupported Media Type', 'send the order as JSON');
+            throw apiProblem(415, 'Unsupported Media Type', 'send the order as JSON');
           let order: unknown;
           try {
             order = JSON.parse((await readBody(ctx)).toString('utf8'));
           } catch {
-            throw problem(400, 'Bad Request', 'the order is not valid JSON');
+            throw apiProblem(400, 'Bad Request', 'the order is not valid JSON');
           }
           const recipients = (order as { recipients?: unknown } | null)?.recipients;
           if (!Array.isArray(recipients) || recipients.length === 0) {
-            throw problem(400, 'Bad Request', 'the order needs a non-empty "recipients" array');
+            throw apiProblem(400, 'Bad Request', 'the order needs a non-empty "recipients" array');
           }
           if (!recipients.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
-            throw problem(400, 'Bad Request', 'each of the order\'s "recipients" must be a JSON object');
+            throw apiProblem(400, 'Bad Request', 'each of the order\'s "recipients" must be a JSON object');
           }
           const orderId = randomUUID();
           sendJson(
