@@ -13,7 +13,7 @@ import {
   fetchAltinnToken,
   fetchMaskinportenToken,
 } from './client/fetchers.ts';
-import { describe, raceAbort, scopeListKey, VERSION } from './client/helpers.ts';
+import { describe, packageVersion, raceAbort, scopeListKey } from './client/helpers.ts';
 import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
 import { AbortedError, ConfigError } from './errors.ts';
 import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
@@ -72,7 +72,7 @@ export class MaskinportenClient {
       );
     }
     this.#logger = options.logger;
-    this.#telemetry = createTelemetry(options.telemetry, VERSION);
+    this.#telemetry = createTelemetry(options.telemetry, packageVersion);
     this.#ctx = {
       fetch: options.fetch ?? globalThis.fetch,
       policy: resolveCallPolicy(options.retry, options, options.retryHooks),

@@ -62,7 +62,7 @@ export const noTelemetry: Telemetry = {
  * Creates telemetry. `true` or left out: use `@opentelemetry/api` when it is installed (its global providers decide
  * where data goes); `false`: none. Loading is asynchronous; calls before it completes are not recorded.
  */
-export function createTelemetry(enabled: boolean | undefined, version: string): Telemetry {
+export function createTelemetry(enabled: boolean | undefined, version: string | (() => string)): Telemetry {
   if (enabled === false) return noTelemetry;
   let api: OtelApi | undefined;
   let tracer: OtelTracer | undefined;
@@ -72,8 +72,9 @@ export function createTelemetry(enabled: boolean | undefined, version: string): 
   import(moduleName).then(
     (mod: OtelApi) => {
       api = mod;
-      tracer = mod.trace.getTracer('maskinporten', version);
-      const meter = mod.metrics.getMeter('maskinporten', version);
+      const v = typeof version === 'function' ? version() : version;
+      tracer = mod.trace.getTracer('maskinporten', v);
+      const meter = mod.metrics.getMeter('maskinporten', v);
       counters = {
         token: meter.createCounter(COUNTER_NAMES.token, { description: 'Maskinporten token requests by result' }),
         exchange: meter.createCounter(COUNTER_NAMES.exchange, { description: 'Altinn token exchanges by result' }),

@@ -11,14 +11,22 @@ export function scopeListKey(scopes: readonly unknown[]): string | undefined {
   return scopes.join('\u0000');
 }
 
-export const VERSION = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
+let version: string | undefined;
+
+/** The package's version, read once and only when asked (telemetry names its tracer and meter with it). */
+export function packageVersion(): string {
+  if (version === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      version = pkg.version;
+    } catch {
+      version = '0.0.0';
+    }
   }
-})();
+  return version;
+}
 
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   if (!signal) return promise;
