@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import { type AuthorizationOptions, attachToAxios, type RequestOverrides } from '../../src/http/index.ts';
 import {
@@ -17,9 +17,9 @@ import {
   NOTIFY,
   newClient,
   ORDER,
-  startApi,
   type TestApi,
   upstream,
+  useHttpFixture,
 } from './servers.ts';
 
 const READ = 'test:read';
@@ -42,19 +42,9 @@ describe('attachToAxios', () => {
   let api: TestApi;
   let other: TestApi;
 
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ, WRITE] });
-    client = newClient(created);
-    [api, other] = await Promise.all([startApi(), startApi()]);
-  });
-  beforeEach(() => {
-    api.reset();
-    other.reset();
-  });
-  after(async () => {
-    await Promise.all([api.close(), other.close()]);
-    await emulator.close();
+  const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
+  before(() => {
+    ({ emulator, created, client, api, other } = fixture);
   });
 
   it('the Notifications stand-in accepts an order from the Altinn-authorized instance (201), not from the raw one (401)', async () => {

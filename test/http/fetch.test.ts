@@ -3,9 +3,9 @@
  * local APIs on two ports (two origins) for 401s, redirects and what arrived.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import { createFetch, isReplayableBody } from '../../src/http/index.ts';
 import {
@@ -15,9 +15,9 @@ import {
   NOTIFY,
   newClient,
   ORDER,
-  startApi,
   type TestApi,
   upstream,
+  useHttpFixture,
 } from './servers.ts';
 
 const READ = 'test:read';
@@ -30,19 +30,9 @@ describe('createFetch', () => {
   let api: TestApi;
   let other: TestApi;
 
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ, WRITE] });
-    client = newClient(created);
-    [api, other] = await Promise.all([startApi(), startApi()]);
-  });
-  beforeEach(() => {
-    api.reset();
-    other.reset();
-  });
-  after(async () => {
-    await Promise.all([api.close(), other.close()]);
-    await emulator.close();
+  const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
+  before(() => {
+    ({ emulator, created, client, api, other } = fixture);
   });
 
   describe('the emulator’s Notifications stand-in', () => {

@@ -3,10 +3,10 @@
  * retry on a 401 and `beforeRetry` puts the fresh token on it. ky runs on the global fetch, which follows redirects.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import ky, { HTTPError, type KyInstance, type Options } from 'ky';
 import type { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import {
   type AuthorizationOptions,
@@ -21,9 +21,9 @@ import {
   NOTIFY,
   newClient,
   ORDER,
-  startApi,
   type TestApi,
   upstream,
+  useHttpFixture,
 } from './servers.ts';
 
 const READ = 'test:read';
@@ -44,19 +44,9 @@ describe('withMaskinporten (ky)', () => {
   let api: TestApi;
   let other: TestApi;
 
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ, WRITE] });
-    client = newClient(created);
-    [api, other] = await Promise.all([startApi(), startApi()]);
-  });
-  beforeEach(() => {
-    api.reset();
-    other.reset();
-  });
-  after(async () => {
-    await Promise.all([api.close(), other.close()]);
-    await emulator.close();
+  const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
+  before(() => {
+    ({ emulator, created, client, api, other } = fixture);
   });
 
   it('the Notifications stand-in accepts an order from the Altinn-authorized ky (201), not from the raw one (401)', async () => {

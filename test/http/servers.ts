@@ -11,8 +11,9 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
-import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 
 /** One request the API received. */
 export interface Seen {
@@ -113,3 +114,35 @@ export const ORDER = { recipients: [{ emailAddress: 'someone@example.com' }] };
 
 /** The scope of the Notifications stand-in. */
 export const NOTIFY = 'altinn:serviceowner/notifications.create';
+
+/** The shared setup of the adapter tests: an emulator with one client, the client, and two local APIs (two origins). */
+export interface HttpFixture {
+  emulator: Emulator;
+  created: CreatedClient;
+  client: MaskinportenClient;
+  api: TestApi;
+  other: TestApi;
+}
+
+/**
+ * Registers the hooks of the shared setup in the current suite — started before its tests, the APIs' records reset
+ * before each, everything closed after — and returns the fixture, filled in once the `before` hook has run.
+ */
+export function useHttpFixture(scopes: string[]): HttpFixture {
+  const f = {} as HttpFixture;
+  before(async () => {
+    f.emulator = await startEmulator();
+    f.created = await f.emulator.createClient({ scopes });
+    f.client = newClient(f.created);
+    [f.api, f.other] = await Promise.all([startApi(), startApi()]);
+  });
+  beforeEach(() => {
+    f.api.reset();
+    f.other.reset();
+  });
+  after(async () => {
+    await Promise.all([f.api?.close(), f.other?.close()]);
+    await f.emulator?.close();
+  });
+  return f;
+}

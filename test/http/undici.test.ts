@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import {
   Agent,
   type Dispatcher,
@@ -18,7 +18,7 @@ import {
   fetch as undiciFetch,
 } from 'undici';
 import type { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError, TokenRequestError } from '../../src/errors.ts';
 import { type AuthorizationOptions, maskinportenInterceptor, type RequestOverrides } from '../../src/http/index.ts';
 import {
@@ -28,9 +28,9 @@ import {
   NOTIFY,
   newClient,
   ORDER,
-  startApi,
   type TestApi,
   upstream,
+  useHttpFixture,
 } from './servers.ts';
 
 const READ = 'test:read';
@@ -63,20 +63,12 @@ describe('maskinportenInterceptor (undici)', () => {
     return a;
   };
 
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ, WRITE] });
-    client = newClient(created);
-    [api, other] = await Promise.all([startApi(), startApi()]);
-  });
-  beforeEach(() => {
-    api.reset();
-    other.reset();
+  const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
+  before(() => {
+    ({ emulator, created, client, api, other } = fixture);
   });
   after(async () => {
     await Promise.all(agents.map((a) => a.close()));
-    await Promise.all([api.close(), other.close()]);
-    await emulator.close();
   });
 
   describe('the emulator’s Notifications stand-in', () => {
