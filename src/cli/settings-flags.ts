@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type KeyVaultOptions, type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
-import type { MaskinportenSettings } from '../settings.ts';
+import { isKeyVaultHost, KEY_VAULT_HOST_SUFFIXES } from '../config/sources/key-vault.ts';
+import { isLoopbackHost, type MaskinportenSettings } from '../settings.ts';
 import { UsageError } from './args.ts';
 
 /** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
@@ -22,6 +23,7 @@ export const SETTINGS_FLAGS = {
   insecure: { type: 'boolean' },
   keyvault: { type: 'boolean' },
   'keyvault-url': { type: 'string' },
+  'dangerously-trust-vault-host': { type: 'boolean' },
 } as const;
 
 /** Help text for {@link SETTINGS_FLAGS}. */
@@ -39,7 +41,10 @@ export function settingsHelp(defaultSection: string): string {
   --insecure                allow plain-http authorities on hosts other than loopback
   --keyvault                also read Azure Key Vault, as the app does (vault from kvSetting:SecretUri; never in
                             Development); credentials: Azure's default chain, or AZURE_KEYVAULT_ACCESS_TOKEN
-  --keyvault-url URL        the same, with this vault`;
+  --keyvault-url URL        the same, with this vault
+  --dangerously-trust-vault-host
+                            let a vault URL that is neither *.vault.azure.net (or a sovereign cloud's vault
+                            suffix) nor loopback receive an Azure token; only for a vault service you trust`;
 }
 
 type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean | string[]>>;
@@ -96,23 +101,66 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
 export function keyVaultOption(values: Values): { keyVault?: KeyVaultOptions } {
   const url = typeof values['keyvault-url'] === 'string' ? values['keyvault-url'] : undefined;
   if (!url && values.keyvault !== true) return {};
-  return { keyVault: { ...(url ? { url } : {}), ...keyVaultAccess(url) } };
+  return {
+    keyVault: {
+      ...(url ? { url } : {}),
+      access: (vault) =>
+        keyVaultAccess(vault, {
+          flag: url ? '--keyvault-url' : undefined,
+          trustHost: values[TRUST_VAULT_HOST_FLAG] === true,
+        }),
+    },
+  };
 }
+
+/** The loudly named flag that lets the CLI talk to a vault host that is neither Azure Key Vault nor loopback. */
+export const TRUST_VAULT_HOST_FLAG = 'dangerously-trust-vault-host';
 
 /**
  * How the CLI reaches a vault: a ready token from AZURE_KEYVAULT_ACCESS_TOKEN when set (else Azure's default
- * credential chain), and — for hosts other than *.vault.azure.net (sovereign clouds, stand-ins), which do not
- * answer the challenge for vault.azure.net — without the challenge's resource check.
+ * credential chain), with the Azure SDK's challenge-resource check kept on for Key Vault hosts. That check is what
+ * stops a look-alike host from asking for (and getting) an Azure token, so it is turned off only for loopback (a
+ * local stand-in, which cannot answer for vault.azure.net) or when the user names the host as trusted with
+ * `--dangerously-trust-vault-host`. The static token from the environment is never sent to a host the user did
+ * not type (one from `kvSetting:SecretUri`) unless it is a Key Vault host or loopback.
+ *
+ * @param vault the vault's URL
+ * @param origin `flag`: the flag that named the URL (undefined when it came from configuration); `trustHost`: the
+ *   loud flag was given
+ * @throws UsageError when the host is neither a Key Vault host nor loopback and may not be used
  */
-export function keyVaultAccess(url: string | undefined): Pick<KeyVaultOptions, 'credential' | 'clientOptions'> {
+export function keyVaultAccess(
+  vault: string | URL,
+  origin: { flag: string | undefined; trustHost: boolean },
+): Pick<KeyVaultOptions, 'credential' | 'clientOptions'> {
+  const named = origin.flag ?? 'kvSetting:SecretUri';
+  let url: URL;
+  try {
+    url = typeof vault === 'string' ? new URL(vault) : vault;
+  } catch {
+    throw new UsageError(
+      `${named} must be a vault URL such as https://<name>.vault.azure.net, got ${JSON.stringify(vault)}`,
+    );
+  }
   const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
-  const host = url ? new URL(url).hostname : undefined;
-  return {
-    ...(token ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } } : {}),
-    ...(host && !host.endsWith('.vault.azure.net')
-      ? { clientOptions: { disableChallengeResourceVerification: true } }
-      : {}),
-  };
+  const credential = token
+    ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
+    : {};
+  if (url.protocol !== 'https:')
+    throw new UsageError(`${named} ${url.origin} must be an https URL: Key Vault is reached over https only`);
+  if (isKeyVaultHost(url.hostname)) return credential;
+  const local = isLoopbackHost(url.hostname);
+  if (!local && !origin.trustHost) {
+    throw new UsageError(
+      `${named} ${url.origin} is not an Azure Key Vault host (${KEY_VAULT_HOST_SUFFIXES.map((s) => `*${s}`).join(', ')}): check the vault URL, or pass --${TRUST_VAULT_HOST_FLAG} if this host is a vault you trust with an Azure token`,
+    );
+  }
+  if (!local && token && origin.flag === undefined) {
+    throw new UsageError(
+      `AZURE_KEYVAULT_ACCESS_TOKEN is not sent to ${url.origin}, a host named only by kvSetting:SecretUri that is not an Azure Key Vault host: name the vault with --keyvault-url, or unset the variable`,
+    );
+  }
+  return { ...credential, clientOptions: { disableChallengeResourceVerification: true } };
 }
 
 function listOf(value: string | boolean | string[] | undefined): string[] {

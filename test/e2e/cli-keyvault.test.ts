@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { keyVaultAccess } from '../../src/cli/settings-flags.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { type KeyVaultStandIn, startKeyVaultStandIn } from '../helpers/key-vault-stand-in.ts';
@@ -295,6 +296,81 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
       ]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /not found in any configuration source/);
+    });
+  });
+
+  describe('vault hosts: the Azure SDK challenge check stays on; other hosts only by name', () => {
+    it(
+      'a vault URL that is not a Key Vault host (a look-alike) is refused before anything is sent',
+      TIMEOUT,
+      async () => {
+        for (const url of ['https://my-vault.vault.azure.net.example.org', 'https://vault-azure.example.org/']) {
+          usageError(
+            await run(['keyvault', 'push', ...pushFlags().slice(2), '--vault-url', url]),
+            /not an Azure Key Vault host .*--dangerously-trust-vault-host/,
+          );
+          usageError(
+            await run(['token', '--keyvault-url', url, '--scope', SCOPE, '--dry-run']),
+            /--keyvault-url .* not an Azure Key Vault host/,
+          );
+        }
+        const cwd = join(dir, 'init-lookalike');
+        mkdirSync(cwd);
+        usageError(
+          await run(['init', '--scope', SCOPE, '--vault-url', 'https://x.vault.azure.net.example.org'], { cwd }),
+          /--vault-url .*not an Azure Key Vault host/,
+        );
+        assert.ok(!existsSync(join(cwd, 'maskinporten-keys')), 'no key made');
+        usageError(
+          await run(['keyvault', 'push', ...pushFlags().slice(2), '--vault-url', 'http://127.0.0.1:1']),
+          /https/,
+        );
+      },
+    );
+
+    it('AZURE_KEYVAULT_ACCESS_TOKEN never goes to a host named only by kvSetting:SecretUri', TIMEOUT, async () => {
+      const cwd = join(dir, 'config-vault');
+      mkdirSync(cwd, { recursive: true });
+      writeFileSync(
+        join(cwd, 'appsettings.json'),
+        JSON.stringify({ kvSetting: { SecretUri: 'https://vault.example.org/' } }),
+      );
+      // Even with the loud flag, a host the user did not type gets no token from the environment.
+      usageError(
+        await run(['token', '--keyvault', '--dangerously-trust-vault-host', '--scope', SCOPE, '--dry-run'], { cwd }),
+        /AZURE_KEYVAULT_ACCESS_TOKEN is not sent to https:\/\/vault\.example\.org, a host named only by kvSetting:SecretUri/,
+      );
+      usageError(
+        await run(['token', '--keyvault', '--scope', SCOPE, '--dry-run'], { cwd }),
+        /kvSetting:SecretUri https:\/\/vault\.example\.org is not an Azure Key Vault host/,
+      );
+      // A loopback vault named by the configuration is a local stand-in: allowed.
+      vault.setSecret('MaskinportenSettings--Authority', emulator.issuer);
+      vault.setSecret('MaskinportenSettings--ClientId', client.clientId);
+      vault.setSecret('MaskinportenSettings--JwkBase64', client.jwkBase64!);
+      writeFileSync(join(cwd, 'appsettings.json'), JSON.stringify({ kvSetting: { SecretUri: vault.url } }));
+      const dry = ok(await run(['token', '--keyvault', '--scope', SCOPE, '--dry-run'], { cwd }));
+      assert.equal((JSON.parse(dry.stdout) as { claims: { iss: string } }).claims.iss, client.clientId);
+    });
+
+    it('keeps the challenge-resource check on for every Key Vault host, sovereign clouds included', () => {
+      const access = { flag: '--vault-url', trustHost: false };
+      for (const url of [
+        'https://v.vault.azure.net',
+        'https://v.vault.azure.cn/',
+        'https://v.vault.usgovcloudapi.net',
+        'https://v.vault.microsoftazure.de',
+      ]) {
+        assert.equal(keyVaultAccess(url, access).clientOptions, undefined, url);
+      }
+      // Loopback (a local stand-in) and hosts trusted by name turn it off; nothing else does.
+      assert.deepEqual(keyVaultAccess('https://127.0.0.1:8443', access).clientOptions, {
+        disableChallengeResourceVerification: true,
+      });
+      assert.deepEqual(keyVaultAccess('https://vault.example.org', { ...access, trustHost: true }).clientOptions, {
+        disableChallengeResourceVerification: true,
+      });
+      assert.throws(() => keyVaultAccess('https://vault.azure.net', access), /not an Azure Key Vault host/);
     });
   });
 });

@@ -12,7 +12,7 @@ import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
 import { bold, green } from '../output.ts';
-import { keyVaultAccess, listFlag } from '../settings-flags.ts';
+import { keyVaultAccess, listFlag, TRUST_VAULT_HOST_FLAG } from '../settings-flags.ts';
 import { generateKeyFiles } from './keygen.ts';
 
 export const help = `Usage: maskinporten init [options]
@@ -32,6 +32,9 @@ Options:
   --app-environment NAME    its Environment name (default Staging for test, Production for prod)
   --secrets-file FILE       write JwkBase64 to this git-ignored file (default .maskinporten-secrets.json)
   --vault-url URL           write the secrets to Azure Key Vault instead (real SDK)
+  --dangerously-trust-vault-host
+                            let a --vault-url that is neither *.vault.azure.net (or a sovereign cloud's) nor
+                            loopback receive an Azure token
   --section NAME            settings section (default MaskinportenSettings)
   --authority URL           the Maskinporten authority to write (default: the environment's; e.g. a local emulator)
   --insecure                allow a plain-http authority (an emulator on another host)
@@ -58,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     'app-environment': { type: 'string' },
     'secrets-file': { type: 'string' },
     'vault-url': { type: 'string' },
+    [TRUST_VAULT_HOST_FLAG]: { type: 'boolean' },
     section: { type: 'string' },
     authority: { type: 'string' },
     insecure: { type: 'boolean' },
@@ -111,6 +115,9 @@ export async function run(argv: string[]): Promise<number> {
 
     // Every file init makes, checked before anything is made or registered: a refusal half-way would leave a
     // registered client whose key or secret is missing.
+    const vaultAccess = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
+    // An untrusted vault host is refused before anything is made or registered.
+    if (values['vault-url']) keyVaultAccess(values['vault-url'], vaultAccess);
     const secretsPath = values['vault-url']
       ? undefined
       : resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
@@ -178,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
       vaultSecrets = await writeSettingsToKeyVault(
         values['vault-url'],
         { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: jwkBase64 },
-        { section, ...keyVaultAccess(values['vault-url']) },
+        { section, access: (url) => keyVaultAccess(url, vaultAccess) },
       );
       say(`   wrote ${vaultSecrets.join(', ')} to ${values['vault-url']} (values not shown)`);
     } else if (secretsPath) {

@@ -6,7 +6,13 @@ import { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } 
 import { loadSigner } from '../../keys/signer.ts';
 import { parse, UsageError } from '../args.ts';
 import { bold } from '../output.ts';
-import { keyVaultAccess, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+import {
+  keyVaultAccess,
+  SETTINGS_FLAGS,
+  settingsFromFlags,
+  settingsHelp,
+  TRUST_VAULT_HOST_FLAG,
+} from '../settings-flags.ts';
 
 export const help = `Usage: maskinporten keyvault <names|push> [options]
 
@@ -38,6 +44,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`keyvault needs names or push${action ? `, got ${JSON.stringify(action)}` : ''}`);
   const vaultUrl = values['vault-url'];
   if (!vaultUrl) throw new UsageError('keyvault push needs --vault-url https://<name>.vault.azure.net');
+  const access = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
+  keyVaultAccess(vaultUrl, access); // refuses an untrusted host before anything is loaded
   const { settings } = await settingsFromFlags(values, section);
   // The vault gets the key the settings hold, as the JwkBase64 an app reads.
   let jwkBase64 = settings.jwkBase64;
@@ -52,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   const written = await writeSettingsToKeyVault(
     vaultUrl,
     { ClientId: settings.clientId, Authority: settings.authority, JwkBase64: jwkBase64 },
-    { section, ...keyVaultAccess(vaultUrl) },
+    { section, access: (url) => keyVaultAccess(url, access) },
   );
   if (values.json) process.stdout.write(`${JSON.stringify({ vaultUrl, written }, null, 2)}\n`);
   else process.stdout.write(`${bold('Wrote')} ${written.join(', ')} to ${vaultUrl} (values not shown).\n`);

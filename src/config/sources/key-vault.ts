@@ -14,6 +14,30 @@ export interface KeyVaultOptions {
   credential?: unknown;
   /** Options passed to `SecretClient` (retry, transport, `disableChallengeResourceVerification`, …). */
   clientOptions?: Record<string, unknown>;
+  /**
+   * Decides how to reach the vault once its URL is known (it may come from the `kvSetting:SecretUri` setting):
+   * returns the credential and client options for that URL, overriding `credential` and `clientOptions`, or throws
+   * to refuse the vault. Lets a caller apply a host policy to a URL it did not choose.
+   */
+  access?: (vaultUrl: URL) => Pick<KeyVaultOptions, 'credential' | 'clientOptions'>;
+}
+
+/**
+ * The DNS suffixes of Azure Key Vault in the public and sovereign clouds (Azure public, China, US Government,
+ * Germany).
+ * @see https://learn.microsoft.com/en-us/azure/key-vault/general/about-keys-secrets-certificates#dns-suffixes-for-object-identifiers
+ */
+export const KEY_VAULT_HOST_SUFFIXES = [
+  '.vault.azure.net',
+  '.vault.azure.cn',
+  '.vault.usgovcloudapi.net',
+  '.vault.microsoftazure.de',
+] as const;
+
+/** Whether `hostname` is an Azure Key Vault host (`<name>.vault.azure.net` or a sovereign cloud's suffix). */
+export function isKeyVaultHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return KEY_VAULT_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
 }
 
 interface SecretProperties {
@@ -44,12 +68,19 @@ export async function createSecretClient(url: string, options: KeyVaultOptions =
   const { SecretClient } = await importPeer<{
     SecretClient: new (url: string, credential: unknown, options?: unknown) => SecretClientLike;
   }>('@azure/keyvault-secrets');
-  let credential = options.credential;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`the Key Vault URL ${JSON.stringify(url)} is not an absolute URL`);
+  }
+  const chosen = options.access ? options.access(parsed) : options;
+  let credential = chosen.credential;
   if (credential === undefined) {
     const identity = await importPeer<{ DefaultAzureCredential: new () => unknown }>('@azure/identity');
     credential = new identity.DefaultAzureCredential();
   }
-  return new SecretClient(url, credential, options.clientOptions);
+  return new SecretClient(url, credential, chosen.clientOptions);
 }
 
 /** Turns SDK failures into configuration errors that say what to do. */
