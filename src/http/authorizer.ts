@@ -10,7 +10,6 @@ import { ALTINN_EXCHANGE_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts'
 import { authorityBase } from '../protocol/discovery.ts';
 import type { TokenRequest } from '../protocol/grant.ts';
 import type { AccessToken } from '../token.ts';
-import { originOf } from './origin.ts';
 
 /** Per-request changes to the token request: a system user, a consumer org, extra scopes, or the token kind. */
 export interface RequestOverrides {
@@ -35,8 +34,66 @@ export interface AuthorizationOptions {
   altinn?: boolean;
   /** Replace an `Authorization` header the request already has; by default such a request is left alone. */
   overwrite?: boolean;
-  /** Origins that may receive the token; a request to any other origin is sent without it. All origins by default. */
+  /**
+   * Origins (`https://api.example.no`; a URL's path is ignored) that may receive the token; a request to any other
+   * origin is sent without it. Required by the adapters that see requests not aimed at one API (undici's
+   * dispatchers, an axios instance without `baseURL`, a ky instance without a prefix); `createFetch` allows every
+   * origin it is called with when none are given.
+   */
   allowedOrigins?: readonly string[];
+  /** A base URL whose origin may receive the token (added to {@link allowedOrigins}). */
+  baseUrl?: string | URL;
+}
+
+/** How an adapter constrains where its tokens may go. */
+export interface OriginPolicy {
+  /**
+   * Set when the adapter can see requests its user did not aim at one API: then an allow-list is required, and this
+   * says why (it ends the error message).
+   */
+  required?: string;
+  /** The base URL of the instance the adapter is attached to (axios `baseURL`, ky prefix), if any. */
+  derivedFrom?: { option: string; url: unknown };
+}
+
+/** Origins from `allowedOrigins`, `baseUrl` and the instance's base URL; each checked, naming the option at fault. */
+function allowedOriginsOf(
+  adapter: string,
+  options: AuthorizationOptions,
+  policy: OriginPolicy,
+): Set<string> | undefined {
+  const bad = (option: string, value: unknown, what: string) =>
+    new ArgumentError(
+      `${adapter}: ${option} must be ${what}, like 'https://api.example.no', got ${JSON.stringify(String(value))}`,
+    );
+  const origin = (option: string, value: unknown): string => {
+    const url = value instanceof URL ? value : typeof value === 'string' ? URL.parse(value) : null;
+    if (url === null) throw bad(option, value, 'an absolute http(s) URL');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad(option, value, 'an http(s) URL');
+    return url.origin;
+  };
+  const given = options.allowedOrigins as unknown;
+  if (given !== undefined && (!Array.isArray(given) || given.length === 0)) {
+    throw new ArgumentError(
+      `${adapter}: options.allowedOrigins must be a non-empty array of origins, like ['https://api.example.no'], got ${JSON.stringify(given)}`,
+    );
+  }
+  const allowed = new Set<string>();
+  (given as unknown[] | undefined)?.forEach((o, i) => {
+    allowed.add(origin(`options.allowedOrigins[${i}]`, o));
+  });
+  if (options.baseUrl !== undefined) allowed.add(origin('options.baseUrl', options.baseUrl));
+  const derived = policy.derivedFrom;
+  if (derived && derived.url !== undefined && derived.url !== null && derived.url !== '') {
+    allowed.add(origin(derived.option, derived.url));
+  }
+  if (allowed.size > 0) return allowed;
+  if (policy.required !== undefined) {
+    throw new ArgumentError(
+      `${adapter}: options.allowedOrigins is required — list the origins that may receive the token, like { allowedOrigins: ['https://api.example.no'] }${derived ? ` (or set ${derived.option})` : ''}: ${policy.required}`,
+    );
+  }
+  return undefined;
 }
 
 /** The token decisions for one adapter instance. */
@@ -63,7 +120,7 @@ export class Authorizer {
   readonly #ownPathHints: string[] = ['/.well-known/', '/token', ALTINN_EXCHANGE_PATH];
   #learnedTokenEndpoint = false;
 
-  constructor(client: MaskinportenClient, options: AuthorizationOptions, adapter: string) {
+  constructor(client: MaskinportenClient, options: AuthorizationOptions, adapter: string, policy: OriginPolicy = {}) {
     if (!client || typeof client.getAccessToken !== 'function') {
       throw new ArgumentError(`${adapter}: expected a MaskinportenClient as the first argument`);
     }
@@ -83,7 +140,7 @@ export class Authorizer {
     this.#altinn = options.altinn === true;
     this.#plain = { request: this.#baseInput, altinn: this.#altinn };
     this.overwrite = options.overwrite === true;
-    this.#allowed = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => originOf(o))) : undefined;
+    this.#allowed = allowedOriginsOf(adapter, options, policy);
     const authority = typeof client.authority === 'string' ? URL.parse(authorityBase(client.authority)) : null;
     if (authority) {
       const base = `${authority.origin}${authority.pathname.replace(/\/+$/, '')}`;
@@ -143,30 +200,63 @@ export class Authorizer {
     };
   }
 
-  /** The token for a request with these overrides. */
-  token(overrides?: RequestOverrides): Promise<AccessToken> {
+  /**
+   * The token for a request with these overrides. With the request's `signal`, an abort stops the wait at once and
+   * rejects with the signal's reason, as fetch does (the token fetch itself goes on for the cache's other callers).
+   */
+  token(overrides?: RequestOverrides, signal?: AbortSignal | null): Promise<AccessToken> {
     if (!this.#learnedTokenEndpoint) this.#learnTokenEndpoint();
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let pending: Promise<AccessToken>;
     if (!overrides) {
-      return this.#altinn
+      pending = this.#altinn
         ? this.client.getAltinnExchangedToken(this.#baseInput)
         : this.client.getAccessToken(this.#baseInput);
+    } else {
+      const { request, altinn } = this.resolve(overrides);
+      pending = altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
     }
-    const { request, altinn } = this.resolve(overrides);
-    return altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
+    return signal ? untilAborted(pending, signal) : pending;
   }
 
   /**
    * A fresh token after the API answered 401 to `used`. If another request already replaced the cached token, that
    * one is returned; otherwise the cached token is dropped and a new one fetched — so a burst of 401s costs one fetch.
    */
-  async refreshAfter401(used: AccessToken | string, overrides?: RequestOverrides): Promise<AccessToken> {
+  async refreshAfter401(
+    used: AccessToken | string,
+    overrides?: RequestOverrides,
+    signal?: AbortSignal | null,
+  ): Promise<AccessToken> {
     const usedValue = typeof used === 'string' ? used : used.value;
     const { request, altinn } = this.resolve(overrides);
-    const current = altinn
-      ? await this.client.getAltinnExchangedToken(request)
-      : await this.client.getAccessToken(request);
+    const get = () => {
+      const p = altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
+      return signal ? untilAborted(p, signal) : p;
+    };
+    if (signal?.aborted) throw signal.reason;
+    const current = await get();
     if (current.value !== usedValue) return current;
     await this.client.invalidate(request);
-    return altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
+    return get();
   }
+}
+
+/** `pending`, or the signal's reason as soon as it aborts. */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -1,28 +1,23 @@
 /**
- * An undici interceptor for `Agent#compose(...)` (usable as the global dispatcher): authorizes each request with a
- * Maskinporten or Altinn token, and on a 401 refreshes the token and re-dispatches once when the body can be
- * replayed (a string, bytes, an undici FormData or a Blob; not a stream or iterable — and undici's `fetch()` always
- * dispatches its body as a stream, so through `fetch()` only bodiless requests are resent). Per-request overrides go
- * in the dispatch options as `maskinporten`.
+ * An undici interceptor for `Agent#compose(...)` (usable as the global dispatcher): authorizes each request to an
+ * allowed origin with a Maskinporten or Altinn token, and on a 401 from that origin refreshes the token and
+ * re-dispatches once when the body can be replayed (a string, bytes, an undici FormData or a Blob; not a stream or
+ * iterable — and undici's `fetch()` always dispatches its body as a stream, so through `fetch()` only bodiless
+ * requests are resent). Per-request overrides go in the dispatch options as `maskinporten`.
+ *
+ * A dispatcher sees every request made through it — as the global dispatcher, every `fetch` of the process — so the
+ * interceptor must be told which origins may have the token (`allowedOrigins`, or a `baseUrl`) and refuses to be
+ * created without them. That list is the whole defence: `fetch()` follows redirects above the dispatcher and
+ * dispatches each hop afresh, and no memory of earlier hops can tell a redirect's target from a request of its own.
  *
  * Composition order: `agent.compose(interceptors.redirect(), maskinportenInterceptor(client, …))` — the Maskinporten
  * interceptor last (outermost), so it adds the token once and undici's redirect handling, which drops
- * `Authorization` when a redirect leaves the origin, runs inside it. Composed the other way round every redirect hop
- * passes through the Maskinporten interceptor as a new request and is authorized again, wherever it goes (only
- * `allowedOrigins` then keeps the token home).
- *
- * `fetch()` (undici's, or Node's on the global dispatcher) follows redirects itself, above the dispatcher: each hop
- * is a new dispatch. So that a cross-origin hop does not get the token back, the interceptor remembers where a
- * redirect answer to an authorized request points when it leaves the origin, and sends the next request to exactly
- * that URL without a token. `allowedOrigins` is the stronger guarantee when the agent serves one API.
+ * `Authorization` when a redirect leaves the origin, runs inside it.
  */
 import type { MaskinportenClient } from '../client.ts';
 import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Most cross-origin redirect targets remembered at once (the oldest is forgotten first). */
-const MAX_PENDING_HOPS = 256;
+import { isReplayableBody } from './redirect-rules.ts';
 
 /** The parts of undici's dispatch options the interceptor reads. */
 export interface DispatchOptions {
@@ -97,21 +92,9 @@ function headerRecord(headers: unknown): Record<string, string | string[]> {
   return out;
 }
 
-/** Bodies undici sends the same way again: none, text, bytes, an undici FormData, a Blob. */
-function isReplayable(body: unknown): boolean {
-  if (body === undefined || body === null || typeof body === 'string') return true;
-  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) return true;
-  if (typeof body !== 'object') return false;
-  const tag = (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
-  const b = body as { append?: unknown; getAll?: unknown; stream?: unknown; arrayBuffer?: unknown };
-  if (tag === 'FormData') return typeof b.append === 'function' && typeof b.getAll === 'function';
-  if (tag === 'Blob' || tag === 'File') return typeof b.stream === 'function' || typeof b.arrayBuffer === 'function';
-  return false;
-}
-
-/** A URL without its fragment, as a key. */
-function hrefOf(url: URL): string {
-  return url.hash ? url.href.slice(0, -url.hash.length) : url.href;
+/** The request's signal when it is an AbortSignal (undici also takes an EventEmitter, which it watches itself). */
+function abortSignalOf(signal: unknown): AbortSignal | undefined {
+  return signal instanceof AbortSignal ? signal : undefined;
 }
 
 /** Forwards to the handler through whichever controller is current, across a re-dispatch. */
@@ -156,9 +139,6 @@ const idleController: DispatchController = {
 interface AuthorizedRequest {
   /** The URL the token was sent to. */
   url: URL;
-  authorizer: Authorizer;
-  /** Records a redirect target that leaves the token's origin (see the module comment). */
-  rememberHop(target: URL): void;
 }
 
 class AuthorizingHandler implements DispatchHandler {
@@ -209,16 +189,6 @@ class AuthorizingHandler implements DispatchHandler {
       this.#swallowing = true;
       return;
     }
-    if (REDIRECTS.has(statusCode)) {
-      const location = (headers as Record<string, unknown> | null | undefined)?.location;
-      const target = typeof location === 'string' ? URL.parse(location, answeredBy.href) : null;
-      if (
-        target !== null &&
-        (target.origin !== this.#request.url.origin || !this.#request.authorizer.mayAuthorize(target))
-      ) {
-        this.#request.rememberHop(target);
-      }
-    }
     this.#handler.onResponseStart?.(this.#proxy, statusCode, headers, statusMessage);
   }
   onResponseData(_controller: DispatchController, chunk: Buffer) {
@@ -254,31 +224,17 @@ class AuthorizingHandler implements DispatchHandler {
  *
  * @example
  * import { Agent, interceptors, setGlobalDispatcher } from 'undici';
- * setGlobalDispatcher(new Agent().compose(interceptors.redirect(), maskinportenInterceptor(client, { scopes })));
+ * const authorize = maskinportenInterceptor(client, { scopes, allowedOrigins: ['https://api.example.no'] });
+ * setGlobalDispatcher(new Agent().compose(interceptors.redirect(), authorize));
  */
 export function maskinportenInterceptor(
   client: MaskinportenClient,
   options: AuthorizationOptions,
 ): MaskinportenInterceptor {
-  const authorizer = new Authorizer(client, options, 'maskinportenInterceptor');
-  /** Cross-origin redirect targets of authorized requests, not yet requested (see the module comment). */
-  const pendingHops = new Map<string, number>();
-  const rememberHop = (target: URL) => {
-    const key = hrefOf(target);
-    pendingHops.set(key, (pendingHops.get(key) ?? 0) + 1);
-    if (pendingHops.size > MAX_PENDING_HOPS) pendingHops.delete(pendingHops.keys().next().value!);
-  };
-  /** True (once) when `url` is where a redirect of an authorized request pointed, leaving its origin. */
-  const isPendingHop = (url: URL) => {
-    if (pendingHops.size === 0) return false;
-    const key = hrefOf(url);
-    const n = pendingHops.get(key);
-    if (n === undefined) return false;
-    if (n > 1) pendingHops.set(key, n - 1);
-    else pendingHops.delete(key);
-    return true;
-  };
-
+  const authorizer = new Authorizer(client, options, 'maskinportenInterceptor', {
+    required:
+      'a dispatcher sees every request made through it (as the global dispatcher, every fetch of the process), and only this list keeps the token from other hosts',
+  });
   const interceptor =
     (dispatch: Dispatch): Dispatch =>
     (opts, handler) => {
@@ -287,11 +243,7 @@ export function maskinportenInterceptor(
       const url = origin ? URL.parse(rest.path, origin) : null;
       if (url === null || !authorizer.mayAuthorize(url)) return dispatch(rest, handler);
       const headers = headerRecord(rest.headers);
-      if (headers.authorization !== undefined) {
-        if (!authorizer.overwrite) return dispatch(rest, handler);
-      } else if (isPendingHop(url)) {
-        return dispatch(rest, handler);
-      }
+      if (headers.authorization !== undefined && !authorizer.overwrite) return dispatch(rest, handler);
       const withToken = (token: AccessToken): DispatchOptions => ({
         ...rest,
         headers: { ...headers, authorization: token.authorizationHeader },
@@ -306,13 +258,14 @@ export function maskinportenInterceptor(
           fail(err, to.proxy);
         }
       };
-      const request: AuthorizedRequest = { url, authorizer, rememberHop };
-      authorizer.token(overrides).then(
+      const request: AuthorizedRequest = { url };
+      const signal = abortSignalOf(rest.signal);
+      authorizer.token(overrides, signal).then(
         (token) => {
           let wrapped: AuthorizingHandler;
-          const retry = isReplayable(rest.body)
+          const retry = isReplayableBody(rest.body)
             ? (used: AccessToken) => {
-                authorizer.refreshAfter401(used, overrides).then(
+                authorizer.refreshAfter401(used, overrides, signal).then(
                   (fresh) => send(withToken(fresh), wrapped.resending(fresh)),
                   (err: unknown) => fail(err, wrapped.proxy),
                 );

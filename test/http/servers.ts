@@ -5,7 +5,8 @@
  * Paths of the API:
  * - `/stale…`: the first bearer token it sees (since `reset()`) is stale: that token gets 401, any other 200;
  * - `/401…`: always 401;
- * - `/redirect?to=URL[&status=302]`: a redirect to `URL`;
+ * - `/redirect?to=URL[&status=302]`: a redirect to `URL`; `to` given twice sends two `Location` headers, and
+ *   `&raw=utf8` writes them as raw UTF-8 bytes (which fetch decodes as UTF-8);
  * - anything else: 200.
  * Every answer is JSON `{ path, method, authorization, body }` (a 401 too), and the whole request body is read first.
  */
@@ -56,7 +57,11 @@ export async function startApi(): Promise<TestApi> {
     seen.push({ method: req.method ?? '', path: url.pathname, authorization, headers: req.headers, body });
     let status = 200;
     if (url.pathname.startsWith('/redirect')) {
-      res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: url.searchParams.get('to') ?? '/' });
+      const to = url.searchParams.getAll('to');
+      const raw = url.searchParams.get('raw') === 'utf8';
+      const locations = (to.length > 0 ? to : ['/']).map((l) => (raw ? Buffer.from(l, 'utf8').toString('latin1') : l));
+      res.statusCode = Number(url.searchParams.get('status') ?? 302);
+      res.setHeader('location', locations.length === 1 ? locations[0]! : locations);
       res.end();
       return;
     }
