@@ -40,7 +40,21 @@ export type MaskinportenErrorCode =
   | 'ERR_SELF_SERVICE'
   // emulator
   | 'ERR_EMULATOR_STATE'
-  | 'ERR_EMULATOR_START';
+  | 'ERR_EMULATOR_START'
+  // verifying presented tokens (maskinporten/verify)
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_ALGORITHM'
+  | 'ERR_TOKEN_UNKNOWN_KID'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_ISSUER'
+  | 'ERR_TOKEN_KIND'
+  | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_CLAIM'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_CONSUMER_NOT_ALLOWED'
+  | 'ERR_KEYS_UNAVAILABLE';
 
 /** Details an error may carry besides its code and message. */
 export interface MaskinportenErrorOptions {
