@@ -3,14 +3,10 @@
  * name — against the emulator, with settings in environment variables as an Altinn app has them.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { runExample } from './run-example.ts';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const NOTIFY = 'altinn:serviceowner/notifications.create';
 
 describe('examples/ run against the emulator', () => {
@@ -24,11 +20,9 @@ describe('examples/ run against the emulator', () => {
   after(() => emulator.close());
 
   const example = async (file: string, args: string[], env: Record<string, string> = {}) => {
-    const { stdout } = await run(process.execPath, [`examples/${file}`, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'Development', ...env },
-    });
-    return stdout.trim().split('\n');
+    const run = await runExample(file, { NODE_ENV: 'Development', ...env }, args);
+    assert.equal(run.code, 0, run.stderr);
+    return run.stdout.trim().split('\n');
   };
   const settingsEnv = () => ({
     MaskinportenSettings__Authority: registered.settings.authority,

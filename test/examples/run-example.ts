@@ -18,10 +18,14 @@ export interface ExampleRun {
   stderr: string;
 }
 
-/** Runs `examples/<name>` to completion (killed after 60 s). */
-export async function runExample(name: string, env: Record<string, string> = {}): Promise<ExampleRun> {
+/** Runs `examples/<name>` with `args` to completion (killed after 60 s). */
+export async function runExample(
+  name: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<ExampleRun> {
   assert.ok(existsSync(join(ROOT, 'dist/index.js')), 'build first: npm run build');
-  const child = spawn(NODE, [join(ROOT, 'examples', name)], {
+  const child = spawn(NODE, [join(ROOT, 'examples', name), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
