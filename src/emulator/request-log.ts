@@ -24,14 +24,22 @@ export interface RequestLogEntry {
   /** For exchange and API requests: claims of the presented token. */
   tokenClaims?: Record<string, unknown>;
   fault?: string;
+  /** For a refusal: the rule the request broke, in a sentence. */
+  rule?: string;
+  /** For a refusal: what to change in the client so the request succeeds. */
+  hint?: string;
   durationMs: number;
 }
+
+/** Called with each entry as it is logged. */
+export type RequestLogListener = (entry: RequestLogEntry) => void;
 
 /** A bounded, in-memory request log; the oldest entries fall off past `limit`. */
 export class RequestLog {
   readonly #limit: number;
   #entries: RequestLogEntry[] = [];
   #nextId = 1;
+  readonly #listeners = new Set<RequestLogListener>();
 
   constructor(limit = 1000) {
     this.#limit = limit;
@@ -44,7 +52,21 @@ export class RequestLog {
     // Trim in chunks of a tenth of the limit, not one entry per request.
     if (this.#entries.length > this.#limit + Math.ceil(this.#limit / 10))
       this.#entries.splice(0, this.#entries.length - this.#limit);
+    // A listener's failure (e.g. a closed stream) must not fail the request that was logged.
+    for (const listener of this.#listeners) {
+      try {
+        listener(full);
+      } catch {
+        this.#listeners.delete(listener);
+      }
+    }
     return full;
+  }
+
+  /** Calls `listener` with every entry logged from now on; returns the function that stops it. */
+  subscribe(listener: RequestLogListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The logged entries, oldest first; optionally only those of one endpoint. */

@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArgumentError } from '../errors.ts';
+import { explainEntry } from './console/explain.ts';
+import { consoleRoutes } from './console/routes.ts';
 import type { EmulatorCore } from './context.ts';
 import type { ActiveFault, EndpointName } from './faults.ts';
 import { HttpError, httpError, type RequestContext, send, sendError, sendJson } from './http.ts';
@@ -78,7 +80,9 @@ function matchRoute(routes: Route[], path: string): { route: Route; params: Reco
 }
 
 /** Builds the request listener for the emulator. */
-export function createHandler(core: EmulatorCore, routes: Route[]) {
+export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
+  // The console (page, assets, live stream) after the API's own routes, which therefore always win.
+  const routes = [...apiRoutes, ...consoleRoutes(core)];
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const traceId = randomHex(16);
@@ -132,7 +136,7 @@ export function createHandler(core: EmulatorCore, routes: Route[]) {
       }
     } finally {
       if (ctx.endpoint !== 'admin') {
-        core.log.add({
+        const entry = {
           time: new Date(core.clock.now()).toISOString(),
           method: req.method ?? '',
           path: ctx.url.pathname,
@@ -141,7 +145,8 @@ export function createHandler(core: EmulatorCore, routes: Route[]) {
           outcome: ctx.log.outcome ?? 'error',
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
           ...withoutCore(ctx.log),
-        } as Omit<RequestLogEntry, 'id'>);
+        } as Omit<RequestLogEntry, 'id'>;
+        core.log.add({ ...entry, ...explainEntry(entry, core) });
       }
     }
   };

@@ -379,4 +379,14 @@ export class EmulatorState {
   consent(id: string): Consent | undefined {
     return this.#data.consents.find((c) => c.id === id);
   }
+
+  /** Every registered system user. */
+  systemUsers(): SystemUser[] {
+    return this.#data.systemUsers.map((u) => ({ ...u, clientIds: [...u.clientIds] }));
+  }
+
+  /** Every registered consent. */
+  consents(): Consent[] {
+    return this.#data.consents.map((c) => ({ ...c }));
+  }
 }

@@ -256,7 +256,6 @@ describe('bad input never crashes the emulator or produces a 500', () => {
 
     it('unknown paths get 404 with a JSON error', async () => {
       for (const path of [
-        '/',
         '/nope',
         '/token/',
         '/token/extra',

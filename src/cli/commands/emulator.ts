@@ -4,21 +4,25 @@
 import { startEmulator } from '../../emulator/index.ts';
 import { isLoopbackHost } from '../../settings.ts';
 import { parse, parsePort } from '../args.ts';
+import { openBrowser } from '../open-browser.ts';
 import { bold, dim, warn } from '../output.ts';
 
-export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--json]
+export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--open] [--json]
 
 Runs a local Maskinporten (token endpoint, discovery, keys), Altinn token exchange, self-service API and a
-Notifications API stand-in on one origin. For development and tests only.
+Notifications API stand-in on one origin, with a web console at its root (integrations, keys, live requests,
+faults and clock). For development and tests only.
 
 Options:
   --port N       port to listen on (default: a free port)
   --host H       address to bind (default 127.0.0.1; anything else exposes the emulator to your network)
   --state FILE   keep clients, keys and signing keys in FILE across restarts
+  --open         open the console in a browser, where there is one (the URL is printed either way)
   --json         print one JSON line with the URLs and the admin client's credentials when ready
 
 Examples:
   maskinporten emulator --port 8123
+  maskinporten emulator --open
   maskinporten emulator --state .emulator-state.json --json
 `;
 
@@ -28,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     host: { type: 'string' },
     state: { type: 'string' },
     json: { type: 'boolean' },
+    open: { type: 'boolean' },
   });
   const host = values.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
@@ -57,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
         tokenEndpoint: emulator.tokenEndpoint,
         altinnPlatformUrl: emulator.altinnPlatformUrl,
         selfServiceUrl: emulator.selfServiceUrl,
+        consoleUrl: `${emulator.url}/`,
         adminClient: { clientId: admin.clientId, kid: admin.kid, scopes: admin.scopes, jwkBase64: admin.jwkBase64 },
       })}\n`,
     );
@@ -69,10 +75,20 @@ export async function run(argv: string[]): Promise<number> {
         `  Altinn platform      ${emulator.altinnPlatformUrl}`,
         `  self-service API     ${emulator.selfServiceUrl}/clients`,
         `  admin client id      ${admin.clientId} ${dim('(its key: run with --json)')}`,
+        `  console              ${emulator.url}/`,
         dim('Press Ctrl+C to stop.'),
         '',
       ].join('\n'),
     );
+  }
+  if (values.open) {
+    const opened = await openBrowser(`${emulator.url}/`);
+    if (!values.json)
+      process.stdout.write(
+        opened
+          ? `Opened the console in your browser: ${emulator.url}/\n`
+          : `No browser here: open ${emulator.url}/ yourself.\n`,
+      );
   }
   await stopped;
   await emulator.close();

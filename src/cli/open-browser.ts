@@ -1,0 +1,44 @@
+/**
+ * Opens a URL in the user's browser where there is one (`$BROWSER`, `open` on macOS, `start` on Windows,
+ * `xdg-open` elsewhere), and says so; on a machine without one (a server, a container, CI) it opens nothing.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, command))) return join(dir, command);
+  }
+  return undefined;
+}
+
+/** The command that opens a URL here, or undefined when there is no browser to open. */
+export function browserCommand(): { command: string; args: string[] } | undefined {
+  const configured = process.env.BROWSER?.trim();
+  if (configured) return { command: configured, args: [] };
+  if (process.platform === 'darwin') return { command: 'open', args: [] };
+  if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
+  // Without a display there is no browser to show a page, whatever is installed.
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return undefined;
+  const xdg = onPath('xdg-open');
+  return xdg ? { command: xdg, args: [] } : undefined;
+}
+
+/** Opens `url` in a browser if there is one; resolves whether one was started. Never throws. */
+export function openBrowser(url: string): Promise<boolean> {
+  const how = browserCommand();
+  if (!how) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      const child = spawn(how.command, [...how.args, url], { detached: true, stdio: 'ignore' });
+      child.once('error', () => resolve(false));
+      child.once('spawn', () => {
+        child.unref();
+        resolve(true);
+      });
+    } catch {
+      resolve(false);
+    }
+  });
+}
