@@ -1,9 +1,10 @@
 /**
  * The rules the self-service API applies to a posted JWK set (protocol notes §6–7): at most five RSA signing keys,
- * public halves only, a `kid` of letters, digits and `._-`, unique within the set, and at least 2048 bits.
+ * public halves only, a `kid` of letters, digits and `._-`, unique within the set, and at least 2048 bits. The
+ * live API also requires `use: "sig"` on every key and refuses an empty set (the last key goes with DELETE); a key
+ * may carry its own `exp`, at most one year ahead.
  */
 import type { KeyObject } from 'node:crypto';
-import { ArgumentError } from '../errors.ts';
 import {
   hasPrivateMembers,
   importPublicJwk,
@@ -13,55 +14,102 @@ import {
   toPublicJwk,
 } from '../keys/jwk.ts';
 import { isRsaAlgorithm } from '../keys/jws.ts';
-import { MAX_CLIENT_KEYS } from '../protocol/constants.ts';
+import { KEY_LIFETIME_MS, MAX_CLIENT_KEYS } from '../protocol/constants.ts';
+import { FieldError } from './field-error.ts';
 
-/** A validated public key and its parsed form. */
+/** A posted `exp` may overshoot one year by this much: the poster's clock and ours may differ a little. */
+const EXP_SLACK_MS = 60_000;
+
+/** A validated public key, its parsed form, and when it stops working (epoch ms). */
 export interface ValidatedKey {
   jwk: RsaPublicJwk;
   key: KeyObject;
+  expiresAt: number;
 }
 
-/** Validates a JWK set for registration; throws an {@link ArgumentError} naming the offending key and member. */
-export function validateJwkSet(keys: unknown): ValidatedKey[] {
-  if (!Array.isArray(keys)) throw new ArgumentError('keys must be an array of JWKs ({"keys":[…]})');
+/** Which rules apply beyond the common ones. */
+export interface JwkSetRules {
+  /** The time of posting (epoch ms): a key lives one year from it unless it carries its own `exp`. */
+  nowMs: number;
+  /**
+   * The self-service API's own rules: `use: "sig"` on every key and at least one key. Keys registered from code
+   * or over the emulator's admin route skip them (an empty set there makes a certificate-only client).
+   */
+  posted: boolean;
+}
+
+const bad = (field: string, message: string) => new FieldError('Jwks', field, message);
+
+function expiryOf(jwk: Record<string, unknown>, at: string, nowMs: number): number {
+  if (jwk.exp === undefined) return nowMs + KEY_LIFETIME_MS;
+  const exp = jwk.exp;
+  if (typeof exp !== 'number' || !Number.isInteger(exp)) {
+    throw bad(`${at}.exp`, `${at}.exp must be a whole number of seconds since the epoch, got ${JSON.stringify(exp)}`);
+  }
+  const ms = exp * 1000;
+  if (ms <= nowMs)
+    throw bad(`${at}.exp`, `${at}.exp is in the past: give a time within the next year, or leave it out`);
+  if (ms > nowMs + KEY_LIFETIME_MS + EXP_SLACK_MS) {
+    throw bad(
+      `${at}.exp`,
+      `${at}.exp is more than one year ahead: a key may live at most one year (leave exp out to get exactly one)`,
+    );
+  }
+  return ms;
+}
+
+/** Validates a JWK set for registration; throws a {@link FieldError} naming the offending key and member. */
+export function validateJwkSet(keys: unknown, rules: JwkSetRules): ValidatedKey[] {
+  if (!Array.isArray(keys)) throw bad('keys', 'keys must be an array of JWKs ({"keys":[…]})');
+  if (rules.posted && keys.length === 0) {
+    throw bad(
+      'keys',
+      'keys must hold at least one key: to remove every key, use DELETE on the key set (…/clients/{id}/jwks) instead',
+    );
+  }
   if (keys.length > MAX_CLIENT_KEYS) {
-    throw new ArgumentError(
+    throw bad(
+      'keys',
       `a client may have at most ${MAX_CLIENT_KEYS} keys, got ${keys.length}: remove keys that are no longer used`,
     );
   }
   const seen = new Set<string>();
   return keys.map((raw, i) => {
     const at = `keys[${i}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-      throw new ArgumentError(`${at} must be a JWK object`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad(at, `${at} must be a JWK object`);
     const jwk = raw as Record<string, unknown>;
     if (hasPrivateMembers(jwk)) {
-      throw new ArgumentError(`${at} contains private key members: register only the public half of the key`);
+      throw bad(at, `${at} contains private key members: register only the public half of the key`);
     }
-    if (jwk.kty !== 'RSA') throw new ArgumentError(`${at}.kty must be "RSA", got ${JSON.stringify(jwk.kty)}`);
+    if (jwk.kty !== 'RSA') throw bad(`${at}.kty`, `${at}.kty must be "RSA", got ${JSON.stringify(jwk.kty)}`);
     if (!isValidKid(jwk.kid)) {
-      throw new ArgumentError(
+      throw bad(
+        `${at}.kid`,
         `${at}.kid must be 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(jwk.kid)}`,
       );
     }
-    if (seen.has(jwk.kid)) throw new ArgumentError(`${at}.kid ${JSON.stringify(jwk.kid)} appears twice in the set`);
+    if (seen.has(jwk.kid)) throw bad(`${at}.kid`, `${at}.kid ${JSON.stringify(jwk.kid)} appears twice in the set`);
     seen.add(jwk.kid);
+    if (jwk.use === undefined && rules.posted) {
+      throw bad(`${at}.use`, `${at}.use is required: add "use": "sig" to every key`);
+    }
     if (jwk.use !== undefined && jwk.use !== 'sig') {
-      throw new ArgumentError(`${at}.use must be "sig", got ${JSON.stringify(jwk.use)}`);
+      throw bad(`${at}.use`, `${at}.use must be "sig", got ${JSON.stringify(jwk.use)}`);
     }
     if (jwk.alg !== undefined && !isRsaAlgorithm(jwk.alg)) {
-      throw new ArgumentError(`${at}.alg must be RS256, RS384 or RS512, got ${JSON.stringify(jwk.alg)}`);
+      throw bad(`${at}.alg`, `${at}.alg must be RS256, RS384 or RS512, got ${JSON.stringify(jwk.alg)}`);
     }
+    const expiresAt = expiryOf(jwk, at, rules.nowMs);
     let key: KeyObject;
     try {
       key = importPublicJwk(jwk);
     } catch {
-      throw new ArgumentError(`${at} is not a valid RSA public key (check "n" and "e")`);
+      throw bad(at, `${at} is not a valid RSA public key (check "n" and "e")`);
     }
     const bits = modulusBits(key);
-    if (bits < 2048) throw new ArgumentError(`${at} is a ${bits}-bit key: use at least 2048 bits`);
+    if (bits < 2048) throw bad(at, `${at} is a ${bits}-bit key: use at least 2048 bits`);
     const pub = toPublicJwk(jwk as RsaPublicJwk);
     pub.use = 'sig';
-    return { jwk: pub, key };
+    return { jwk: pub, key, expiresAt };
   });
 }

@@ -4,12 +4,12 @@
  */
 import type { RsaPrivateJwk, RsaPublicJwk } from '../keys/jwk.ts';
 
-/** A public key registered on a client, with the year-long life the self-service API gives it. */
+/** A public key registered on a client, with its life: the `exp` it was posted with, else one year. */
 export interface RegisteredKey {
   jwk: RsaPublicJwk;
   /** Epoch ms when the key was (last) posted. */
   createdAt: number;
-  /** Epoch ms after which grants signed with it get MP-121. */
+  /** Epoch ms after which grants signed with it get MP-121 (the posted `exp`, or one year after posting). */
   expiresAt: number;
 }
 
@@ -32,14 +32,58 @@ export interface EmulatedClient {
   updatedAt: number;
 }
 
-/** A scope the emulator knows about, with the properties that change how tokens are issued. */
+/** How Maskinporten delivers a token for a scope: a signed JWT, or a reference the resource server looks up. */
+export type ScopeTokenType = 'SELF_CONTAINED' | 'OPAQUE';
+
+/** Where a scope is listed: `PUBLIC` in the public scope list, `PRIVATE` only to its owner and consumers. */
+export type ScopeVisibility = 'PUBLIC' | 'PRIVATE' | 'INTERNAL';
+
+/**
+ * A scope the emulator knows about, with the properties that change how tokens are issued. A scope with an
+ * `ownerOrgNo` was created through the API-provider side of the self-service API: only its owner, organisations
+ * granted access, or everyone when `accessibleForAll`, may get tokens with it (MP-250 otherwise). A scope without
+ * an owner (defined in code or over the admin route) is open to every client that has it registered.
+ */
 export interface ScopeDefinition {
   name: string;
   /** Longest lifetime (seconds) of a token carrying this scope; 0 or absent means no limit of its own. */
   atMaxAge?: number;
-  /** Any client may request it without having it registered. */
+  /** Any client may request it without having it registered, and no access grant is needed. */
   accessibleForAll?: boolean;
   description?: string;
+  /** The organisation (nine digits) that created the scope through the self-service API. */
+  ownerOrgNo?: string;
+  longDescription?: string;
+  /** Defaults to `['maskinporten']`. */
+  allowedIntegrationTypes?: string[];
+  /** Defaults to `SELF_CONTAINED`. */
+  tokenType?: ScopeTokenType;
+  /** Defaults to `PUBLIC`. */
+  visibility?: ScopeVisibility;
+  /** The Altinn portal issuer for a scope delegated in Altinn, e.g. `https://tt02.altinn.no/`. */
+  delegationSource?: string;
+  /** Seconds; 0 or absent means no limit. */
+  authorizationMaxLifetime?: number;
+  requiresUserConsent?: boolean;
+  requiresUserAuthentication?: boolean;
+  requiresPseudonymousTokens?: boolean;
+  /** False once the owner deleted it: nobody gets tokens with it until it is made active again. */
+  active?: boolean;
+  /** Epoch ms. */
+  createdAt?: number;
+  /** Epoch ms. */
+  updatedAt?: number;
+}
+
+/** An organisation's access to an owned scope, as the owner granted (`APPROVED`) or withdrew (`DENIED`) it. */
+export interface ScopeAccess {
+  scope: string;
+  consumerOrgNo: string;
+  state: 'APPROVED' | 'DENIED';
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms. */
+  updatedAt: number;
 }
 
 /** An Altinn API delegation: `consumerOrg` lets `supplierOrg` fetch tokens with `scope` on its behalf. */
@@ -85,6 +129,8 @@ export interface EmulatorStateData {
   admin: { clientId: string; privateJwk: RsaPrivateJwk };
   clients: EmulatedClient[];
   scopes: ScopeDefinition[];
+  /** Access grants to owned scopes; absent in state files written before there were any. */
+  scopeAccess?: ScopeAccess[];
   delegations: Delegation[];
   systemUsers: SystemUser[];
   consents: Consent[];

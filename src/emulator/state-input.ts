@@ -4,6 +4,7 @@
  */
 import { ArgumentError } from '../errors.ts';
 import { isOrgNumber } from '../protocol/constants.ts';
+import type { ScopeDefinition } from './model.ts';
 import type { NewClient } from './state.ts';
 
 /** A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid. */
@@ -42,14 +43,70 @@ export function checkNewClient(
   const orgNo = input.orgNo ?? defaultOrgNo;
   if (!isOrgNumber(orgNo))
     throw new ArgumentError(`orgNo must be a nine-digit organisation number, got ${JSON.stringify(orgNo)}`);
-  const lifetime = input.accessTokenLifetime ?? defaultLifetime;
-  if (!Number.isInteger(lifetime) || lifetime < 1) {
-    throw new ArgumentError(`accessTokenLifetime must be a positive whole number of seconds, got ${String(lifetime)}`);
-  }
+  const lifetime = tokenLifetimeOrDefault(input.accessTokenLifetime, defaultLifetime, 'accessTokenLifetime');
   if (input.clientId !== undefined && (typeof input.clientId !== 'string' || !input.clientId.trim())) {
     throw new ArgumentError(`clientId must be a non-empty string, got ${JSON.stringify(input.clientId)}`);
   }
   optionalString(input.clientName, 'clientName');
   optionalString(input.description, 'description');
   return { orgNo, lifetime };
+}
+
+/**
+ * A client's token lifetime with the default applied: absent or 0 (as the self-service API reads it) means the
+ * default. Throws unless it is a whole number of seconds ≥ 0.
+ */
+export function tokenLifetimeOrDefault(value: number | undefined, defaultLifetime: number, name: string): number {
+  if (value === undefined) return defaultLifetime;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ArgumentError(`${name} must be a whole number of seconds (0 for the default), got ${String(value)}`);
+  }
+  return value === 0 ? defaultLifetime : value;
+}
+
+const TOKEN_TYPES = new Set(['SELF_CONTAINED', 'OPAQUE']);
+const VISIBILITIES = new Set(['PUBLIC', 'PRIVATE', 'INTERNAL']);
+const BOOLEANS = [
+  'accessibleForAll',
+  'requiresUserConsent',
+  'requiresUserAuthentication',
+  'requiresPseudonymousTokens',
+  'active',
+] as const;
+
+/** Throws unless a scope definition is well formed (name, lifetimes, enums, flags, owner). */
+export function checkScopeDefinition(scope: ScopeDefinition): void {
+  if (scope === null || typeof scope !== 'object') throw new ArgumentError('a scope must be an object with a name');
+  if (typeof scope.name !== 'string' || !scope.name || /\s/.test(scope.name)) {
+    throw new ArgumentError('scope name must be a non-empty string without whitespace');
+  }
+  for (const key of ['atMaxAge', 'authorizationMaxLifetime'] as const) {
+    const v = scope[key];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) {
+      throw new ArgumentError(`${key} must be a whole number of seconds ≥ 0, got ${String(v)}`);
+    }
+  }
+  for (const key of BOOLEANS) {
+    if (scope[key] !== undefined && typeof scope[key] !== 'boolean') {
+      throw new ArgumentError(`${key} must be true or false, got ${JSON.stringify(scope[key])}`);
+    }
+  }
+  optionalString(scope.description, 'description');
+  optionalString(scope.longDescription, 'longDescription');
+  optionalString(scope.delegationSource, 'delegationSource');
+  if (scope.tokenType !== undefined && !TOKEN_TYPES.has(scope.tokenType)) {
+    throw new ArgumentError(`tokenType must be SELF_CONTAINED or OPAQUE, got ${JSON.stringify(scope.tokenType)}`);
+  }
+  if (scope.visibility !== undefined && !VISIBILITIES.has(scope.visibility)) {
+    throw new ArgumentError(`visibility must be PUBLIC, PRIVATE or INTERNAL, got ${JSON.stringify(scope.visibility)}`);
+  }
+  const types = scope.allowedIntegrationTypes;
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || !t))) {
+    throw new ArgumentError('allowedIntegrationTypes must be an array of integration types, e.g. ["maskinporten"]');
+  }
+  if (scope.ownerOrgNo !== undefined && !isOrgNumber(scope.ownerOrgNo)) {
+    throw new ArgumentError(
+      `ownerOrgNo must be a nine-digit organisation number, got ${JSON.stringify(scope.ownerOrgNo)}`,
+    );
+  }
 }

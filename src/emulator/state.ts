@@ -20,8 +20,9 @@ import type {
   SigningKeyRecord,
   SystemUser,
 } from './model.ts';
+import { ScopeRegistry } from './scope-registry.ts';
 import { readStateFile, writeStateFile } from './state-file.ts';
-import { checkNewClient, checkScopes, epochMs, optionalString } from './state-input.ts';
+import { checkNewClient, checkScopes, epochMs, optionalString, tokenLifetimeOrDefault } from './state-input.ts';
 
 /** A signing key ready for use: the private key, its id and its published public half. */
 export interface SigningKey {
@@ -69,7 +70,8 @@ export class EmulatorState {
   readonly #data: EmulatorStateData;
   readonly #clients = new Map<string, EmulatedClient>();
   readonly #keyCache = new Map<string, KeyObject>();
-  readonly #scopes = new Map<string, ScopeDefinition>();
+  /** Scope definitions and per-organisation access to owned scopes. */
+  readonly scopeRegistry: ScopeRegistry;
   readonly maskinportenKey: SigningKey;
   readonly altinnKey: SigningKey;
 
@@ -78,7 +80,11 @@ export class EmulatorState {
     this.#clock = clock;
     this.#file = file;
     for (const c of data.clients) this.#clients.set(c.clientId, c);
-    for (const s of data.scopes) this.#scopes.set(s.name, s);
+    this.scopeRegistry = new ScopeRegistry(
+      data,
+      () => clock.now(),
+      () => this.persist(),
+    );
     this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten);
     this.altinnKey = signingKeyFrom(data.signingKeys.altinn);
   }
@@ -149,7 +155,7 @@ export class EmulatorState {
 
   // ---- clients ------------------------------------------------------------------------------------------------
 
-  /** Registers a client; validates scopes, organisation number, lifetime and keys. */
+  /** Registers a client; validates scopes, organisation number, lifetime (0: the default) and keys. */
   addClient(input: NewClient): EmulatedClient {
     const { orgNo, lifetime } = checkNewClient(input, DEFAULT_ORG_NO, DEFAULT_TOKEN_LIFETIME);
     const clientId = input.clientId ?? randomUUID();
@@ -169,7 +175,7 @@ export class EmulatorState {
       createdAt: now,
       updatedAt: now,
     };
-    if (input.jwks) this.#applyKeys(client, input.jwks);
+    if (input.jwks) this.#applyKeys(client, input.jwks, false);
     this.#clients.set(clientId, client);
     this.#data.clients.push(client);
     this.persist();
@@ -186,7 +192,7 @@ export class EmulatorState {
     return this.#data.clients.filter((c) => c.active && (orgNo === undefined || c.orgNo === orgNo));
   }
 
-  /** Changes a client's name, description, scopes or token lifetime. */
+  /** Changes a client's name, description, scopes or token lifetime (0: the default). */
   updateClient(
     clientId: string,
     patch: Partial<Pick<EmulatedClient, 'clientName' | 'description' | 'scopes' | 'accessTokenLifetime'>>,
@@ -199,10 +205,11 @@ export class EmulatorState {
     if (patch.clientName !== undefined) client.clientName = String(patch.clientName);
     if (patch.description !== undefined) client.description = String(patch.description);
     if (patch.accessTokenLifetime !== undefined) {
-      if (!Number.isInteger(patch.accessTokenLifetime) || patch.accessTokenLifetime < 1) {
-        throw new ArgumentError('access_token_lifetime must be a positive whole number of seconds');
-      }
-      client.accessTokenLifetime = patch.accessTokenLifetime;
+      client.accessTokenLifetime = tokenLifetimeOrDefault(
+        patch.accessTokenLifetime,
+        DEFAULT_TOKEN_LIFETIME,
+        'access_token_lifetime',
+      );
     }
     client.updatedAt = this.#clock.now();
     this.persist();
@@ -218,10 +225,26 @@ export class EmulatorState {
     this.persist();
   }
 
-  /** Replaces a client's whole key set (POST and PUT of the self-service API both do this). */
-  replaceKeys(clientId: string, jwks: unknown): EmulatedClient {
+  /**
+   * Replaces a client's whole key set (POST and PUT of the self-service API both do this), under the API's rules
+   * (`posted`): `use: "sig"` on every key and at least one key. Each key's `exp` is as posted (at most a year), or
+   * one year.
+   */
+  replaceKeys(clientId: string, jwks: unknown, posted = true): EmulatedClient {
     const client = this.#activeClient(clientId);
-    this.#applyKeys(client, jwks);
+    this.#applyKeys(client, jwks, posted);
+    this.persist();
+    return client;
+  }
+
+  /** Removes every key of a client (DELETE on the key set): grants signed with them fail from now on. */
+  deleteKeys(clientId: string): EmulatedClient {
+    const client = this.#activeClient(clientId);
+    const now = this.#clock.now();
+    client.keys = [];
+    client.keysUpdatedAt = now;
+    client.updatedAt = now;
+    this.#forgetKeys(clientId);
     this.persist();
     return client;
   }
@@ -246,11 +269,11 @@ export class EmulatorState {
     return client;
   }
 
-  #applyKeys(client: EmulatedClient, jwks: unknown): void {
-    const validated = validateJwkSet(jwks);
+  #applyKeys(client: EmulatedClient, jwks: unknown, posted: boolean): void {
     const now = this.#clock.now();
-    // Every posted key gets a fresh year: re-posting a key is how it is renewed.
-    client.keys = validated.map(({ jwk }) => ({ jwk, createdAt: now, expiresAt: now + KEY_LIFETIME_MS }));
+    const validated = validateJwkSet(jwks, { nowMs: now, posted });
+    // A key without its own exp gets a fresh year: re-posting a key is how it is renewed.
+    client.keys = validated.map(({ jwk, expiresAt }) => ({ jwk, createdAt: now, expiresAt }));
     client.keysCreatedAt ??= now;
     client.keysUpdatedAt = now;
     client.updatedAt = now;
@@ -265,27 +288,25 @@ export class EmulatorState {
 
   /** Defines (or redefines) a scope's token properties. */
   defineScope(scope: ScopeDefinition): ScopeDefinition {
-    if (typeof scope.name !== 'string' || !scope.name || /\s/.test(scope.name)) {
-      throw new ArgumentError('scope name must be a non-empty string without whitespace');
-    }
-    if (scope.atMaxAge !== undefined && (!Number.isInteger(scope.atMaxAge) || scope.atMaxAge < 0)) {
-      throw new ArgumentError(`atMaxAge must be a whole number of seconds ≥ 0, got ${String(scope.atMaxAge)}`);
-    }
-    const copy: ScopeDefinition = { ...scope };
-    this.#scopes.set(copy.name, copy);
-    this.#data.scopes = [...this.#scopes.values()];
-    this.persist();
-    return copy;
+    return this.scopeRegistry.define(scope);
   }
 
   /** The definition of a scope, if one was made. */
   scope(name: string): ScopeDefinition | undefined {
-    return this.#scopes.get(name);
+    return this.scopeRegistry.get(name);
   }
 
   /** Every defined scope. */
   scopes(): ScopeDefinition[] {
-    return [...this.#scopes.values()];
+    return this.scopeRegistry.list();
+  }
+
+  /**
+   * The first of `scopes` that organisation `orgNo` has not been granted access to (the token endpoint's MP-250),
+   * or undefined. Only scopes created through the self-service API have an access list; the rest stay open.
+   */
+  deniedScope(scopes: readonly string[], orgNo: string): string | undefined {
+    return this.scopeRegistry.deniedScope(scopes, orgNo);
   }
 
   /** Registers an Altinn delegation from a consumer to a supplier for a scope. */

@@ -186,7 +186,7 @@ describe('self-service API', () => {
         ['scope not a string', { client_name: 'x', scopes: [1] }],
         ['description not a string', { client_name: 'x', description: 5 }],
         ['lifetime not a whole number', { client_name: 'x', access_token_lifetime: 1.5 }],
-        ['lifetime zero', { client_name: 'x', access_token_lifetime: 0 }],
+        ['lifetime negative', { client_name: 'x', access_token_lifetime: -1 }],
         ['lifetime a string', { client_name: 'x', access_token_lifetime: '60' }],
       ];
       const before = (await api('/clients')).json as unknown[];
