@@ -208,6 +208,9 @@ export async function validateGrant(decoded: DecodedJws, ctx: GrantContext): Pro
     consumerOrg = claims.consumer_org;
   }
   checkScopeAccess(scopes, client, consumerOrg, ctx.state);
+  // An owned scope needs the consumer's organisation to hold access to it, even when registered on the client.
+  const denied = ctx.state.deniedScope(scopes, consumerOrg ?? client.orgNo);
+  if (denied !== undefined) throw mp.notGranted(denied);
   const authorizationDetails =
     claims.authorization_details === undefined
       ? undefined
