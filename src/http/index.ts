@@ -12,6 +12,11 @@ export type { KyLike, MaskinportenKyHooks } from './ky.ts';
 export { maskinportenKyHooks, withMaskinporten } from './ky.ts';
 export type { HttpClients, NamedClientOptions, NamedFetch } from './named-clients.ts';
 export { createHttpClients } from './named-clients.ts';
+export {
+  type MaskinportenOpenApiMiddleware,
+  maskinportenMiddleware,
+  type OpenApiFetchMiddlewareParams,
+} from './openapi-fetch.ts';
 export { isSameOrigin, originOf } from './origin.ts';
 export { createTokenProvider } from './token-provider.ts';
 export type { Dispatch, DispatchHandler, DispatchOptions, MaskinportenInterceptor } from './undici.ts';
