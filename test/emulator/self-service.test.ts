@@ -5,6 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { type GeneratedKeyPair, generateRsaKeyPair, type RsaPublicJwk } from '../../src/keys/jwk.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../../src/protocol/constants.ts';
+import { assertDigdirError } from '../helpers/digdir.ts';
 import { accessToken, makeGrant, mpCode, postToken } from '../helpers/grants.ts';
 import { adminAsClient, adminToken, altinnToken, bearer, call, type HttpAnswer, obj } from '../helpers/http.ts';
 
@@ -42,7 +43,7 @@ describe('self-service API', () => {
       const t = init.token === undefined ? token : init.token;
       if (t !== null) headers.authorization = `Bearer ${t}`;
       if (init.body !== undefined) headers['content-type'] = 'application/json';
-      return call(`${emulator.selfServiceUrl}${path}`, {
+      return call(`${emulator.selfServiceUrl}/api/v1${path}`, {
         method: init.method ?? 'GET',
         headers,
         ...(init.body === undefined
@@ -101,7 +102,7 @@ describe('self-service API', () => {
       assert.equal(answer.status, 201, answer.text);
       const client = obj(answer);
       assert.match(client.client_id as string, UUID);
-      assert.equal(answer.headers.get('location'), `${emulator.selfServiceUrl}/clients/${client.client_id}`);
+      assert.equal(answer.headers.get('location'), `${emulator.selfServiceUrl}/api/v1/clients/${client.client_id}`);
       assert.equal(client.client_name, 'created');
       assert.equal(client.description, 'd');
       assert.deepEqual(client.scopes, ['test:a', 'test:b']);
@@ -162,7 +163,7 @@ describe('self-service API', () => {
       assert.deepEqual((await api(`/clients/${id}`)).json, updated);
 
       const key = keys[0]!;
-      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 200);
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 201);
       const client = asClient(emulator, id, ['test:new'], key);
       const ok = await postToken(emulator, makeGrant(emulator, client));
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -173,28 +174,30 @@ describe('self-service API', () => {
     });
 
     it('rejects bad client metadata with 400', async () => {
-      const bodies: [string, unknown][] = [
-        ['no client_name', { scopes: ['a'] }],
-        ['blank client_name', { client_name: '  ' }],
-        ['client_name not a string', { client_name: 42 }],
-        ['wrong integration_type', { client_name: 'x', integration_type: 'idporten' }],
-        ['wrong auth method', { client_name: 'x', token_endpoint_auth_method: 'client_secret_basic' }],
-        ['wrong grant types', { client_name: 'x', grant_types: ['client_credentials'] }],
-        ['grant types not an array', { client_name: 'x', grant_types: JWT_BEARER_GRANT_TYPE }],
-        ['scopes not an array', { client_name: 'x', scopes: 'a b' }],
-        ['scope with whitespace', { client_name: 'x', scopes: ['a b'] }],
-        ['scope not a string', { client_name: 'x', scopes: [1] }],
-        ['description not a string', { client_name: 'x', description: 5 }],
-        ['lifetime not a whole number', { client_name: 'x', access_token_lifetime: 1.5 }],
-        ['lifetime negative', { client_name: 'x', access_token_lifetime: -1 }],
-        ['lifetime a string', { client_name: 'x', access_token_lifetime: '60' }],
+      const bodies: [string, unknown, string][] = [
+        ['no client_name', { scopes: ['a'] }, 'client_name'],
+        ['blank client_name', { client_name: '  ' }, 'client_name'],
+        ['client_name not a string', { client_name: 42 }, 'client_name'],
+        ['wrong integration_type', { client_name: 'x', integration_type: 'idporten' }, 'integration_type'],
+        [
+          'wrong auth method',
+          { client_name: 'x', token_endpoint_auth_method: 'client_secret_basic' },
+          'token_endpoint_auth_method',
+        ],
+        ['wrong grant types', { client_name: 'x', grant_types: ['client_credentials'] }, 'grant_types'],
+        ['grant types not an array', { client_name: 'x', grant_types: JWT_BEARER_GRANT_TYPE }, 'grant_types'],
+        ['scopes not an array', { client_name: 'x', scopes: 'a b' }, 'scopes'],
+        ['scope with whitespace', { client_name: 'x', scopes: ['a b'] }, 'scopes'],
+        ['scope not a string', { client_name: 'x', scopes: [1] }, 'scopes'],
+        ['description not a string', { client_name: 'x', description: 5 }, 'description'],
+        ['lifetime not a whole number', { client_name: 'x', access_token_lifetime: 1.5 }, 'access_token_lifetime'],
+        ['lifetime negative', { client_name: 'x', access_token_lifetime: -1 }, 'access_token_lifetime'],
+        ['lifetime a string', { client_name: 'x', access_token_lifetime: '60' }, 'access_token_lifetime'],
       ];
       const before = (await api('/clients')).json as unknown[];
-      for (const [why, body] of bodies) {
+      for (const [why, body, field] of bodies) {
         const answer = await api('/clients', { method: 'POST', body });
-        assert.equal(answer.status, 400, `${why}: ${answer.text}`);
-        assert.match(String(obj(answer).error), /^invalid_/, why);
-        assert.equal(typeof obj(answer).error_description, 'string', why);
+        assertDigdirError(answer, 400, { objectName: 'Client', field, label: why });
       }
       assert.equal(((await api('/clients')).json as unknown[]).length, before.length, 'nothing was created');
     });
@@ -217,7 +220,7 @@ describe('self-service API', () => {
     });
 
     it('needs a JSON object body (415 for another type, 400 for bad JSON)', async () => {
-      const form = await call(`${emulator.selfServiceUrl}/clients`, {
+      const form = await call(`${emulator.selfServiceUrl}/api/v1/clients`, {
         method: 'POST',
         headers: { ...bearer(token), 'content-type': 'application/x-www-form-urlencoded' },
         body: 'client_name=x',
@@ -234,13 +237,15 @@ describe('self-service API', () => {
       const created = await createViaApi({ client_name: 'doomed', scopes: ['test:doomed'] });
       const id = created.client_id as string;
       const key = keys[1]!;
-      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 200);
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 201);
       const client = asClient(emulator, id, ['test:doomed'], key);
       assert.equal((await postToken(emulator, makeGrant(emulator, client))).status, 200);
 
+      // protocol.md §6: 204 on DELETE of a client, which deactivates it.
       const deleted = await api(`/clients/${id}`, { method: 'DELETE' });
-      assert.equal(deleted.status, 200, deleted.text);
-      assert.equal(obj(deleted).active, false);
+      assert.equal(deleted.status, 204, deleted.text);
+      assert.equal(deleted.text, '');
+      assert.equal(emulator.getClient(id)?.active, false);
 
       assert.equal((await api(`/clients/${id}`)).status, 404);
       assert.equal((await api(`/clients/${id}/jwks`)).status, 404);
@@ -315,7 +320,7 @@ describe('self-service API', () => {
       assert.ok('created' in obj(empty) && 'last_updated' in obj(empty));
 
       const posted = await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [keys[0]!.publicJwk] } });
-      assert.equal(posted.status, 200, posted.text);
+      assert.equal(posted.status, 201, posted.text);
       const view = obj(posted);
       assert.ok(!Number.isNaN(Date.parse(view.created as string)));
       assert.ok(!Number.isNaN(Date.parse(view.last_updated as string)));
@@ -336,7 +341,7 @@ describe('self-service API', () => {
         return answer.status === 200 ? 200 : `${answer.status} ${mpCode(answer)}`;
       };
 
-      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [a.publicJwk] } })).status, 200);
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [a.publicJwk] } })).status, 201);
       assert.equal(await grantStatus(a), 200);
       assert.equal(await grantStatus(b), '400 MP-100');
 
@@ -360,8 +365,8 @@ describe('self-service API', () => {
       assert.equal(await grantStatus(a), '400 MP-100');
       assert.equal(await grantStatus(b), '400 MP-100');
 
-      // An empty set removes every key.
-      assert.equal((await api(`/clients/${id}/jwks`, { method: 'PUT', body: { keys: [] } })).status, 200);
+      // DELETE removes every key (protocol.md §6 (rev)).
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'DELETE' })).status, 204);
       assert.deepEqual(obj(await api(`/clients/${id}/jwks`)).keys, []);
       assert.notEqual(await grantStatus(c), 200);
     });
@@ -370,12 +375,11 @@ describe('self-service API', () => {
       const id = (await createViaApi()).client_id as string;
       const five = keys.slice(0, 5).map((k) => k.publicJwk);
       const ok = await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: five } });
-      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.status, 201, ok.text);
       assert.equal((obj(ok).keys as unknown[]).length, 5);
       for (const method of ['POST', 'PUT']) {
         const six = await api(`/clients/${id}/jwks`, { method, body: { keys: keys.map((k) => k.publicJwk) } });
-        assert.equal(six.status, 400, six.text);
-        assert.equal(obj(six).error, 'invalid_request');
+        assertDigdirError(six, 400, { objectName: 'Jwks', field: 'keys' });
         assert.match(String(obj(six).error_description), /5/);
       }
       assert.equal((obj(await api(`/clients/${id}/jwks`)).keys as unknown[]).length, 5);
@@ -393,7 +397,7 @@ describe('self-service API', () => {
       }
       for (const kid of ['abc.DEF_1-2', 'x'.repeat(100), '0']) {
         const answer = await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [{ ...pub, kid }] } });
-        assert.equal(answer.status, 200, `kid ${kid}: ${answer.text}`);
+        assert.equal(answer.status, 201, `kid ${kid}: ${answer.text}`);
       }
       const twice = await api(`/clients/${id}/jwks`, {
         method: 'POST',
@@ -456,8 +460,7 @@ describe('self-service API', () => {
       ];
       for (const [why, body] of bad) {
         const answer = await api(`/clients/${id}/jwks`, { method: 'POST', body });
-        assert.equal(answer.status, 400, `${why}: ${answer.text}`);
-        assert.equal(obj(answer).error, 'invalid_request', why);
+        assertDigdirError(answer, 400, { objectName: 'Jwks', label: why });
       }
       assert.deepEqual(obj(await api(`/clients/${id}/jwks`)).keys, []);
     });
@@ -499,7 +502,7 @@ describe('self-service API', () => {
     });
 
     async function postKeys(id: string, jwks: RsaPublicJwk[]): Promise<HttpAnswer> {
-      return call(`${clockEmulator.selfServiceUrl}/clients/${id}/jwks`, {
+      return call(`${clockEmulator.selfServiceUrl}/api/v1/clients/${id}/jwks`, {
         method: 'POST',
         headers: { ...bearer(await ssToken()), 'content-type': 'application/json' },
         body: JSON.stringify({ keys: jwks }),
@@ -510,12 +513,12 @@ describe('self-service API', () => {
       const admin = adminAsClient(clockEmulator);
       const { kid, n, e, alg, use } = admin.privateJwk!;
       const answer = await postKeys(admin.clientId, [{ kty: 'RSA', kid, n, e, alg, use } as RsaPublicJwk]);
-      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.status, 201, answer.text);
     }
 
     it('keys work for a year after posting, then MP-121; re-posting renews', async () => {
       try {
-        const created = await call(`${clockEmulator.selfServiceUrl}/clients`, {
+        const created = await call(`${clockEmulator.selfServiceUrl}/api/v1/clients`, {
           method: 'POST',
           headers: { ...bearer(await ssToken()), 'content-type': 'application/json' },
           body: JSON.stringify({ client_name: 'yearly', scopes: ['test:yearly'] }),
@@ -535,7 +538,7 @@ describe('self-service API', () => {
         assert.equal((await grant(second)).status, 200);
         await renewAdminKey();
         const again = await postKeys(id, [first.publicJwk, second.publicJwk]);
-        assert.equal(again.status, 200, again.text);
+        assert.equal(again.status, 201, again.text);
         for (const key of obj(again).keys as { exp: number }[]) assert.equal(key.exp, (t + YEAR_MS) / 1000);
 
         // 400 days after the first posting (100 after the renewal): still good.
@@ -554,18 +557,41 @@ describe('self-service API', () => {
       }
     });
 
+    it('a key posted with its own exp works until then, then MP-121 (protocol.md §6 (rev), §4)', async () => {
+      try {
+        const client = await clockEmulator.createClient({ scopes: ['test:weekly'], jwks: [] });
+        const exp = t / 1000 + 7 * 24 * 3600;
+        const posted = await postKeys(client.clientId, [{ ...keys[0]!.publicJwk, exp } as RsaPublicJwk]);
+        assert.equal(posted.status, 201, posted.text);
+        assert.equal((obj(posted).keys as { exp: number }[])[0]?.exp, exp);
+        const grant = () =>
+          postToken(
+            clockEmulator,
+            makeGrant(clockEmulator, asClient(clockEmulator, client.clientId, ['test:weekly'], keys[0]!)),
+          );
+        t += 7 * DAY_MS - 1000;
+        assert.equal((await grant()).status, 200);
+        t += 2000;
+        const expired = await grant();
+        assert.equal(expired.status, 400, JSON.stringify(expired.body));
+        assert.equal(mpCode(expired), 'MP-121');
+      } finally {
+        await clockEmulator.close();
+      }
+    });
+
     it('a key posted once expires after a year while a re-posted one goes on', async () => {
       try {
         const lasting = await clockEmulator.createClient({ scopes: ['test:lasting'], jwks: [] });
         const lapsing = await clockEmulator.createClient({ scopes: ['test:lapsing'], jwks: [] });
-        assert.equal((await postKeys(lasting.clientId, [keys[0]!.publicJwk])).status, 200);
-        assert.equal((await postKeys(lapsing.clientId, [keys[1]!.publicJwk])).status, 200);
+        assert.equal((await postKeys(lasting.clientId, [keys[0]!.publicJwk])).status, 201);
+        assert.equal((await postKeys(lapsing.clientId, [keys[1]!.publicJwk])).status, 201);
         const grant = (clientId: string, scope: string, k: GeneratedKeyPair) =>
           postToken(clockEmulator, makeGrant(clockEmulator, asClient(clockEmulator, clientId, [scope], k)));
 
         t += 200 * DAY_MS;
         await renewAdminKey();
-        assert.equal((await postKeys(lasting.clientId, [keys[0]!.publicJwk])).status, 200);
+        assert.equal((await postKeys(lasting.clientId, [keys[0]!.publicJwk])).status, 201);
 
         // Just inside the year of the first posting: both work.
         t += 165 * DAY_MS - 1000;
@@ -581,7 +607,7 @@ describe('self-service API', () => {
 
         // Re-posting the lapsed key brings it back.
         await renewAdminKey();
-        assert.equal((await postKeys(lapsing.clientId, [keys[1]!.publicJwk])).status, 200);
+        assert.equal((await postKeys(lapsing.clientId, [keys[1]!.publicJwk])).status, 201);
         assert.equal((await grant(lapsing.clientId, 'test:lapsing', keys[1]!)).status, 200);
       } finally {
         await clockEmulator.close();
@@ -602,7 +628,7 @@ describe('self-service API', () => {
     assert.equal(mpCode(early), 'MP-100');
     // 3. The administrator posts the public half.
     const posted = await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } });
-    assert.equal(posted.status, 200, posted.text);
+    assert.equal(posted.status, 201, posted.text);
     // 4. The client gets a token, which jose verifies against /jwk.
     const answer = await postToken(emulator, makeGrant(emulator, client));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -641,7 +667,7 @@ describe('self-service API', () => {
         ['another emulator’s admin token', foreign],
         ['an Altinn token', altinn],
       ] as const) {
-        for (const path of ['/clients', `/clients/${emulator.adminClient.clientId}`, '/scopes/all']) {
+        for (const path of ['/clients', `/clients/${emulator.adminClient.clientId}`, '/scopes?scope=x:y']) {
           const answer = await api(path, { token: t });
           assert.equal(answer.status, 401, `${why} ${path}: ${answer.text}`);
           assert.equal(obj(answer).error, 'invalid_token');
@@ -718,25 +744,272 @@ describe('self-service API', () => {
     });
   });
 
-  it('lists defined scopes at /scopes/all', async () => {
-    emulator.defineScope({ name: 'test:listed', atMaxAge: 60, accessibleForAll: true, description: 'listed' });
-    const answer = await api('/scopes/all');
-    assert.equal(answer.status, 200, answer.text);
-    const listed = (answer.json as Record<string, unknown>[]).find((s) => s.name === 'test:listed');
-    assert.deepEqual(listed, { name: 'test:listed', description: 'listed', at_max_age: 60, accessible_for_all: true });
+  describe('the live API’s rules (protocol.md §6 (rev))', () => {
+    it('refuses a key without use, naming keys[i].use, and keeps the set as it was', async () => {
+      const id = (await createViaApi()).client_id as string;
+      assert.equal(
+        (await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [keys[0]!.publicJwk] } })).status,
+        201,
+      );
+      const { use: _use, ...withoutUse } = keys[1]!.publicJwk;
+      for (const method of ['POST', 'PUT']) {
+        const answer = await api(`/clients/${id}/jwks`, {
+          method,
+          body: { keys: [keys[0]!.publicJwk, withoutUse] },
+        });
+        const [entry] = assertDigdirError(answer, 400, { objectName: 'Jwks', field: 'keys[1].use' });
+        assert.match(entry!.errorMessage, /use/);
+        assert.match(entry!.errorMessage, /"sig"/);
+      }
+      const kids = (obj(await api(`/clients/${id}/jwks`)).keys as { kid: string }[]).map((k) => k.kid);
+      assert.deepEqual(kids, [keys[0]!.kid]);
+      // The same key with use "sig" added, as okdata patches keys it read back, is taken.
+      const patched = await api(`/clients/${id}/jwks`, {
+        method: 'POST',
+        body: { keys: [{ ...withoutUse, use: 'sig' }] },
+      });
+      assert.equal(patched.status, 201, patched.text);
+    });
+
+    it('stores a posted exp as posted and reads it back; at most one year ahead', async () => {
+      const id = (await createViaApi()).client_id as string;
+      const nowS = Math.floor(emulator.clock.now() / 1000);
+      const in90days = nowS + 90 * 24 * 3600;
+      const posted = await api(`/clients/${id}/jwks`, {
+        method: 'POST',
+        body: { keys: [{ ...keys[0]!.publicJwk, exp: in90days }, keys[1]!.publicJwk] },
+      });
+      assert.equal(posted.status, 201, posted.text);
+      const read = obj(await api(`/clients/${id}/jwks`)).keys as { kid: string; exp: number }[];
+      assert.equal(read.find((k) => k.kid === keys[0]!.kid)?.exp, in90days, 'the posted exp');
+      const yearly = read.find((k) => k.kid === keys[1]!.kid)?.exp ?? 0;
+      assert.ok(Math.abs(yearly - (nowS + YEAR_MS / 1000)) <= 5, 'one year when none was posted');
+      // Exactly one year is allowed.
+      const oneYear = await api(`/clients/${id}/jwks`, {
+        method: 'PUT',
+        body: { keys: [{ ...keys[0]!.publicJwk, exp: nowS + YEAR_MS / 1000 }] },
+      });
+      assert.equal(oneYear.status, 200, oneYear.text);
+      for (const [why, exp] of [
+        ['more than a year', nowS + YEAR_MS / 1000 + 2 * 24 * 3600],
+        ['two years', nowS + 2 * (YEAR_MS / 1000)],
+        ['in the past', nowS - 3600],
+        ['not whole seconds', nowS + 3600.5],
+        ['a string', String(nowS + 3600)],
+      ] as const) {
+        const answer = await api(`/clients/${id}/jwks`, {
+          method: 'POST',
+          body: { keys: [{ ...keys[2]!.publicJwk, exp }] },
+        });
+        assertDigdirError(answer, 400, { objectName: 'Jwks', field: 'keys[0].exp', label: why });
+      }
+      const kids = (obj(await api(`/clients/${id}/jwks`)).keys as { kid: string }[]).map((k) => k.kid);
+      assert.deepEqual(kids, [keys[0]!.kid], 'a refused set changes nothing');
+    });
+
+    it('DELETE …/jwks removes the key set: 204, no keys, and grants with them fail', async () => {
+      const id = (await createViaApi({ scopes: ['test:deletekeys'] })).client_id as string;
+      const key = keys[4]!;
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 201);
+      const client = asClient(emulator, id, ['test:deletekeys'], key);
+      assert.equal((await postToken(emulator, makeGrant(emulator, client))).status, 200);
+      const deleted = await api(`/clients/${id}/jwks`, { method: 'DELETE' });
+      assert.equal(deleted.status, 204, deleted.text);
+      assert.equal(deleted.text, '');
+      const view = obj(await api(`/clients/${id}/jwks`));
+      assert.deepEqual(view.keys, []);
+      assert.ok(!Number.isNaN(Date.parse(view.last_updated as string)));
+      const refused = await postToken(emulator, makeGrant(emulator, client));
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_grant');
+      // Deleting again is harmless; another organisation's or an unknown client's set is 404.
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'DELETE' })).status, 204);
+      assertDigdirError(await api('/clients/nope/jwks', { method: 'DELETE' }), 404, { objectName: 'Client' });
+      const readOnly = await adminToken(emulator, ['idporten:dcr.read']);
+      assertDigdirError(await api(`/clients/${id}/jwks`, { method: 'DELETE', token: readOnly }), 403);
+    });
+
+    it('refuses an empty key set on POST and PUT, pointing at DELETE, and keeps the set', async () => {
+      const id = (await createViaApi()).client_id as string;
+      assert.equal(
+        (await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [keys[0]!.publicJwk] } })).status,
+        201,
+      );
+      for (const method of ['POST', 'PUT']) {
+        const answer = await api(`/clients/${id}/jwks`, { method, body: { keys: [] } });
+        const [entry] = assertDigdirError(answer, 400, { objectName: 'Jwks', field: 'keys' });
+        assert.match(entry!.errorMessage, /DELETE/);
+      }
+      assert.equal((obj(await api(`/clients/${id}/jwks`)).keys as unknown[]).length, 1);
+    });
+
+    it('access_token_lifetime 0 means the default (120 s), on create and on update (protocol.md §3, §6)', async () => {
+      const created = await createViaApi({ access_token_lifetime: 0, scopes: ['test:zero'] });
+      assert.equal(created.access_token_lifetime, 120);
+      const id = created.client_id as string;
+      const key = keys[5]!;
+      assert.equal((await api(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [key.publicJwk] } })).status, 201);
+      const client = asClient(emulator, id, ['test:zero'], key);
+      const first = await postToken(emulator, makeGrant(emulator, client));
+      assert.equal(first.body.expires_in, 120, JSON.stringify(first.body));
+      assert.equal(
+        obj(await api(`/clients/${id}`, { method: 'PUT', body: { access_token_lifetime: 30 } })).access_token_lifetime,
+        30,
+      );
+      assert.equal((await postToken(emulator, makeGrant(emulator, client))).body.expires_in, 30);
+      const reset = await api(`/clients/${id}`, { method: 'PUT', body: { access_token_lifetime: 0 } });
+      assert.equal(obj(reset).access_token_lifetime, 120);
+      assert.equal((await postToken(emulator, makeGrant(emulator, client))).body.expires_in, 120);
+    });
+
+    it('GET /api/v1/scopes/all is public, shows the full scope object, and filters on accessible_for_all', async () => {
+      emulator.defineScope({ name: 'test:public', atMaxAge: 60, description: 'listed' });
+      emulator.defineScope({ name: 'test:forall', accessibleForAll: true });
+      emulator.defineScope({ name: 'test:hidden', visibility: 'PRIVATE' });
+      const answer = await call(`${emulator.selfServiceUrl}/api/v1/scopes/all`);
+      assert.equal(answer.status, 200, answer.text);
+      const all = answer.json as Record<string, unknown>[];
+      const listed = all.find((s) => s.name === 'test:public');
+      assert.deepEqual(listed, {
+        prefix: 'test',
+        subscope: 'public',
+        name: 'test:public',
+        description: 'listed',
+        long_description: '',
+        token_type: 'SELF_CONTAINED',
+        visibility: 'PUBLIC',
+        allowed_integration_types: ['maskinporten'],
+        delegation_source: null,
+        at_max_age: 60,
+        authorization_max_lifetime: 0,
+        accessible_for_all: false,
+        requires_user_consent: false,
+        requires_user_authentication: false,
+        requires_pseudonymous_tokens: false,
+        active: true,
+        owner_orgno: null,
+        created: null,
+        last_updated: null,
+      });
+      assert.ok(!all.some((s) => s.name === 'test:hidden'), 'a PRIVATE scope is not in the public list');
+      const forAll = (await call(`${emulator.selfServiceUrl}/api/v1/scopes/all?accessible_for_all=true`)).json as {
+        name: string;
+        accessible_for_all: boolean;
+      }[];
+      assert.ok(forAll.some((s) => s.name === 'test:forall'));
+      assert.ok(forAll.every((s) => s.accessible_for_all === true));
+      assertDigdirError(await call(`${emulator.selfServiceUrl}/api/v1/scopes/all?accessible_for_all=maybe`), 400, {
+        objectName: 'Scope',
+        field: 'accessible_for_all',
+      });
+    });
+
+    it('answers every failure in Digdir’s error body', async () => {
+      const ordinary = await emulator.createClient({ scopes: ['test:plain'] });
+      const plain = await accessToken(emulator, ordinary);
+      assertDigdirError(await api('/clients', { token: null }), 401);
+      assertDigdirError(await api('/clients', { token: 'garbage' }), 401);
+      assertDigdirError(await api('/clients', { token: plain }), 403);
+      assertDigdirError(await api('/clients/00000000-0000-4000-8000-000000000000'), 404, { objectName: 'Client' });
+      assertDigdirError(await api('/no/such/thing'), 404);
+      assertDigdirError(await api('/clients', { method: 'POST', body: '{' }), 400);
+      assertDigdirError(await api('/clients', { method: 'POST', body: '[]' }), 400);
+      const form = await call(`${emulator.selfServiceUrl}/api/v1/clients`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'text/plain' },
+        body: 'x',
+      });
+      assertDigdirError(form, 415);
+      const huge = await api('/clients', { method: 'POST', body: JSON.stringify({ client_name: 'x'.repeat(70_000) }) });
+      assertDigdirError(huge, 413);
+      const unauthorised = await api('/clients', { token: null });
+      assert.match(unauthorised.headers.get('www-authenticate') ?? '', /^Bearer/);
+      // The trace id the emulator logs is the correlation_id the caller sees.
+      assert.equal(obj(unauthorised).correlation_id, unauthorised.headers.get('x-trace-id'));
+    });
   });
 
-  it('answers 405 with Allow for methods an endpoint lacks', async () => {
+  describe('first-edition aliases at the bare paths', () => {
+    const bare = (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) => {
+      const headers: Record<string, string> = {};
+      const t = init.token === undefined ? token : init.token;
+      if (t !== null) headers.authorization = `Bearer ${t}`;
+      if (init.body !== undefined) headers['content-type'] = 'application/json';
+      return call(`${emulator.selfServiceUrl}${path}`, {
+        method: init.method ?? 'GET',
+        headers,
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    };
+
+    it('create, key set and delete answer as before (201 + Location, 200, 200 with the client)', async () => {
+      const created = await bare('/clients', {
+        method: 'POST',
+        body: { client_name: 'alias', scopes: ['test:alias'] },
+      });
+      assert.equal(created.status, 201, created.text);
+      const id = obj(created).client_id as string;
+      assert.equal(created.headers.get('location'), `${emulator.selfServiceUrl}/clients/${id}`);
+      assert.deepEqual((await bare(`/clients/${id}`)).json, (await api(`/clients/${id}`)).json, 'the same client');
+      const { use: _use, ...noUse } = keys[0]!.publicJwk;
+      const posted = await bare(`/clients/${id}/jwks`, { method: 'POST', body: { keys: [noUse] } });
+      assert.equal(posted.status, 200, posted.text);
+      assert.equal((obj(posted).keys as { use: string }[])[0]?.use, 'sig');
+      const cleared = await bare(`/clients/${id}/jwks`, { method: 'PUT', body: { keys: [] } });
+      assert.equal(cleared.status, 200, cleared.text);
+      assert.deepEqual(obj(cleared).keys, []);
+      const deleted = await bare(`/clients/${id}`, { method: 'DELETE' });
+      assert.equal(deleted.status, 200, deleted.text);
+      assert.equal(obj(deleted).active, false);
+    });
+
+    it('errors stay {error, error_description}', async () => {
+      const missing = await bare('/clients/nope');
+      assert.equal(missing.status, 404);
+      assert.deepEqual(Object.keys(obj(missing)).sort(), ['error', 'error_description']);
+      assert.equal(obj(missing).error, 'not_found');
+      const invalid = await bare('/clients', { method: 'POST', body: { client_name: 7 } });
+      assert.equal(invalid.status, 400);
+      assert.equal(obj(invalid).error, 'invalid_client_metadata');
+      const noToken = await bare('/clients', { token: null });
+      assert.equal(noToken.status, 401);
+      assert.equal(obj(noToken).error, 'invalid_token');
+    });
+
+    it('/scopes/all needs a token and lists name, description, at_max_age and accessible_for_all', async () => {
+      emulator.defineScope({ name: 'test:listed', atMaxAge: 60, accessibleForAll: true, description: 'listed' });
+      assert.equal((await bare('/scopes/all', { token: null })).status, 401);
+      const answer = await bare('/scopes/all');
+      assert.equal(answer.status, 200, answer.text);
+      const listed = (answer.json as Record<string, unknown>[]).find((s) => s.name === 'test:listed');
+      assert.deepEqual(listed, {
+        name: 'test:listed',
+        description: 'listed',
+        at_max_age: 60,
+        accessible_for_all: true,
+      });
+    });
+
+    it('has no DELETE on the key set and no scope administration', async () => {
+      const jwks = await bare(`/clients/${emulator.adminClient.clientId}/jwks`, { method: 'DELETE' });
+      assert.equal(jwks.status, 405);
+      assert.equal(jwks.headers.get('allow'), 'GET, POST, PUT, HEAD');
+      assert.equal((await bare('/scopes?scope=test:x')).status, 404);
+    });
+  });
+
+  it('answers 405 with Allow for methods an endpoint lacks, in Digdir’s error body (protocol.md §6)', async () => {
     const cases: [string, string, string][] = [
       ['DELETE', '/clients', 'GET, POST, HEAD'],
       ['PUT', '/clients', 'GET, POST, HEAD'],
+      ['PATCH', '/clients', 'GET, POST, HEAD'],
       ['POST', `/clients/${emulator.adminClient.clientId}`, 'GET, PUT, DELETE, HEAD'],
-      ['DELETE', `/clients/${emulator.adminClient.clientId}/jwks`, 'GET, POST, PUT, HEAD'],
+      ['PATCH', `/clients/${emulator.adminClient.clientId}/jwks`, 'GET, POST, PUT, DELETE, HEAD'],
       ['POST', '/scopes/all', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       const answer = await api(path, { method });
-      assert.equal(answer.status, 405, `${method} ${path}`);
+      assertDigdirError(answer, 405);
       assert.equal(answer.headers.get('allow'), allow, `${method} ${path}`);
       assert.equal(obj(answer).error, 'method_not_allowed');
     }
