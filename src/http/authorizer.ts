@@ -52,8 +52,8 @@ export interface OriginPolicy {
    * says why (it ends the error message).
    */
   required?: string;
-  /** The base URL of the instance the adapter is attached to (axios `baseURL`, ky prefix), if any. */
-  derivedFrom?: { option: string; url: unknown };
+  /** The base URLs of the instance the adapter is attached to (axios `baseURL`, ky's prefix), set or not. */
+  derivedFrom?: readonly { option: string; url: unknown }[];
 }
 
 /** Origins from `allowedOrigins`, `baseUrl` and the instance's base URL; each checked, naming the option at fault. */
@@ -83,14 +83,14 @@ function allowedOriginsOf(
     allowed.add(origin(`options.allowedOrigins[${i}]`, o));
   });
   if (options.baseUrl !== undefined) allowed.add(origin('options.baseUrl', options.baseUrl));
-  const derived = policy.derivedFrom;
-  if (derived && derived.url !== undefined && derived.url !== null && derived.url !== '') {
-    allowed.add(origin(derived.option, derived.url));
+  const derived = policy.derivedFrom ?? [];
+  for (const { option, url } of derived) {
+    if (url !== undefined && url !== null && url !== '') allowed.add(origin(option, url));
   }
   if (allowed.size > 0) return allowed;
   if (policy.required !== undefined) {
     throw new ArgumentError(
-      `${adapter}: options.allowedOrigins is required — list the origins that may receive the token, like { allowedOrigins: ['https://api.example.no'] }${derived ? ` (or set ${derived.option})` : ''}: ${policy.required}`,
+      `${adapter}: options.allowedOrigins is required — list the origins that may receive the token, like { allowedOrigins: ['https://api.example.no'] }${derived.length > 0 ? ` (or set ${derived.map((d) => d.option).join(' or ')})` : ''}: ${policy.required}`,
     );
   }
   return undefined;

@@ -1,12 +1,16 @@
 /**
  * axios: attach Maskinporten authorization to an instance with request and response interceptors. Returns a
- * function that detaches them. On a 401 — whether the instance's `validateStatus` makes it an error or not — the
- * request is resent once with a fresh token when its body can be replayed and the request that got the 401 carried
- * the token; in Node, `Authorization` is removed when a redirect leaves the origin.
+ * function that detaches them. Tokens go only to the instance's `baseURL` origin and `allowedOrigins`; an instance
+ * without `baseURL` (axios's default instance too) sends requests anywhere, so it needs `allowedOrigins`. On a 401
+ * — whether the instance's `validateStatus` makes it an error or not — the request is resent once with a fresh
+ * token when its body can be replayed and the request that got the 401 carried the token. In Node a redirect that
+ * leaves the origin loses every credential fetch would drop. Once a request is done, the token is masked in what
+ * axios keeps of it (config, `error.request`), so printing a response or an error shows no token.
  */
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
-import { originOf } from './origin.ts';
+import { maskSecretIn } from './mask.ts';
+import { isReplayableBody, stripCrossOriginHeaders, tokenMayFollow } from './redirect-rules.ts';
 
 /** The parts of an axios request config the adapter uses. */
 export interface AxiosLikeConfig {
@@ -34,6 +38,8 @@ type InterceptorCallback = (value: any) => any;
 
 /** The parts of an axios instance the adapter uses. */
 export interface AxiosLikeInstance {
+  /** The instance's defaults: its `baseURL` origin may receive the token. */
+  defaults?: { baseURL?: string | undefined };
   interceptors: {
     request: { use(onFulfilled: InterceptorCallback): number; eject(id: number): void };
     response: {
@@ -77,15 +83,6 @@ function setHeader(config: AxiosLikeConfig, name: string, value: string): void {
   else h[name] = value;
 }
 
-function isReplayable(data: unknown): boolean {
-  if (data === undefined || data === null || typeof data === 'string') return true;
-  if (data instanceof Uint8Array || data instanceof ArrayBuffer || data instanceof URLSearchParams) return true;
-  if (typeof FormData !== 'undefined' && data instanceof FormData) return true;
-  // Streams (anything with pipe or getReader) can be sent once only.
-  const d = data as { pipe?: unknown; getReader?: unknown };
-  return typeof d.pipe !== 'function' && typeof d.getReader !== 'function';
-}
-
 /**
  * Authorizes every request of an axios instance; returns a function that detaches the interceptors.
  *
@@ -98,23 +95,29 @@ export function attachToAxios(
   client: MaskinportenClient,
   options: AuthorizationOptions,
 ): () => void {
-  const authorizer = new Authorizer(client, options, 'attachToAxios');
+  const authorizer = new Authorizer(client, options, 'attachToAxios', {
+    required: 'an axios instance without baseURL (axios’s default instance too) sends requests to any host',
+    derivedFrom: [{ option: 'the instance’s baseURL', url: instance.defaults?.baseURL }],
+  });
+  const mayAuthorize = (u: URL) => authorizer.mayAuthorize(u);
+  /** The token each authorized request config carries (the config object axios hands back with its answer). */
+  const sent = new WeakMap<object, string>();
   const requestId = instance.interceptors.request.use(async (config: AxiosLikeConfig) => {
     const url = instance.getUri(config);
     const ours = config._maskinporten !== undefined;
     if (!authorizer.mayAuthorize(url)) return config;
     if (!ours && getHeader(config.headers, 'authorization') !== undefined && !authorizer.overwrite) return config;
-    const token = await authorizer.token(config.maskinporten);
+    const signal = config.signal instanceof AbortSignal ? config.signal : undefined;
+    const token = await authorizer.token(config.maskinporten, signal);
     setHeader(config, 'Authorization', token.authorizationHeader);
+    sent.set(config, token.value);
     config._maskinporten ??= {};
-    const origin = originOf(url);
+    const origin = new URL(url);
     const previous = config.beforeRedirect;
     config.beforeRedirect = (redirectOptions, response, request) => {
-      const href = typeof redirectOptions.href === 'string' ? redirectOptions.href : undefined;
-      if (href && (originOf(href) !== origin || !authorizer.mayAuthorize(href))) {
-        const headers = redirectOptions.headers as Record<string, unknown> | undefined;
-        if (headers) for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
-      }
+      const next = typeof redirectOptions.href === 'string' ? URL.parse(redirectOptions.href) : null;
+      const headers = redirectOptions.headers as Record<string, unknown> | undefined;
+      if (headers && (next === null || !tokenMayFollow(origin, next, mayAuthorize))) stripCrossOriginHeaders(headers);
       previous?.(redirectOptions, response, request);
     };
     return config;
@@ -124,15 +127,20 @@ export function attachToAxios(
   const staleToken = (response: AxiosLikeResponse | undefined): string | undefined => {
     const config = response?.config;
     if (response?.status !== 401 || !config?._maskinporten || config._maskinporten.retried) return undefined;
-    if (!isReplayable(config.data)) return undefined;
+    if (!isReplayableBody(config.data)) return undefined;
     // In Node the last hop's request tells whether it carried the token (a redirect may have dropped it).
     const last = response.request as { getHeader?: (name: string) => unknown } | undefined;
     if (typeof last?.getHeader === 'function' && last.getHeader('authorization') === undefined) return undefined;
-    const header = getHeader(config.headers, 'authorization');
-    return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    return sent.get(config);
+  };
+  /** Masks the token in what axios keeps of a finished request. */
+  const mask = (config: AxiosLikeConfig | undefined, ...requests: unknown[]) => {
+    const token = config === undefined ? undefined : sent.get(config);
+    if (token !== undefined) maskSecretIn([config, ...requests], token);
   };
   const resend = async (config: AxiosLikeConfig, used: string): Promise<unknown> => {
-    const fresh = await authorizer.refreshAfter401(used, config.maskinporten);
+    const signal = config.signal instanceof AbortSignal ? config.signal : undefined;
+    const fresh = await authorizer.refreshAfter401(used, config.maskinporten, signal);
     config._maskinporten = { retried: true };
     setHeader(config, 'Authorization', fresh.authorizationHeader);
     return instance.request(config);
@@ -140,11 +148,16 @@ export function attachToAxios(
   const responseId = instance.interceptors.response.use(
     (response: AxiosLikeResponse) => {
       const used = staleToken(response);
-      return used === undefined ? response : resend(response.config!, used);
+      if (used !== undefined) return resend(response.config!, used);
+      mask(response.config, response.request);
+      return response;
     },
-    async (error: { response?: AxiosLikeResponse; config?: AxiosLikeConfig }) => {
-      const used = staleToken(error.response);
-      if (used === undefined || !error.config) throw error;
+    async (error: { response?: AxiosLikeResponse; config?: AxiosLikeConfig; request?: unknown }) => {
+      const used = staleToken(error?.response);
+      if (used === undefined || !error.config) {
+        if (error !== null && typeof error === 'object') mask(error.config, error.request, error.response?.request);
+        throw error;
+      }
       return resend(error.config, used);
     },
   );

@@ -6,6 +6,15 @@
 import type { MaskinportenClient } from '../client.ts';
 import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
+import {
+  BODY_HEADERS,
+  isReplayableBody,
+  MAX_REDIRECTS,
+  REDIRECT_STATUSES,
+  redirectedMethod,
+  stripCrossOriginHeaders,
+  tokenMayFollow,
+} from './redirect-rules.ts';
 
 /** `RequestInit` plus per-request token overrides. */
 export interface MaskinportenRequestInit extends RequestInit {
@@ -20,23 +29,6 @@ export type AuthorizedFetch = (input: string | URL | Request, init?: Maskinporte
 export interface CreateFetchOptions extends AuthorizationOptions {
   /** The fetch to wrap; the global `fetch` by default. */
   fetch?: typeof fetch;
-}
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 20;
-
-/** True when a body can be sent twice: none, text, bytes, form data, URL parameters or a Blob. */
-export function isReplayableBody(body: unknown): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    body instanceof URLSearchParams ||
-    body instanceof FormData ||
-    body instanceof Blob
-  );
 }
 
 /** True for `{ … }` (a record of headers), as opposed to `Headers`, an array of pairs or another iterable. */
@@ -121,12 +113,13 @@ export function createFetch(client: MaskinportenClient, options: CreateFetchOpti
 
   /** After the first answer: its redirects, then on a 401 from the token's origin one resend with a fresh token. */
   const finish = async (call: Call, token: AccessToken, first: Response): Promise<Response> => {
-    const { response, carriedToken } = REDIRECTS.has(first.status)
+    const { response, carriedToken } = REDIRECT_STATUSES.has(first.status)
       ? await followRedirects(baseFetch, call, first, call.headers, authorizer, headerOf(token))
       : { response: first, carriedToken: true };
     if (response.status !== 401 || !carriedToken || !isReplayable(call)) return response;
     await response.body?.cancel();
-    return (await send(call, await authorizer.refreshAfter401(token, call.overrides))).response;
+    const signal = call.init.signal ?? (call.input instanceof Request ? call.input.signal : undefined);
+    return (await send(call, await authorizer.refreshAfter401(token, call.overrides, signal))).response;
   };
 
   return async (input, init) => {
@@ -151,7 +144,7 @@ export function createFetch(client: MaskinportenClient, options: CreateFetchOpti
     if (hadAuthorization && !authorizer.overwrite) return baseFetch(input, requestInit);
     const follow = (requestInit.redirect ?? (isRequest ? input.redirect : 'follow')) === 'follow';
 
-    const token = await authorizer.token(overrides);
+    const token = await authorizer.token(overrides, requestInit.signal ?? (isRequest ? input.signal : undefined));
     // Never mutated: fetch and the redirect handling below copy it.
     const authorized =
       given === undefined ? onlyAuthorization(token) : withAuthorization(headers, hadAuthorization, headerOf(token));
@@ -159,7 +152,7 @@ export function createFetch(client: MaskinportenClient, options: CreateFetchOpti
       input,
       follow ? { ...requestInit, headers: authorized, redirect: 'manual' } : { ...requestInit, headers: authorized },
     );
-    if (response.status !== 401 && !(follow && REDIRECTS.has(response.status))) return response;
+    if (response.status !== 401 && !(follow && REDIRECT_STATUSES.has(response.status))) return response;
     const call: Call = { input, href, init: requestInit, headers, hadAuthorization, follow, overrides };
     return finish(call, token, response);
   };
@@ -172,9 +165,10 @@ function isReplayable(call: Call): boolean {
 }
 
 /**
- * Follows redirects by hand so the token stays with its origin: `Authorization` is dropped as soon as a redirect
- * leaves the original origin (or the allow-list) and is not restored after, and 301/302/303 turn into GET without a
- * body, as fetch does. A 307/308 that would need a one-shot body again is handed back as it is. `authorization`:
+ * Follows redirects by hand so the token stays with its origin, by the shared rules (`redirect-rules.ts`): the
+ * credentials fetch strips (`Authorization`, `Proxy-Authorization`, `Cookie`) are dropped as soon as a redirect
+ * leaves the original origin (or the allow-list) and are not restored after, and 301/302/303 turn into GET without
+ * a body, as fetch does. A 307/308 that would need a one-shot body again is handed back as it is. `authorization`:
  * the header value when `headers` does not hold it yet.
  */
 async function followRedirects(
@@ -186,7 +180,7 @@ async function followRedirects(
   authorization?: string,
 ): Promise<{ response: Response; carriedToken: boolean }> {
   let response = first;
-  if (!call.follow || !REDIRECTS.has(response.status)) return { response, carriedToken: true };
+  if (!call.follow || !REDIRECT_STATUSES.has(response.status)) return { response, carriedToken: true };
   const original = URL.parse(call.href);
   if (original === null) return { response, carriedToken: true };
   const request = call.input instanceof Request ? call.input : undefined;
@@ -199,28 +193,26 @@ async function followRedirects(
   let current = original.href;
   let carriedToken = true;
   let currentBody = call.init.body;
-  for (let hops = 0; REDIRECTS.has(response.status) && hops < MAX_REDIRECTS; hops++) {
+  for (let hops = 0; REDIRECT_STATUSES.has(response.status) && hops < MAX_REDIRECTS; hops++) {
     const location = response.headers.get('location');
     if (!location) break;
     const next = URL.parse(location, current);
     if (next === null) break;
-    if (
-      (response.status === 303 && method !== 'HEAD') ||
-      ((response.status === 301 || response.status === 302) && method === 'POST')
-    ) {
-      method = 'GET';
+    const redirected = redirectedMethod(response.status, method);
+    if (redirected.dropsBody) {
+      method = redirected.method;
       currentBody = undefined;
       headers = new Headers(headers);
-      for (const h of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
-        headers.delete(h);
+      for (const h of BODY_HEADERS) headers.delete(h);
     } else if (!isReplayableBody(body)) {
       // 307/308 with a body that could be sent once only (a stream, or the body of a Request).
       break;
     }
     await response.body?.cancel();
-    if (carriedToken && (next.origin !== original.origin || !authorizer.mayAuthorize(next))) {
+    if (carriedToken && !tokenMayFollow(original, next, (u) => authorizer.mayAuthorize(u))) {
+      // Leaving the token's origin: every credential fetch would drop goes, and is not restored after.
       headers = new Headers(headers);
-      headers.delete('authorization');
+      stripCrossOriginHeaders(headers);
       carriedToken = false;
     }
     current = next.href;

@@ -7,7 +7,7 @@ export type { AuthorizationOptions, RequestOverrides } from './authorizer.ts';
 export type { AxiosLikeConfig, AxiosLikeInstance } from './axios.ts';
 export { attachToAxios } from './axios.ts';
 export type { AuthorizedFetch, CreateFetchOptions, MaskinportenRequestInit } from './fetch.ts';
-export { createFetch, isReplayableBody } from './fetch.ts';
+export { createFetch } from './fetch.ts';
 export type { KyLike, MaskinportenKyHooks } from './ky.ts';
 export { maskinportenKyHooks, withMaskinporten } from './ky.ts';
 export type { HttpClients, NamedClientOptions, NamedFetch } from './named-clients.ts';
@@ -18,6 +18,12 @@ export {
   type OpenApiFetchMiddlewareParams,
 } from './openapi-fetch.ts';
 export { isSameOrigin, originOf } from './origin.ts';
+export {
+  CROSS_ORIGIN_STRIPPED_HEADERS,
+  isReplayableBody,
+  MAX_REDIRECTS,
+  REDIRECT_STATUSES,
+} from './redirect-rules.ts';
 export { createTokenProvider } from './token-provider.ts';
 export type { Dispatch, DispatchHandler, DispatchOptions, MaskinportenInterceptor } from './undici.ts';
 export { maskinportenInterceptor } from './undici.ts';

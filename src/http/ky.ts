@@ -1,28 +1,51 @@
 /**
- * ky: hooks that authorize requests (`beforeRequest`), and on a 401 force one retry (`afterResponse` with
+ * ky (1 and 2): hooks that authorize requests (`beforeRequest`), and on a 401 force one retry (`afterResponse` with
  * `ky.retry`) that carries a fresh token (`beforeRetry`). ky keeps a copy of the body for retries; a stream body
  * is not resent. Per-request overrides go in ky's `context` as `maskinporten`.
  *
+ * Tokens go only to the instance's prefix origin (ky 1 `prefixUrl`, ky 2 `prefix` or `baseUrl`) and
+ * `allowedOrigins`; an instance without a prefix sends requests anywhere, so it needs `allowedOrigins`. Once a
+ * request is answered, the token is masked in ky's `Request` objects, so a printed `HTTPError` shows no token.
+ *
  * The forced retry is one of ky's retries, so it needs ky's retry limit ≥ 1 (the default is 2); with `retry: 0` a
  * 401 is handed back as it is. A 401 answered by another origin after a redirect (fetch has dropped the token by
- * then) is handed back too.
+ * then) is handed back too. ky 1 calls hooks with positional arguments, ky 2 with one state object; both are read.
  */
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
+import { maskSecretIn } from './mask.ts';
 
-/** What the hooks need of a ky instance: `extend` and the `retry` marker (of type `M`). */
+/** What the hooks need of a ky instance: `extend` (to read its prefix) and the `retry` marker (of type `M`). */
 export interface KyLike<M = unknown> {
-  extend(options: Record<string, unknown>): KyLike<M>;
+  // biome-ignore lint/suspicious/noExplicitAny: options, or a function of the parent's options (ky types both its own way)
+  extend(options: any): KyLike<M>;
   retry(options?: { code?: string; delay?: number }): M;
 }
 
-interface HookRequest {
-  url: string;
-  headers: Headers;
-}
 interface HookOptions {
   context?: Record<string, unknown>;
   body?: unknown;
+}
+
+/** A hook call of either ky major, read into one shape. */
+interface HookCall {
+  request: Request;
+  options: HookOptions;
+  response?: Response;
+  error?: unknown;
+  retryCount: number;
+}
+
+/** ky 2 passes one state object; ky 1 passes `(request, options, response?, { retryCount })` or `(error, …)`. */
+function readHookCall(args: unknown[]): HookCall {
+  const [first, second, third, fourth] = args as [unknown, unknown, unknown, unknown];
+  if (first instanceof Request) {
+    const response = third instanceof Response ? third : undefined;
+    const state = (response ? fourth : third) as { retryCount?: number } | undefined;
+    return { request: first, options: second as HookOptions, response, retryCount: state?.retryCount ?? 0 };
+  }
+  const state = first as HookCall;
+  return { ...state, retryCount: state.retryCount ?? 0 };
 }
 
 /** The overrides in ky's context, if any. */
@@ -31,27 +54,40 @@ function overridesOf(o: HookOptions): RequestOverrides | undefined {
   return value !== null && typeof value === 'object' ? (value as RequestOverrides) : undefined;
 }
 
-/** The hooks, typed to fit ky's `Hooks` (`M` is ky's retry marker). */
+// biome-ignore lint/suspicious/noExplicitAny: ky 1 and ky 2 type their hooks' arguments differently
+type AnyHook<R> = (...args: any[]) => R;
+
+/** The hooks, typed to fit the `Hooks` of ky 1 and ky 2 (`M` is ky's retry marker). */
 export interface MaskinportenKyHooks<M = unknown> {
-  beforeRequest: ((state: { request: HookRequest; options: HookOptions }) => Promise<void>)[];
-  afterResponse: ((state: {
-    request: HookRequest;
-    response: Response;
-    options: HookOptions;
-    retryCount: number;
-  }) => Promise<M | undefined>)[];
-  beforeRetry: ((state: { request: HookRequest; options: HookOptions }) => void)[];
+  beforeRequest: AnyHook<Promise<void>>[];
+  afterResponse: AnyHook<Promise<M | undefined>>[];
+  beforeRetry: AnyHook<void>[];
+  beforeError: AnyHook<Error>[];
 }
 
 const RETRY_CODE = 'MASKINPORTEN_TOKEN_REFRESHED';
+
+/** The base URLs an instance was made with: ky 1's `prefixUrl`, ky 2's `prefix` and `baseUrl`. */
+function kyBaseUrls(ky: KyLike<unknown>): { option: string; url: unknown }[] {
+  let parent: Record<string, unknown> = {};
+  try {
+    ky.extend((p: Record<string, unknown> | undefined) => {
+      parent = p ?? {};
+      return {};
+    });
+  } catch {
+    // an instance that cannot tell its defaults: allowedOrigins decides alone
+  }
+  return ['prefixUrl', 'prefix', 'baseUrl'].map((name) => ({ option: `the instance’s ${name}`, url: parent[name] }));
+}
 
 /**
  * Returns a ky instance (extended from `ky`) whose requests carry Maskinporten or Altinn tokens.
  *
  * @example
  * import ky from 'ky';
- * const api = withMaskinporten(ky, client, { scopes: ['example:read'] });
- * const body = await api.get('https://api.example.no/things').json();
+ * const api = withMaskinporten(ky.create({ prefix: 'https://api.example.no' }), client, { scopes: ['example:read'] });
+ * const body = await api.get('things').json();
  */
 export function withMaskinporten<T extends KyLike<unknown>>(
   ky: T,
@@ -67,36 +103,70 @@ export function maskinportenKyHooks<M>(
   client: MaskinportenClient,
   options: AuthorizationOptions,
 ): MaskinportenKyHooks<M> {
-  const authorizer = new Authorizer(client, options, 'withMaskinporten');
-  // Which requests got a token from us, by the token we set: a retry is refreshed only for those.
-  const ours = new WeakMap<object, string>();
+  const authorizer = new Authorizer(client, options, 'withMaskinporten', {
+    required: 'a ky instance without a prefix sends requests to any host',
+    derivedFrom: kyBaseUrls(ky as KyLike<unknown>),
+  });
+  // Which requests got a token from us, by ky's options object: the token set, and the Request objects that carry
+  // it (masked once answered). A retry is refreshed only for these.
+  const ours = new WeakMap<object, { token: string; requests: Set<Request> }>();
+  const mask = (o: HookOptions | undefined, ...requests: unknown[]) => {
+    const entry = o === undefined ? undefined : ours.get(o);
+    if (entry) maskSecretIn([...entry.requests, ...requests], entry.token);
+  };
   return {
     beforeRequest: [
-      async ({ request, options: o }) => {
+      async (...args) => {
+        const { request, options: o } = readHookCall(args);
         if (!authorizer.mayAuthorize(request.url)) return;
         if (request.headers.has('authorization') && !authorizer.overwrite) return;
-        const token = await authorizer.token(overridesOf(o));
+        const token = await authorizer.token(overridesOf(o), request.signal);
         request.headers.set('authorization', token.authorizationHeader);
-        ours.set(o, token.value);
+        ours.set(o, { token: token.value, requests: new Set([request]) });
       },
     ],
     afterResponse: [
-      async ({ request, response, options: o, retryCount }) => {
-        const used = ours.get(o);
-        if (response.status !== 401 || used === undefined || retryCount > 0) return undefined;
-        if (o.body instanceof ReadableStream) return undefined;
-        // Answered by another origin after a redirect: fetch did not send it the token.
-        if (response.url && URL.parse(response.url)?.origin !== URL.parse(request.url)?.origin) return undefined;
-        const fresh = await authorizer.refreshAfter401(used, overridesOf(o));
-        ours.set(o, fresh.value);
+      async (...args) => {
+        const { request, response, options: o, retryCount } = readHookCall(args);
+        const entry = ours.get(o);
+        if (entry === undefined) return undefined;
+        entry.requests.add(request);
+        const stale =
+          response?.status === 401 &&
+          retryCount === 0 &&
+          !(o.body instanceof ReadableStream) &&
+          // Answered by another origin after a redirect: fetch did not send it the token.
+          !(response.url && URL.parse(response.url)?.origin !== URL.parse(request.url)?.origin);
+        if (!stale) {
+          mask(o);
+          return undefined;
+        }
+        const fresh = await authorizer.refreshAfter401(entry.token, overridesOf(o), request.signal);
+        ours.set(o, { token: fresh.value, requests: entry.requests });
         return ky.retry({ code: RETRY_CODE, delay: 0 });
       },
     ],
     beforeRetry: [
-      ({ request, options: o }) => {
-        const token = ours.get(o);
-        if (token !== undefined && authorizer.mayAuthorize(request.url))
-          request.headers.set('authorization', `Bearer ${token}`);
+      (...args) => {
+        const { request, options: o } = readHookCall(args);
+        const entry = ours.get(o);
+        if (entry !== undefined && authorizer.mayAuthorize(request.url)) {
+          request.headers.set('authorization', `Bearer ${entry.token}`);
+          entry.requests.add(request);
+        }
+      },
+    ],
+    beforeError: [
+      (...args) => {
+        // ky 1: (error, { retryCount }); ky 2: ({ request, options, error, retryCount }).
+        const first = args[0] as { request?: unknown; options?: HookOptions; error?: unknown };
+        const error = (first instanceof Error ? first : first?.error) as Error & {
+          request?: unknown;
+          options?: HookOptions;
+        };
+        const state = first instanceof Error ? undefined : first;
+        mask(state?.options ?? error?.options, state?.request, error?.request);
+        return error;
       },
     ],
   };

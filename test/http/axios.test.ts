@@ -9,7 +9,7 @@ import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse 
 import type { MaskinportenClient } from '../../src/client.ts';
 import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
-import { type AuthorizationOptions, attachToAxios, type RequestOverrides } from '../../src/http/index.ts';
+import { type AuthorizationOptions, attachToAxios as attach, type RequestOverrides } from '../../src/http/index.ts';
 import {
   bearerOf,
   claimsOf,
@@ -24,6 +24,11 @@ import {
 
 const READ = 'test:read';
 const WRITE = 'test:write';
+
+/** The origins these tests allow when a test names none: the two APIs and the emulator. */
+let origins: string[] = [];
+const attachToAxios: typeof attach = (instance, client, options) =>
+  attach(instance, client, { allowedOrigins: origins, ...options });
 
 /** axios's request config plus the per-request overrides the adapter reads. */
 type Config = AxiosRequestConfig & { maskinporten?: RequestOverrides };
@@ -45,6 +50,7 @@ describe('attachToAxios', () => {
   const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
   before(() => {
     ({ emulator, created, client, api, other } = fixture);
+    origins = [api.url, other.url, emulator.url];
   });
 
   it('the Notifications stand-in accepts an order from the Altinn-authorized instance (201), not from the raw one (401)', async () => {
@@ -198,8 +204,11 @@ describe('attachToAxios', () => {
     });
 
     it('drops it on a redirect to a subdomain (another origin), which follow-redirects alone would keep', async () => {
-      const instance = authorizedAxios(client, { scopes: [READ] });
       const port = new URL(api.url).port;
+      const instance = authorizedAxios(client, {
+        scopes: [READ],
+        allowedOrigins: [`http://localhost:${port}`, `http://sub.localhost:${port}`],
+      });
       // Both names lead to the same local API; only the origin differs.
       const lookup = (
         _host: string,

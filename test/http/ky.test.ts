@@ -10,9 +10,9 @@ import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import {
   type AuthorizationOptions,
-  maskinportenKyHooks,
+  maskinportenKyHooks as hooks,
   type RequestOverrides,
-  withMaskinporten,
+  withMaskinporten as withMp,
 } from '../../src/http/index.ts';
 import {
   bearerOf,
@@ -28,6 +28,13 @@ import {
 
 const READ = 'test:read';
 const WRITE = 'test:write';
+
+/** The origins these tests allow when a test names none: the two APIs and the emulator. */
+let origins: string[] = [];
+const withMaskinporten: typeof withMp = (k, client, options) =>
+  withMp(k, client, { allowedOrigins: origins, ...options });
+const maskinportenKyHooks: typeof hooks = (k, client, options) =>
+  hooks(k, client, { allowedOrigins: origins, ...options });
 
 /** ky with the hooks, handing back every status instead of throwing. */
 function authorizedKy(client: MaskinportenClient, options: AuthorizationOptions): KyInstance {
@@ -47,6 +54,7 @@ describe('withMaskinporten (ky)', () => {
   const fixture = useHttpFixture([NOTIFY, READ, WRITE]);
   before(() => {
     ({ emulator, created, client, api, other } = fixture);
+    origins = [api.url, other.url, emulator.url];
   });
 
   it('the Notifications stand-in accepts an order from the Altinn-authorized ky (201), not from the raw one (401)', async () => {

@@ -4,7 +4,7 @@
  *
  * Paths of the API:
  * - `/stale…`: the first bearer token it sees (since `reset()`) is stale: that token gets 401, any other 200;
- * - `/401…`: always 401;
+ * - `/401…`: always 401 (with `?quiet`, the echo leaves the authorization out);
  * - `/redirect?to=URL[&status=302]`: a redirect to `URL`; `to` given twice sends two `Location` headers, and
  *   `&raw=utf8` writes them as raw UTF-8 bytes (which fetch decodes as UTF-8);
  * - anything else: 200.
@@ -74,7 +74,8 @@ export async function startApi(): Promise<TestApi> {
       'content-type': 'application/json',
       ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
     });
-    res.end(JSON.stringify({ path: url.pathname, method: req.method, authorization: authorization ?? null, body }));
+    const echoed = url.searchParams.has('quiet') ? null : (authorization ?? null);
+    res.end(JSON.stringify({ path: url.pathname, method: req.method, authorization: echoed, body }));
   });
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve));
   const { port } = server.address() as AddressInfo;
