@@ -4,6 +4,8 @@
  */
 import { MaskinportenClient } from '../client.ts';
 import { SelfServiceClient } from '../self-service/index.ts';
+import { isLoopbackHost } from '../settings.ts';
+import { UsageError } from './args.ts';
 import { SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from './settings-flags.ts';
 
 /** The admin credentials' default section. */
@@ -22,6 +24,8 @@ ${settingsHelp(ADMIN_SECTION).replace('Settings (loaded', 'Admin credentials (lo
 
 /** A self-service client for the admin credentials the flags point at. */
 export async function selfServiceFromFlags(values: Partial<Record<string, unknown>>): Promise<SelfServiceClient> {
+  const insecure = values.insecure === true;
+  const baseUrl = typeof values['admin-api'] === 'string' ? checkedAdminApi(values['admin-api'], insecure) : undefined;
   const { settings } = await settingsFromFlags(values as Parameters<typeof settingsFromFlags>[0], ADMIN_SECTION);
   // Admin work must not depend on this machine's clock agreeing with the server's: grants are timed on the
   // server's clock, as measured from its Date header.
@@ -29,5 +33,23 @@ export async function selfServiceFromFlags(values: Partial<Record<string, unknow
     allowInsecureRequests: values.insecure === true,
     correctClockSkew: true,
   });
-  return new SelfServiceClient(admin, typeof values['admin-api'] === 'string' ? { baseUrl: values['admin-api'] } : {});
+  return new SelfServiceClient(admin, { ...(baseUrl ? { baseUrl } : {}), allowInsecureRequests: insecure });
+}
+
+/** `--admin-api`: an http(s) URL, https unless loopback or `--insecure` (the admin token must not travel in clear). */
+function checkedAdminApi(value: string, insecure: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--admin-api must be the self-service API's URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--admin-api must be an http(s) URL, got ${url.protocol}`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !insecure) {
+    throw new UsageError(
+      `--admin-api ${url.origin} uses plain http, so the admin token would travel in clear: use https, or add --insecure for a test server on a network you trust`,
+    );
+  }
+  return value;
 }

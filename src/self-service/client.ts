@@ -8,7 +8,7 @@ import { ArgumentError, MaskinportenError } from '../errors.ts';
 import type { RsaPublicJwk } from '../keys/jwk.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
 import { SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
-import { isLoopbackHost } from '../settings.ts';
+import { checkUrlSetting, isLoopbackHost } from '../settings.ts';
 
 /** A registered integration as the API shows it. */
 export interface SelfServiceClientInfo {
@@ -52,9 +52,26 @@ export interface SelfServiceClientOptions {
   /** API base URL; derived from the admin client's authority for Maskinporten prod and test. */
   baseUrl?: string;
   fetch?: typeof fetch;
+  /** Allow a plain-http `baseUrl` on a host other than loopback (the admin token then travels in clear). */
+  allowInsecureRequests?: boolean;
   /** Scopes asked for reads and for writes; `idporten:dcr.read` and `idporten:dcr.write` by default. */
   readScopes?: string[];
   writeScopes?: string[];
+}
+
+/** The members that make a JWK private (RSA's, multi-prime `oth`, and a symmetric key's `k`): never posted. */
+export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/**
+ * The public half of a key as the API takes it: a fresh object without any private member, whatever the caller
+ * passed, so a private key handed in by mistake never leaves the machine.
+ */
+export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
+  const out: Record<string, unknown> = {};
+  for (const [member, value] of Object.entries(key)) {
+    if (!(JWK_PRIVATE_MEMBERS as readonly string[]).includes(member)) out[member] = value;
+  }
+  return out as RegisteredJwk;
 }
 
 /** The self-service API base URL paired with an authority, if there is one. */
@@ -90,6 +107,7 @@ export class SelfServiceClient {
         `no self-service API URL is known for ${admin.authority}: pass baseUrl (e.g. ${SELF_SERVICE_API_URLS.test})`,
       );
     }
+    checkUrlSetting('baseUrl', base, options.allowInsecureRequests === true);
     this.#admin = admin;
     this.baseUrl = base.replace(/\/+$/, '');
     this.#fetch = options.fetch ?? globalThis.fetch;
@@ -203,7 +221,7 @@ export class SelfServiceClient {
   /** Replaces the whole key set (at most 5 public keys). Send the keys to keep as well as the new ones. */
   replaceKeys(clientId: string, keys: RsaPublicJwk[]): Promise<SelfServiceKeySet> {
     // The API's own `exp` is an answer field, not something to post back.
-    const clean = keys.map(({ exp: _exp, ...k }: RegisteredJwk) => k);
+    const clean = keys.map(({ exp: _exp, ...k }: RegisteredJwk) => publicMembersOf(k));
     return this.#call('POST', `/clients/${encodeURIComponent(clientId)}/jwks`, this.#write, { keys: clean });
   }
 }

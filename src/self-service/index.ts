@@ -5,4 +5,10 @@ export type {
   SelfServiceClientOptions,
   SelfServiceKeySet,
 } from './client.ts';
-export { defaultSelfServiceUrl, SelfServiceClient, SelfServiceError } from './client.ts';
+export {
+  defaultSelfServiceUrl,
+  JWK_PRIVATE_MEMBERS,
+  publicMembersOf,
+  SelfServiceClient,
+  SelfServiceError,
+} from './client.ts';

@@ -124,6 +124,45 @@ describe('maskinporten clients and keys (built CLI)', () => {
       usageError(await run(['clients', 'create', '--scope', SCOPE]), /--name/);
     });
 
+    it('--public-key: every private member counts, and a malformed file is never quoted', TIMEOUT, async () => {
+      const pair = await generateRsaKeyPair();
+      secrets.addJwk(pair.privateJwk as unknown as Record<string, unknown>);
+      const before = json<ClientJson[]>(await run(['clients', 'list', '--json'])).length;
+      const { d: _d, ...withoutD } = pair.privateJwk;
+      for (const [name, key] of [
+        ['no-d', withoutD],
+        ['oth', { ...pair.publicJwk, oth: [] }],
+        ['k', { kty: 'oct', k: 'c2VjcmV0LXN5bW1ldHJpYy1rZXk' }],
+      ] as const) {
+        const file = join(dir, `${name}.jwk.json`);
+        writeFileSync(file, JSON.stringify([key]), { mode: 0o600 });
+        usageError(await run(['clients', 'create', '--name', 'leaky', '--public-key', file]), /private key/);
+      }
+      // V8's JSON errors quote the text around the fault: for a key file that text is key material.
+      const malformed = join(dir, 'malformed.jwk.json');
+      const material = 'Zm9vYmFyS2V5TWF0ZXJpYWwxMjM0NTY3ODkw';
+      for (const text of [`${material}"}`, `{"kty":"RSA","d":"${material}" x}`, `[{"d":"${material}`]) {
+        writeFileSync(malformed, text, { mode: 0o600 });
+        const r = usageError(
+          await run(['clients', 'create', '--name', 'bad', '--public-key', malformed]),
+          /not valid JSON/,
+        );
+        assert.ok(!r.stderr.includes(material.slice(0, 6)), r.stderr);
+      }
+      assert.equal(json<ClientJson[]>(await run(['clients', 'list', '--json'])).length, before);
+    });
+
+    it('--admin-api over plain http to a host other than loopback needs --insecure', TIMEOUT, async () => {
+      usageError(
+        await run(['clients', 'list', '--admin-api', 'http://api.example.org']),
+        /--admin-api http:\/\/api\.example\.org uses plain http.*--insecure/,
+      );
+      usageError(await run(['keys', 'list', 'some-id', '--admin-api', 'http://10.1.2.3:8080/']), /--insecure/);
+      usageError(await run(['clients', 'list', '--admin-api', 'ftp://127.0.0.1/']), /http\(s\)/);
+      // Loopback over http is a local emulator: fine.
+      ok(await run(['clients', 'list', '--admin-api', emulator.selfServiceUrl]));
+    });
+
     it('list, show and delete', TIMEOUT, async () => {
       const { file } = await publicKeyFile('show-key');
       const id = json<{ client: ClientJson }>(

@@ -380,4 +380,113 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       );
     },
   );
+
+  describe('.gitignore entries, checked with git check-ignore', () => {
+    const ignoredByGit = (repo: string, path: string): boolean => {
+      try {
+        execFileSync('git', ['check-ignore', '-q', '--no-index', '--', path], { cwd: repo, stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const gitRepo = () => {
+      const repo = workdir();
+      execFileSync('git', ['init', '-q'], { cwd: repo });
+      return repo;
+    };
+    const keysIn = (d: string) => {
+      if (existsSync(join(d, 'jwk.base64'))) secrets.addJwkBase64(readFileSync(join(d, 'jwk.base64'), 'utf8'));
+    };
+
+    it('--out-dir . ignores the private key files themselves', { ...TIMEOUT, skip: !hasGit() }, async () => {
+      const repo = gitRepo();
+      const r = ok(await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--out-dir', '.'], { cwd: repo }));
+      keysIn(repo);
+      secrets.check(r);
+      assert.equal(r.stderr, '');
+      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
+        '.maskinporten-secrets.json',
+        'private.jwk.json',
+        'jwk.base64',
+        '',
+      ]);
+      for (const f of ['private.jwk.json', 'jwk.base64', '.maskinporten-secrets.json'])
+        assert.ok(ignoredByGit(repo, f), f);
+      assert.ok(!ignoredByGit(repo, 'public.jwk.json'), 'the public key may be committed');
+    });
+
+    it('../keys from a subdirectory goes into the work tree’s top .gitignore', {
+      ...TIMEOUT,
+      skip: !hasGit(),
+    }, async () => {
+      const repo = gitRepo();
+      const app = join(repo, 'app');
+      mkdirSync(app);
+      const r = ok(
+        await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--out-dir', '../keys'], { cwd: app }),
+      );
+      keysIn(join(repo, 'keys'));
+      secrets.check(r);
+      assert.equal(r.stderr, '');
+      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
+        'app/.maskinporten-secrets.json',
+        'keys/',
+        '',
+      ]);
+      assert.ok(!existsSync(join(app, '.gitignore')));
+      for (const f of ['keys/private.jwk.json', 'keys/jwk.base64', 'app/.maskinporten-secrets.json'])
+        assert.ok(ignoredByGit(repo, f), f);
+    });
+
+    it('names with #, !, glob characters and trailing spaces are escaped', {
+      ...TIMEOUT,
+      skip: !hasGit(),
+    }, async () => {
+      const repo = gitRepo();
+      // Files that the unescaped patterns would wrongly match, or fail to match.
+      const r = ok(
+        await runCli(
+          [
+            'init',
+            '--scope',
+            SCOPE,
+            '--client-id',
+            'abc',
+            '--out-dir',
+            '#keys [1]',
+            '--secrets-file',
+            '!s*cret?.json  ',
+          ],
+          { cwd: repo },
+        ),
+      );
+      keysIn(join(repo, '#keys [1]'));
+      secrets.check(r);
+      assert.equal(r.stderr, '');
+      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
+        '\\!s\\*cret\\?.json\\ \\ ',
+        '\\#keys \\[1\\]/',
+        '',
+      ]);
+      for (const f of ['#keys [1]/private.jwk.json', '#keys [1]/jwk.base64', '!s*cret?.json  '])
+        assert.ok(ignoredByGit(repo, f), JSON.stringify(f));
+      for (const f of ['keys1/jwk.base64', 'secret1.json', '!s*cret?.json'])
+        assert.ok(!ignoredByGit(repo, f), `${JSON.stringify(f)} is not matched by the escaped entries`);
+    });
+
+    it('warns when another rule re-includes a private file', { ...TIMEOUT, skip: !hasGit() }, async () => {
+      const repo = gitRepo();
+      mkdirSync(join(repo, 'maskinporten-keys'));
+      writeFileSync(join(repo, 'maskinporten-keys', '.gitignore'), '!jwk.base64\n');
+      // The directory pattern excludes the whole directory, so a nested rule cannot re-include: git check-ignore
+      // agrees; a top-level negation after the entry can.
+      writeFileSync(join(repo, '.gitignore'), 'maskinporten-keys/\n!maskinporten-keys/\n');
+      const r = ok(await runCli(['init', '--scope', SCOPE, '--client-id', 'abc'], { cwd: repo }));
+      keysIn(join(repo, 'maskinporten-keys'));
+      secrets.check(r);
+      assert.match(r.stderr, /git does not ignore .*jwk\.base64 \(git check-ignore\)/);
+      assert.match(r.stderr, /git does not ignore .*private\.jwk\.json/);
+    });
+  });
 });

@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,6 +182,44 @@ describe('maskinporten keygen (built CLI)', () => {
       assert.deepEqual(readdirSync(out).sort(), ['jwk.base64', 'private.jwk.json', 'public.jwk.json']);
     },
   );
+
+  it('creates the key directory (and its missing parents) 0700 whatever the umask', TIMEOUT, async () => {
+    const base = fresh();
+    const out = join(base, 'a', 'keys');
+    // The child inherits this process's umask.
+    const previous = process.umask(0o000);
+    try {
+      ok(await keygen(['--out-dir', out], { keysIn: out }));
+    } finally {
+      process.umask(previous);
+    }
+    assert.equal(modeOf(statSync(out)), 0o700, 'the key directory');
+    assert.equal(modeOf(statSync(join(base, 'a'))), 0o700, 'a parent it created');
+    assert.equal(modeOf(statSync(join(out, 'private.jwk.json'))), 0o600);
+    assert.equal(modeOf(statSync(join(out, 'public.jwk.json'))), 0o644);
+  });
+
+  it('a symlink at a target path, dangling or not, is not replaced without --force', TIMEOUT, async () => {
+    const out = fresh();
+    const elsewhere = join(dir, `elsewhere-${n}`);
+    symlinkSync(elsewhere, join(out, 'jwk.base64')); // dangling: nothing at `elsewhere`
+    usageError(await keygen(['--out-dir', out]), /refusing to overwrite .*jwk\.base64/);
+    assert.ok(lstatSync(join(out, 'jwk.base64')).isSymbolicLink(), 'the link is untouched');
+    assert.ok(!existsSync(elsewhere), 'nothing written through the link');
+    assert.deepEqual(readdirSync(out), ['jwk.base64']);
+    // init checks the same before it makes or registers anything.
+    const cwd = fresh();
+    symlinkSync(elsewhere, join(cwd, '.maskinporten-secrets.json'));
+    usageError(
+      await runCli(['init', '--scope', 'x:y', '--client-id', 'abc'], { cwd }).then((r) => secrets.check(r)),
+      /refusing to overwrite .*\.maskinporten-secrets\.json/,
+    );
+    assert.ok(!existsSync(join(cwd, 'maskinporten-keys')));
+    // --force replaces the link itself, never the file it points at.
+    ok(await keygen(['--out-dir', out, '--force'], { keysIn: out }));
+    assert.ok(!lstatSync(join(out, 'jwk.base64')).isSymbolicLink());
+    assert.ok(!existsSync(elsewhere));
+  });
 
   it('--bits, --kid and --alg shape the key', TIMEOUT, async () => {
     for (const [bits, alg, kid] of [

@@ -5,8 +5,11 @@
  * argument or stdin, expiry in human terms, and --verify against the issuer's published keys.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,9 +134,57 @@ describe('maskinporten token and decode (built CLI)', () => {
       const curl = ok(await run(['token', ...flags, '--scope', SCOPE, '--output', 'curl']));
       assert.match(curl.stdout, /^curl -H 'Authorization: Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+' \n$/);
       const exported = ok(await run(['token', ...flags, '--scope', SCOPE, '--output', 'export']));
-      assert.match(exported.stdout, /^export MASKINPORTEN_TOKEN=eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      assert.match(exported.stdout, /^export MASKINPORTEN_TOKEN='eyJ[\w-]+\.[\w-]+\.[\w-]+'\n$/);
       for (const r of [header, curl, exported]) assert.equal(payloadOf(tokenOf(r)).client_id, client.clientId);
+      // What eval makes of the export line is the token, exactly.
+      const shell = spawnSync('/bin/sh', ['-c', `eval "$1"; printf %s "$MASKINPORTEN_TOKEN"`, 'sh', exported.stdout]);
+      assert.equal(shell.stdout.toString(), tokenOf(exported));
       usageError(await run(['token', ...flags, '--scope', SCOPE, '--output', 'yaml']), /--output/);
+    });
+
+    it('a hostile token endpoint gets no shell command run: tokens outside token68 are refused', TIMEOUT, async () => {
+      const marker = join(dir, 'pwned');
+      let answer = '';
+      const server = createServer((req, res) => {
+        if (req.method === 'POST' && req.url === '/token') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ access_token: answer, token_type: 'Bearer', expires_in: 120, scope: SCOPE }));
+          return;
+        }
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      try {
+        const hostile = [
+          '--authority',
+          `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+          '--client-id',
+          client.clientId,
+          '--key-file',
+          keyFile,
+          '--scope',
+          SCOPE,
+        ];
+        for (const bad of [`x;touch ${marker}`, `x$(touch ${marker})`, `x' ; touch ${marker} ; '`, 'x y', 'a\nb']) {
+          answer = bad;
+          for (const output of ['export', 'curl', 'raw']) {
+            const r = await run(['token', ...hostile, '--output', output]);
+            assert.equal(r.code, 1, show(r));
+            assert.equal(r.stdout, '', show(r));
+            // Refused by the client or by the command line's own check; either way nothing reaches a shell.
+            assert.match(r.stderr, /token68|access token/, show(r));
+            const shell = spawnSync('/bin/sh', ['-c', `eval "$1"`, 'sh', r.stdout]);
+            assert.equal(shell.status, 0);
+          }
+        }
+        assert.ok(!existsSync(marker), 'no command ran');
+        // An opaque token in the token68 alphabet is printed, quoted.
+        answer = 'opaque-Token.123~+/=';
+        const r = ok(await run(['token', ...hostile, '--output', 'export']));
+        assert.equal(r.stdout, "export MASKINPORTEN_TOKEN='opaque-Token.123~+/='\n");
+      } finally {
+        server.close();
+      }
     });
 
     it('--altinn --altinn-test exchanges for an Altinn token acting as ttd', TIMEOUT, async () => {
@@ -479,51 +530,80 @@ describe('maskinporten token and decode (built CLI)', () => {
     });
 
     it(
-      '--verify checks the signature against the issuer’s published keys (Maskinporten and Altinn)',
+      '--verify checks the signature against the published keys of a trusted issuer and says which issuer',
       TIMEOUT,
       async () => {
-        const r = ok(await runQuiet(['decode', '--verify', token]));
-        assert.match(r.stdout, /Signature verified against the issuer's published keys/);
-        const json = JSON.parse(ok(await runQuiet(['decode', '--verify', '--json', token])).stdout);
+        const trust = ['--authority', emulator.issuer, '--issuer', altinnIssuer];
+        const r = ok(await runQuiet(['decode', '--verify', ...trust, token]));
+        assert.ok(
+          r.stdout.includes(
+            `Signature verified against the issuer's published keys: issuer ${emulator.issuer} (--authority), key ${String(headerOf(token).kid)}`,
+          ),
+          show(r),
+        );
+        const json = JSON.parse(ok(await runQuiet(['decode', '--verify', '--json', ...trust, token])).stdout);
         assert.equal(json.verified, true);
+        assert.equal(json.verifiedBy, emulator.issuer);
 
         const altinn = tokenOf(ok(await run(['token', ...flags, '--scope', NOTIFICATIONS, '--altinn'])));
-        assert.match(ok(await runQuiet(['decode', '--verify'], { input: altinn })).stdout, /Signature verified/);
+        const a = ok(await runQuiet(['decode', '--verify', ...trust], { input: altinn }));
+        assert.match(a.stdout, /Signature verified .*: issuer .*\/authentication\/api\/v1\/openid\/ \(--issuer\)/);
+        // The emulator's issuer is no preset: without being named it is not trusted.
+        const untrusted = await runQuiet(['decode', '--verify', token]);
+        assert.equal(untrusted.code, 1, show(untrusted));
+        assert.match(untrusted.stdout, /Signature NOT verified: the issuer ".*" is not a known issuer.*--issuer/);
+        usageError(await runQuiet(['decode', '--authority', emulator.issuer, token]), /add --verify/);
+        usageError(await runQuiet(['decode', '--verify', '--issuer', 'file:///etc/passwd', token]), /--issuer/);
       },
     );
 
-    it('--verify fails (exit 1) for a tampered token, a foreign key and an unreachable issuer', TIMEOUT, async () => {
-      const [h, , s] = token.split('.') as [string, string, string];
-      const claims = payloadOf(token);
-      const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, scope: 'admin:everything' })).toString('base64url')}.${s}`;
-      const r = await runQuiet(['decode', '--verify', tampered]);
-      assert.equal(r.code, 1, show(r));
-      assert.match(r.stdout, /Signature NOT verified: the signature does not match/);
-      assert.match(r.stdout, /admin:everything/, 'still shows what the token claims');
-      const json = await runQuiet(['decode', '--verify', '--json', tampered]);
-      assert.equal(json.code, 1);
-      assert.deepEqual(
-        { verified: JSON.parse(json.stdout).verified, error: typeof JSON.parse(json.stdout).error },
-        { verified: false, error: 'string' },
-      );
-
-      // Signed by another key under the emulator's issuer and kid.
-      const { privateJwk } = await generateRsaKeyPair();
+    it('--verify never fetches a URL the token names, and needs the key its kid names', TIMEOUT, async () => {
+      // An issuer that publishes one key, recording every request it gets.
+      const { privateJwk, publicJwk } = await generateRsaKeyPair();
       secrets.addJwk(privateJwk as unknown as Record<string, unknown>);
-      const forged = signCompact(headerOf(token) as JwsHeader, claims, importPrivateJwk(privateJwk));
-      assert.equal((await runQuiet(['decode', '--verify', forged])).code, 1);
-
-      // An issuer that publishes nothing.
-      const nowhere = signCompact(
-        { alg: 'RS256', kid: 'k' },
-        { ...claims, iss: 'http://127.0.0.1:9/' },
-        importPrivateJwk(privateJwk),
-      );
-      const unreachable = await runQuiet(['decode', '--verify', nowhere]);
-      assert.equal(unreachable.code, 1, show(unreachable));
-      assert.match(unreachable.stdout, /Signature NOT verified: no published keys/);
-      // A signature check is never claimed without --verify.
-      assert.doesNotMatch(ok(await runQuiet(['decode', tampered])).stdout, /Signature/);
+      const seen: string[] = [];
+      const server = createServer((req, res) => {
+        seen.push(req.url ?? '');
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const body =
+          req.url === '/jwk'
+            ? { keys: [publicJwk] }
+            : req.url === '/.well-known/oauth-authorization-server'
+              ? { issuer: `${base}/`, jwks_uri: `${base}/jwk` }
+              : undefined;
+        res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      try {
+        const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        const now = Math.floor(Date.now() / 1000);
+        const sign = (header: JwsHeader) =>
+          signCompact(header, { iss: issuer, iat: now, exp: now + 60 }, importPrivateJwk(privateJwk));
+        // A self-signed token naming its own issuer: not trusted, and the issuer is never asked.
+        const selfSigned = await runQuiet(['decode', '--verify', sign({ alg: 'RS256', kid: publicJwk.kid! })]);
+        assert.equal(selfSigned.code, 1, show(selfSigned));
+        assert.match(selfSigned.stdout, /not a known issuer/);
+        assert.deepEqual(seen, [], 'the issuer the token names was never fetched');
+        // Trusted by name, the right kid verifies; another kid does not fall back to the only key.
+        const good = ok(
+          await runQuiet(['decode', '--verify', '--issuer', issuer, sign({ alg: 'RS256', kid: publicJwk.kid! })]),
+        );
+        assert.match(good.stdout, new RegExp(`issuer ${issuer} \\(--issuer\\), key ${publicJwk.kid}`));
+        const otherKid = await runQuiet([
+          'decode',
+          '--verify',
+          '--issuer',
+          issuer,
+          sign({ alg: 'RS256', kid: 'other' }),
+        ]);
+        assert.equal(otherKid.code, 1, show(otherKid));
+        assert.match(otherKid.stdout, /publishes no key with kid other/);
+        const noKid = await runQuiet(['decode', '--verify', '--issuer', issuer, sign({ alg: 'RS256' })]);
+        assert.equal(noKid.code, 1, show(noKid));
+        assert.match(noKid.stdout, /has no kid/);
+      } finally {
+        server.close();
+      }
     });
 
     it('no token is a usage error; something that is not a JWT fails', TIMEOUT, async () => {

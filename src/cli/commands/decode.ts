@@ -3,24 +3,29 @@
  * signature against the issuer's published keys.
  */
 import { readFileSync } from 'node:fs';
-import { importPublicJwk } from '../../keys/jwk.ts';
-import { decodeCompact, isRsaAlgorithm, verifyDecoded } from '../../keys/jws.ts';
+import { resolveAuthority } from '../../config/presets.ts';
+import { decodeCompact } from '../../keys/jws.ts';
 import { parse, UsageError } from '../args.ts';
+import { type KnownIssuer, presetIssuers, type Verdict, verifyWithKnownIssuers } from '../known-issuers.ts';
 import { bold, green } from '../output.ts';
 
-export const help = `Usage: maskinporten decode [TOKEN|-] [--verify] [--json]
+export const help = `Usage: maskinporten decode [TOKEN|-] [--verify [--authority URL|test|prod] [--issuer URL]] [--json]
 
 Shows a token's header and claims and when it expires. Reads the token from the argument, or from stdin with -
 or when no argument is given. Decoding shows claims only, never the signature.
 
 Options:
-  --verify   check the signature against the issuer's published keys (Maskinporten's /jwk via discovery, or
-             Altinn's OpenID keys)
-  --json     print { header, claims, expiresIn, verified } as JSON
+  --verify            check the signature against the key its kid names, published by its issuer (Maskinporten's
+                      /jwk via discovery, or Altinn's OpenID keys) — only when that issuer is known: a Maskinporten
+                      or Altinn preset, or one named below. A URL the token names is never fetched.
+  --authority URL     also trust this Maskinporten authority's issuer (test, prod and dev are presets; repeatable)
+  --issuer URL        also trust this exact issuer, e.g. an emulator's Altinn issuer (repeatable)
+  --json              print { header, claims, expiresIn, verified, verifiedBy } as JSON
 
 Examples:
   maskinporten decode eyJhbGciOi…
   maskinporten token --scope x:y | maskinporten decode --verify
+  maskinporten decode --verify --authority http://localhost:5050 eyJhbGciOi…
 `;
 
 /** "in 1 min 52 s" / "2 h 3 min ago". */
@@ -38,29 +43,40 @@ export function humanDuration(seconds: number): string {
   return seconds >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-async function fetchJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-  return (await res.json()) as Record<string, unknown>;
+function checkedUrl(value: string, flag: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return value;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${flag} must be an http(s) URL, got ${JSON.stringify(value)}`);
 }
 
-/** Finds the issuer's JWKS: RFC 8414 metadata for Maskinporten, OpenID configuration for Altinn. */
-async function jwksFor(issuer: string): Promise<{ keys: Record<string, unknown>[] }> {
-  const base = issuer.endsWith('/') ? issuer : `${issuer}/`;
-  for (const path of ['.well-known/oauth-authorization-server', '.well-known/openid-configuration']) {
-    try {
-      const meta = await fetchJson(new URL(path, base).href);
-      if (typeof meta.jwks_uri === 'string')
-        return (await fetchJson(meta.jwks_uri)) as { keys: Record<string, unknown>[] };
-    } catch {
-      // try the next kind of metadata
-    }
-  }
-  throw new Error(`no published keys found for issuer ${issuer}`);
+/** A Maskinporten authority's issuer: its base URL with the trailing slash. */
+function issuerOfAuthority(value: string): string {
+  const url = checkedUrl(resolveAuthority(value), '--authority');
+  return url.endsWith('/') ? url : `${url}/`;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { verify: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      verify: { type: 'boolean' },
+      authority: { type: 'string', multiple: true },
+      issuer: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  if (!values.verify && (values.authority?.length || values.issuer?.length))
+    throw new UsageError('--authority and --issuer name issuers to trust for --verify: add --verify');
+  const trusted: KnownIssuer[] = [
+    ...(values.authority ?? []).map((a) => ({ issuer: issuerOfAuthority(a), source: '--authority' })),
+    ...(values.issuer ?? []).map((i) => ({ issuer: checkedUrl(i, '--issuer'), source: '--issuer' })),
+    ...presetIssuers(),
+  ];
   if (positionals.length > 1) throw new UsageError('give one token (or - for stdin)');
   const source = positionals[0];
   // Reading a terminal would wait for input nobody knows to type.
@@ -79,25 +95,13 @@ export async function run(argv: string[]): Promise<number> {
   const { header, payload: claims } = decoded;
   const now = Date.now() / 1000;
   const expiresIn = typeof claims.exp === 'number' ? claims.exp - now : undefined;
-  let verified: boolean | undefined;
-  let verifyError: string | undefined;
-  if (values.verify) {
-    try {
-      if (typeof claims.iss !== 'string') throw new Error('the token has no iss claim');
-      if (!isRsaAlgorithm(header.alg)) throw new Error(`unsupported alg ${header.alg}`);
-      const { keys } = await jwksFor(claims.iss);
-      const jwk = keys.find((k) => k.kid === header.kid) ?? (keys.length === 1 ? keys[0] : undefined);
-      if (!jwk) throw new Error(`the issuer publishes no key with kid ${String(header.kid)}`);
-      verified = verifyDecoded(decoded, importPublicJwk(jwk), header.alg);
-      if (!verified) verifyError = "the signature does not match the issuer's key";
-    } catch (err) {
-      verified = false;
-      verifyError = (err as Error).message;
-    }
-  }
+  const verdict: Verdict | undefined = values.verify ? await verifyWithKnownIssuers(decoded, trusted) : undefined;
+  const verified = verdict?.verified;
+  const verifyError = verdict && !verdict.verified ? verdict.error : undefined;
+  const verifiedBy = verdict?.verified ? verdict.issuer.issuer : undefined;
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ header, claims, ...(expiresIn === undefined ? {} : { expiresIn: Math.round(expiresIn) }), ...(verified === undefined ? {} : { verified, ...(verifyError ? { error: verifyError } : {}) }) }, null, 2)}\n`,
+      `${JSON.stringify({ header, claims, ...(expiresIn === undefined ? {} : { expiresIn: Math.round(expiresIn) }), ...(verified === undefined ? {} : { verified, ...(verifiedBy ? { verifiedBy } : {}), ...(verifyError ? { error: verifyError } : {}) }) }, null, 2)}\n`,
     );
   } else {
     const lines = [bold('Header'), JSON.stringify(header, null, 2), bold('Claims'), JSON.stringify(claims, null, 2)];
@@ -108,8 +112,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (verified !== undefined)
       lines.push(
-        verified
-          ? green("Signature verified against the issuer's published keys")
+        verdict?.verified
+          ? green(
+              `Signature verified against the issuer's published keys: issuer ${verdict.issuer.issuer} (${verdict.issuer.source}), key ${verdict.kid}`,
+            )
           : `Signature NOT verified: ${verifyError}`,
       );
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,14 +4,15 @@
  * without secrets, the secret in a git-ignored file or Key Vault, and the Key Vault names. Asks on a terminal;
  * runs from flags otherwise.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
 import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
-import { writeFilesAtomically } from '../files.ts';
-import { bold, green } from '../output.ts';
+import { occupied, writeFilesAtomically } from '../files.ts';
+import { type IgnoreTarget, ignoreInGit } from '../gitignore.ts';
+import { bold, green, warn } from '../output.ts';
 import { keyVaultAccess, listFlag, TRUST_VAULT_HOST_FLAG } from '../settings-flags.ts';
 import { generateKeyFiles } from './keygen.ts';
 
@@ -126,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
         ...['private.jwk.json', 'jwk.base64', 'public.jwk.json'].map((f) => join(outDir, f)),
         ...(secretsPath ? [secretsPath] : []),
       ];
-      const existing = planned.filter((f) => existsSync(f));
+      const existing = planned.filter((f) => occupied(f));
       if (existing.length) throw new UsageError(`refusing to overwrite ${existing.join(', ')}: use --force to replace`);
     }
 
@@ -178,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
     const rel = (path: string) => relative(process.cwd(), path) || '.';
     // The private key files stay out of git whichever way the secret is stored.
-    const ignored = [`${rel(outDir)}/`];
+    const ignored: IgnoreTarget[] = [{ path: outDir, directory: { privateFiles: ['private.jwk.json', 'jwk.base64'] } }];
     let secretsFile: string | undefined;
     let vaultSecrets: string[] | undefined;
     if (values['vault-url']) {
@@ -200,16 +201,19 @@ export async function run(argv: string[]): Promise<number> {
         ],
         force,
       );
-      ignored.unshift(rel(secretsFile));
+      ignored.unshift({ path: secretsFile });
       say(
         `   wrote JwkBase64 to ${secretsFile} (mode 0600, git-ignored); load it with secretsFiles: ['${rel(secretsFile)}']`,
       );
     }
-    const gitignore = join(process.cwd(), '.gitignore');
-    const existing = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
-    const missing = ignored.filter((e) => !existing.split(/\r?\n/).includes(e));
-    if (missing.length)
-      appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+    const git = ignoreInGit(process.cwd(), ignored);
+    if (git.added.length) say(`   added ${git.added.join(', ')} to ${git.gitignore}`);
+    for (const path of git.outside)
+      say(`   ${path} is outside ${dirname(git.gitignore)}: keep it out of any repository yourself`);
+    for (const path of git.notIgnored)
+      warn(
+        `warning: git does not ignore ${path} (git check-ignore): another .gitignore rule re-includes it; fix that before committing`,
+      );
     const names = keyVaultSecretNames(section);
     say(bold('5. Key Vault secret names'));
     say(`   ${Object.values(names).join('\n   ')}`);

@@ -38,6 +38,16 @@ Examples:
 /** The grant lifetime `MaskinportenClient` uses unless told otherwise (its `grantLifetimeSeconds` default). */
 const GRANT_LIFETIME_SECONDS = 60;
 
+/** RFC 6750 §2.1 token68: what a bearer token may hold (every compact JWS does). */
+export function isToken68(value: string): boolean {
+  return /^[A-Za-z0-9\-._~+/]+=*$/.test(value);
+}
+
+/** `value` as one POSIX shell word: single-quoted, with each `'` closed, escaped and reopened. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
 function describeExpiry(token: AccessToken): string {
   return token.expiresAt.toISOString();
 }
@@ -108,8 +118,14 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['altinn-test'] ? { altinnTest: true } : {}),
   });
   const token = values.altinn ? await client.getAltinnExchangedToken(request) : await client.getAccessToken(request);
-  // Printing the token is this command's purpose.
+  // Printing the token is this command's purpose. It goes into shell commands (curl, export) and headers, so only
+  // the characters an access token may have are printed: RFC 6750's token68 alphabet, which holds every JWS.
   const value = token.value;
+  if (!isToken68(value)) {
+    throw new Error(
+      `the ${values.altinn ? 'Altinn' : 'Maskinporten'} token endpoint answered an access token with characters outside the token68 alphabet (letters, digits, - . _ ~ + / and trailing =): refused, not printed`,
+    );
+  }
   switch (output) {
     case 'json':
       process.stdout.write(
@@ -120,11 +136,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`Authorization: Bearer ${value}\n`);
       break;
     case 'curl':
-      process.stdout.write(`curl -H 'Authorization: Bearer ${value}' `);
+      process.stdout.write(`curl -H ${shellQuote(`Authorization: Bearer ${value}`)} `);
       process.stdout.write(`${process.stdout.isTTY ? '<url>' : ''}\n`);
       break;
     case 'export':
-      process.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${value}\n`);
+      process.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${shellQuote(value)}\n`);
       break;
     default:
       process.stdout.write(`${value}\n`);
