@@ -135,6 +135,7 @@ function dynamicModule(
  * // then: constructor(client: MaskinportenClient, @InjectMaskinportenClient('internal') internal: MaskinportenClient)
  * @see https://docs.nestjs.com/fundamentals/dynamic-modules
  */
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; the class is the module's identity
 export class MaskinportenModule {
   /**
    * Configures the clients from options known now.

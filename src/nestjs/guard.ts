@@ -110,6 +110,7 @@ export interface MaskinportenVerifierAsyncOptions extends NestAsyncOptions<Token
  * // a controller: @UseGuards(MaskinportenGuard) @MaskinportenScopes('kommune:api.read')
  * @see https://docs.nestjs.com/guards
  */
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; the class is the module's identity
 export class MaskinportenVerifierModule {
   /**
    * @param options - The verifier's options (`authority`, `scopes`, `consumers`, …), as `createTokenVerifier` takes.

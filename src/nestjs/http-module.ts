@@ -37,6 +37,7 @@ export interface MaskinportenHttpModuleOptions extends AuthorizationOptions {
  * })
  * // then: constructor(http: HttpService) — every request carries an Altinn token
  */
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; the class is the module's identity
 export class MaskinportenHttpModule {
   /**
    * Registers an authorized `HttpService`.
