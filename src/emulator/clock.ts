@@ -3,6 +3,16 @@
  * the `Date` header) comes from here, so tests drive time instead of sleeping, and skew is one offset away.
  */
 
+import { ArgumentError } from '../errors.ts';
+
+/** Largest distance (ms) from the epoch a JavaScript `Date` can hold (ECMA-262 §21.4.1.1). */
+export const MAX_DATE_MS = 8.64e15;
+
+/** True for epoch milliseconds a `Date` can hold, so `new Date(ms).toISOString()` cannot throw. */
+export function isDateMs(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+
 /** A source of the current time in epoch milliseconds, like `Date.now`. */
 export interface Clock {
   now(): number;
@@ -37,7 +47,15 @@ export class EmulatorClock implements Clock {
 
   /** Sets the offset from the base clock, e.g. `setOffset(30_000)` makes the emulator 30 s fast. */
   setOffset(ms: number): void {
-    if (!Number.isFinite(ms)) throw new RangeError(`clock offset must be a finite number of ms, got ${ms}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+      throw new ArgumentError(`clock offset must be a finite number of ms, got ${String(ms)}`);
+    }
+    // An offset that puts the clock outside what a Date can hold would make every later answer throw.
+    if (!isDateMs(this.#base.now() + ms)) {
+      throw new ArgumentError(
+        `clock offset ${ms} ms moves the emulator's clock outside the Date range (±${MAX_DATE_MS} ms from 1970): use a smaller offset`,
+      );
+    }
     this.#offsetMs = ms;
   }
 
@@ -48,7 +66,12 @@ export class EmulatorClock implements Clock {
 
   /** Makes the emulated clock read `time` now (and run on from there). */
   set(time: Date | number): void {
-    const target = typeof time === 'number' ? time : time.getTime();
+    const target = typeof time === 'number' ? time : time instanceof Date ? time.getTime() : Number.NaN;
+    if (!isDateMs(target)) {
+      throw new ArgumentError(
+        `the clock can only be set to a valid date (epoch ms within ±${MAX_DATE_MS}), got ${String(time)}`,
+      );
+    }
     this.setOffset(target - this.#base.now());
   }
 }

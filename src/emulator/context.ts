@@ -2,6 +2,7 @@
  * What every route of the emulator shares: its state, clock, faults, log and addresses. Built once by
  * `startEmulator` and handed to each route module.
  */
+import type { AccessPolicy } from './access.ts';
 import type { EmulatorClock } from './clock.ts';
 import type { FaultSet } from './faults.ts';
 import type { ReplayGuard } from './replay-guard.ts';
@@ -25,4 +26,6 @@ export interface EmulatorCore {
   altinnIssuer: string;
   /** Organisation number → Altinn organisation code (e.g. `991825827` → `digdir`). */
   orgCodes: ReadonlyMap<string, string>;
+  /** Which `Host` headers and control-route callers are served. */
+  access: AccessPolicy;
 }

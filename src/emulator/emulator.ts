@@ -4,10 +4,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
 import { generateRsaKeyPair, type RsaPrivateJwk, type RsaPublicJwk, toJwkBase64, toPublicJwk } from '../keys/jwk.ts';
+import { secretRegistry } from '../keys/secret-hook.ts';
 import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
 import { isLoopbackHost } from '../settings.ts';
+import { accessPolicy, checkAdminSecret, checkHostnames } from './access.ts';
 import { type Clock, EmulatorClock } from './clock.ts';
 import type { EmulatorCore } from './context.ts';
 import { type ActiveFault, FaultSet, type FaultSpec } from './faults.ts';
@@ -27,7 +30,7 @@ import { altinnRoutes } from './routes/altinn.ts';
 import { maskinportenRoutes } from './routes/maskinporten.ts';
 import { protectedApiRoutes } from './routes/protected-api.ts';
 import { selfServiceRoutes } from './routes/self-service.ts';
-import { createHandler } from './server.ts';
+import { createHandler, guard } from './server.ts';
 import { EmulatorState } from './state.ts';
 
 /** Options for {@link startEmulator}. */
@@ -46,6 +49,17 @@ export interface EmulatorOptions {
   signingKeySize?: 2048 | 3072 | 4096;
   /** How many requests the request log keeps; 1000 by default. */
   logLimit?: number;
+  /**
+   * Host names the emulator answers to besides the address it listens on (e.g. a Docker service name). Requests
+   * with any other `Host` header get 403, which defeats DNS rebinding.
+   */
+  hostnames?: string[];
+  /**
+   * The secret the control routes (`/_emulator/*`) require as `Authorization: Bearer <adminSecret>`. Bound beyond
+   * loopback, one is made for each run when left out (read it from {@link Emulator.adminSecret}); on loopback the
+   * control routes are open unless one is given.
+   */
+  adminSecret?: string;
 }
 
 /** Input of {@link Emulator.createClient}. */
@@ -103,6 +117,8 @@ export interface Emulator {
   readonly tokenEndpoint: string;
   /** The administrator client that may use the self-service API. */
   readonly adminClient: AdminClient;
+  /** The secret the control routes require (`Authorization: Bearer …`), or undefined when they are open. */
+  readonly adminSecret: string | undefined;
   /** Registers a client; generates a key pair unless `jwks` is given. */
   createClient(input: CreateClientInput): Promise<CreatedClient>;
   /** The client with this id, as the emulator holds it. */
@@ -144,6 +160,15 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** Makes `target` print (util.inspect, JSON.stringify) as `shown`, so its secrets never reach a log. */
+function printsAs<T extends object>(target: T, name: string, shown: () => Record<string, unknown>): T {
+  Object.defineProperty(target, 'toJSON', { value: shown });
+  Object.defineProperty(target, inspect.custom, {
+    value: (_depth: number, options: object) => `${name} ${inspect(shown(), options)}`,
+  });
+  return target;
+}
+
 /**
  * Starts the emulator and resolves once it listens. Binds 127.0.0.1 on a free port unless told otherwise.
  *
@@ -157,6 +182,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`port must be 0–65535, got ${port}`);
+  const hostnames = checkHostnames(options.hostnames);
+  const givenSecret = checkAdminSecret(options.adminSecret);
   if (!isLoopbackHost(host)) {
     process.emitWarning(
       `The Maskinporten emulator is bound to ${host}, not loopback: anyone who can reach it can get tokens. It is for development and tests only.`,
@@ -196,17 +223,37 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     altinnPlatformUrl: url,
     altinnIssuer: `${url}${ALTINN_OPENID_PATH}`,
     orgCodes: new Map(Object.entries(options.orgCodes ?? DEFAULT_ORG_CODES)),
+    access: accessPolicy({ bindAddress: address.address, port: address.port, hostnames, adminSecret: givenSecret }),
   };
+  if (core.access.adminSecret !== undefined) {
+    // Test instrumentation (see secret-hook.ts): the secret must never be printed.
+    secretRegistry()?.register(core.access.adminSecret, 'emulator admin secret');
+  }
 
   const adminJwk = state.admin.privateJwk;
-  const adminClient: AdminClient = {
+  const adminScopes = state.client(state.admin.clientId)?.scopes ?? [];
+  const adminShown = () => ({
     clientId: state.admin.clientId,
-    kid: adminJwk.kid!,
-    scopes: state.client(state.admin.clientId)?.scopes ?? [],
-    privateJwk: adminJwk,
-    jwkBase64: toJwkBase64(adminJwk),
-    settings: { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: toJwkBase64(adminJwk) },
-  };
+    kid: adminJwk.kid,
+    scopes: adminScopes,
+    key: '[secret]',
+  });
+  const adminClient: AdminClient = printsAs(
+    {
+      clientId: state.admin.clientId,
+      kid: adminJwk.kid!,
+      scopes: adminScopes,
+      privateJwk: adminJwk,
+      jwkBase64: toJwkBase64(adminJwk),
+      settings: printsAs(
+        { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: toJwkBase64(adminJwk) },
+        'AdminClientSettings',
+        () => ({ authority: core.issuer, clientId: state.admin.clientId, jwkBase64: '[secret]' }),
+      ),
+    },
+    'AdminClient',
+    adminShown,
+  );
 
   const createClient = async (input: CreateClientInput): Promise<CreatedClient> => {
     if (input === null || typeof input !== 'object') throw new ArgumentError('createClient needs { scopes, … }');
@@ -287,9 +334,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }),
   ];
   const handler = createHandler(core, routes);
-  server.on('request', (req, res) => {
-    void handler(req, res);
-  });
+  server.on('request', guard(handler));
   // A client that sends garbage at the socket level gets a 400 and the server carries on.
   server.on('clientError', (_err, socket) => {
     if (socket.writable)
@@ -308,13 +353,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return closing;
   };
 
-  return {
+  const emulator: Emulator = {
     url,
     issuer: core.issuer,
     altinnPlatformUrl: core.altinnPlatformUrl,
     selfServiceUrl: url,
     tokenEndpoint: `${url}/token`,
     adminClient,
+    adminSecret: core.access.adminSecret,
     createClient,
     getClient: (id) => state.client(id),
     defineScope: (s) => state.defineScope(s),
@@ -327,4 +373,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close,
     [Symbol.asyncDispose]: close,
   };
+  // The emulator holds the admin client's private key and the admin secret: printing it shows neither.
+  return printsAs(emulator, 'Emulator', () => ({
+    ...info(),
+    adminClient: adminShown(),
+    ...(core.access.adminSecret === undefined ? {} : { adminSecret: '[secret]' }),
+  }));
 }

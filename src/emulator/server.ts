@@ -1,7 +1,8 @@
 /**
  * The emulator's HTTP dispatcher: finds the route, applies any injected fault, runs the handler, renders every
  * failure as a JSON error (404, 405, 413, OAuth and Maskinporten errors) and logs the request. Nothing a caller
- * sends produces a 500 unless a fault asks for one.
+ * sends produces a 500 unless a fault asks for one, and nothing at all can make the process exit: {@link guard}
+ * answers 500 for whatever escapes and the server keeps serving.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,10 +101,26 @@ export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
       log: {},
     };
     try {
+      if (!core.access.allowsHost(req.headers.host)) {
+        // Before anything else: a page that rebound its DNS name to this address must learn nothing.
+        throw httpError(
+          403,
+          'invalid_request',
+          'The Host header does not name this emulator: use the address it listens on, or add the name to its hostnames option.',
+        );
+      }
       if (!rawPath.startsWith('/') || !parsed) throw httpError(400, 'invalid_request', 'Malformed request target.');
       const found = matchRoute(routes, ctx.url.pathname);
       if (!found) throw httpError(404, 'not_found', `No such endpoint: ${ctx.url.pathname}`);
       ctx.endpoint = found.route.endpoint;
+      if (ctx.endpoint === 'admin' && !core.access.allowsAdmin(req.headers.authorization)) {
+        throw httpError(
+          401,
+          'invalid_token',
+          'The control routes of an emulator bound beyond loopback need Authorization: Bearer <adminSecret>.',
+          { 'www-authenticate': 'Bearer realm="emulator-control"' },
+        );
+      }
       const methods = found.route.methods;
       // HEAD is GET without a body (Node leaves the body out of HEAD answers by itself).
       const handler = req.method === 'HEAD' ? methods.GET : methods[req.method as keyof Route['methods']];
@@ -137,7 +154,7 @@ export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
     } finally {
       if (ctx.endpoint !== 'admin') {
         const entry = {
-          time: new Date(core.clock.now()).toISOString(),
+          time: isoTime(core),
           method: req.method ?? '',
           path: ctx.url.pathname,
           endpoint: ctx.endpoint,
@@ -148,6 +165,42 @@ export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
         } as Omit<RequestLogEntry, 'id'>;
         core.log.add({ ...entry, ...explainEntry(entry, core) });
       }
+    }
+  };
+}
+
+/** The log entry's time; a clock out of the Date range (a faulty base clock) must not fail the request. */
+function isoTime(core: EmulatorCore): string {
+  const now = new Date(core.clock.now());
+  return Number.isNaN(now.getTime()) ? 'invalid' : now.toISOString();
+}
+
+/**
+ * Wraps the request listener so that nothing escapes it: whatever throws (a bug, a faulty injected clock) is
+ * answered with a JSON 500 when the answer has not started, and the connection is closed when it has. The
+ * process never sees an unhandled rejection from a request.
+ */
+export function guard(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const fail = () => {
+      try {
+        if (!res.headersSent && !res.destroyed) {
+          const body = '{"error":"server_error","error_description":"The emulator failed to handle the request."}';
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+          res.end(body);
+        } else if (!res.writableEnded) {
+          res.destroy();
+        }
+      } catch {
+        res.destroy();
+      }
+    };
+    try {
+      handler(req, res).catch(fail);
+    } catch {
+      fail();
     }
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MaskinportenError } from '../errors.ts';
+import { isDateMs } from './clock.ts';
 import type { EmulatorStateData } from './model.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -29,6 +30,9 @@ function checkLayout(data: EmulatorStateData): void {
     fail('clients');
   for (const part of ['scopes', 'delegations', 'systemUsers', 'consents'] as const)
     if (!Array.isArray(data[part])) fail(part);
+  // Consent times end up in tokens as ISO dates: a time no Date can hold would fail every such token request.
+  const time = (v: unknown) => typeof v === 'number' && isDateMs(v);
+  if (!data.consents.every((c) => isObject(c) && time(c.validTo) && time(c.consentedAt))) fail('consents');
 }
 
 /** Reads a state file; undefined when there is none. Throws `ERR_EMULATOR_STATE` for one it cannot use. */
@@ -40,11 +44,21 @@ export function readStateFile(file: string): EmulatorStateData | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new MaskinportenError('ERR_EMULATOR_STATE', `cannot read the emulator state file ${file}`, { cause: err });
   }
+  let data: EmulatorStateData;
   try {
-    const data = JSON.parse(text) as EmulatorStateData;
+    data = JSON.parse(text) as EmulatorStateData;
+  } catch {
+    // No cause: V8's JSON error text quotes the file around the fault, and this file holds private keys.
+    throw new MaskinportenError(
+      'ERR_EMULATOR_STATE',
+      `the emulator state file ${file} is not valid JSON: move it away or delete it`,
+    );
+  }
+  try {
     checkLayout(data);
     return data;
   } catch (cause) {
+    // The cause is our own layout message (it names the part, never a value).
     throw new MaskinportenError(
       'ERR_EMULATOR_STATE',
       `the emulator state file ${file} is not a state file this version can read: move it away or delete it`,

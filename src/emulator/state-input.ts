@@ -4,10 +4,14 @@
  */
 import { ArgumentError } from '../errors.ts';
 import { isOrgNumber } from '../protocol/constants.ts';
+import { isDateMs } from './clock.ts';
 import type { ScopeDefinition } from './model.ts';
 import type { NewClient } from './state.ts';
 
-/** A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid. */
+/**
+ * A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid or
+ * outside what a `Date` can hold (a `validTo` of 1e300 would otherwise break every token that carries it).
+ */
 export function epochMs(value: unknown): number | undefined {
   const ms =
     typeof value === 'number'
@@ -17,7 +21,7 @@ export function epochMs(value: unknown): number | undefined {
         : typeof value === 'string'
           ? Date.parse(value)
           : Number.NaN;
-  return Number.isFinite(ms) ? ms : undefined;
+  return isDateMs(ms) ? ms : undefined;
 }
 
 export const optionalString = (value: unknown, name: string): void => {

@@ -99,11 +99,11 @@ export class EmulatorState {
     if (existing) {
       try {
         return new EmulatorState(existing, options.clock, options.file);
-      } catch (cause) {
+      } catch {
+        // No cause: a key parser's message may quote key material.
         throw new MaskinportenError(
           'ERR_EMULATOR_STATE',
           `the emulator state file ${options.file} holds keys that cannot be read: move it away or delete it`,
-          { cause },
         );
       }
     }
@@ -380,7 +380,7 @@ export class EmulatorState {
     const validTo = input.validTo === undefined ? now + 365 * 24 * 3600 * 1000 : epochMs(input.validTo as unknown);
     if (validTo === undefined) {
       throw new ArgumentError(
-        `validTo must be a Date, epoch milliseconds or an ISO date, got ${JSON.stringify(input.validTo)}`,
+        `validTo must be a valid Date, epoch milliseconds or an ISO date, got ${String(JSON.stringify(input.validTo))}`,
       );
     }
     const consent: Consent = {

@@ -4,6 +4,7 @@
  * HTTP. They are never subject to injected faults and need no token: the emulator is for development and tests.
  */
 import { ArgumentError } from '../../errors.ts';
+import { isDateMs, MAX_DATE_MS } from '../clock.ts';
 import { httpError, mediaType, type RequestContext, readBody, sendJson } from '../http.ts';
 import type { Route } from './route.ts';
 
@@ -99,8 +100,8 @@ export function adminRoutes(ops: AdminOperations): Route[] {
           else if ('advanceMs' in body) ops.clock.advance(num('advanceMs'));
           else if ('now' in body) {
             const t = typeof body.now === 'string' ? Date.parse(body.now) : body.now;
-            if (typeof t !== 'number' || !Number.isFinite(t))
-              throw new ArgumentError('now must be an ISO date or epoch ms');
+            if (typeof t !== 'number' || !isDateMs(t))
+              throw new ArgumentError(`now must be an ISO date or epoch ms within the Date range (±${MAX_DATE_MS})`);
             ops.clock.set(t);
           } else throw new ArgumentError('send one of offsetMs, advanceMs or now');
         });
