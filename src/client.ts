@@ -29,6 +29,8 @@ export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } fr
 /** A normalised request with its cache key per operation and the fetch behind each. */
 interface ResolvedRequest {
   request: NormalizedTokenRequest;
+  /** The client id of the credentials it was resolved under. */
+  clientId: string;
   cacheKeys: Record<Operation, string>;
   fetchers: Record<Operation, TokenFetcher>;
 }
@@ -230,15 +232,23 @@ export class MaskinportenClient {
     return this.#get(operation, input, options ?? {});
   }
 
-  async #get(operation: Operation, input: TokenRequestInput, options: GetTokenOptions): Promise<AccessToken> {
+  async #get(
+    operation: Operation,
+    input: TokenRequestInput,
+    options: GetTokenOptions,
+    resolvedUnder?: ResolvedRequest,
+  ): Promise<AccessToken> {
     const what = operation === 'token' ? 'Maskinporten token request' : 'Altinn token exchange';
     let resolved: ResolvedRequest;
     try {
       // An aborted caller starts nothing.
       if (options.signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: options.signal.reason });
-      // A PKCS#12 key loads asynchronously; its id is part of the cache key, so wait for it first.
-      if (this.#creds.signer instanceof Promise) await this.#signerReady();
-      resolved = this.#resolve(input);
+      if (resolvedUnder) resolved = resolvedUnder;
+      else {
+        // A PKCS#12 key loads asynchronously; its id is part of the cache key, so wait for it first.
+        if (this.#creds.signer instanceof Promise) await this.#signerReady();
+        resolved = this.#resolve(input);
+      }
     } catch (err) {
       this.#telemetry.count(operation, 'error');
       throw err;
@@ -251,12 +261,10 @@ export class MaskinportenClient {
         this.#telemetry.count(operation, 'cached');
         return cached;
       }
-    } else {
-      await this.#cache.invalidate(cacheKey);
     }
     const attributes = {
       'maskinporten.operation': operation,
-      'maskinporten.client_id': this.#creds.settings.clientId,
+      'maskinporten.client_id': resolved.clientId,
       'maskinporten.scopes': resolved.request.scopes.join(' '),
     };
     try {
@@ -264,7 +272,11 @@ export class MaskinportenClient {
         this.#telemetry.span(
           `Maskinporten.${operation === 'token' ? 'GetAccessToken' : 'GetAltinnExchangedToken'}`,
           attributes,
-          () => this.#cache.get(cacheKey, fetcher),
+          // Concurrent forced refreshes of one key share one fetch (the cache joins them).
+          async () =>
+            options.forceRefresh
+              ? { token: await this.#cache.refresh(cacheKey, fetcher), outcome: 'new' as const }
+              : this.#cache.get(cacheKey, fetcher),
         ),
         options.signal,
         what,
@@ -308,13 +320,16 @@ export class MaskinportenClient {
     ].join('\n');
     const resolved: ResolvedRequest = {
       request,
+      clientId: creds.settings.clientId,
       cacheKeys: { token: `mp\n${key}`, exchange: `altinn\n${key}` },
       fetchers: {
         token: async () => fetchMaskinportenToken(this.#ctx, creds, await this.#signerReady(creds), request),
-        // The normalised request, not the caller's input (which the caller may change once the call returns).
+        // The Maskinporten token of this same resolution — same credentials, same normalised request (not the
+        // caller's input, which may change once the call returns) — so an exchange, its retry after a 401
+        // included, uses one set of settings even when `reconfigure` runs meanwhile.
         exchange: () =>
           fetchAltinnToken(this.#ctx, creds, (fresh, signal) =>
-            this.getAccessToken(request, fresh ? { forceRefresh: true, signal } : { signal }),
+            this.#get('token', request, fresh ? { forceRefresh: true, signal } : { signal }, resolved),
           ),
       },
     };

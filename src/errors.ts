@@ -76,6 +76,8 @@ export interface MaskinportenErrorOptions {
   retryAfterMs?: number;
   /** How many attempts were made before giving up. */
   attempts?: number;
+  /** The setting, option or response field at fault (e.g. `authority`, `ClientId`, `expires_in`). */
+  setting?: string;
 }
 
 /**
@@ -100,6 +102,8 @@ export class MaskinportenError extends Error {
   readonly retryAfterMs: number | undefined;
   /** How many attempts were made before giving up, for errors after retries. */
   readonly attempts: number | undefined;
+  /** The setting, option or response field at fault, when one is (e.g. `authority`, `ClientId`, `expires_in`). */
+  readonly setting: string | undefined;
 
   constructor(code: MaskinportenErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -113,6 +117,7 @@ export class MaskinportenError extends Error {
     this.clockOffsetMs = options.clockOffsetMs;
     this.retryAfterMs = options.retryAfterMs;
     this.attempts = options.attempts;
+    this.setting = options.setting;
   }
 }
 

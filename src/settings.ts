@@ -3,8 +3,9 @@
  * Validated up front so a misconfiguration fails at start with a message naming the setting.
  */
 import { type InspectOptions, inspect } from 'node:util';
-import { ConfigError, MaskinportenError } from './errors.ts';
+import { ConfigError } from './errors.ts';
 import type { KeyMaterial } from './keys/signer.ts';
+import { checkUrlSetting } from './url-policy.ts';
 
 /** The settings of a Maskinporten client (the seed's `MaskinportenSettings`, in camelCase). */
 export interface MaskinportenSettings extends KeyMaterial {
@@ -16,33 +17,7 @@ export interface MaskinportenSettings extends KeyMaterial {
   altinnPlatformUrl?: string;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** True for a loopback host name or address. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.has(hostname) || hostname.startsWith('127.');
-}
-
-/** Checks a URL setting: absolute, and https unless loopback or insecure requests were allowed by name. */
-export function checkUrlSetting(name: string, value: unknown, allowInsecureRequests: boolean): URL {
-  if (typeof value !== 'string' || !value.trim()) throw new ConfigError(`${name} is required: an absolute https URL`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name} must be an absolute URL, got ${JSON.stringify(value)}`);
-  }
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureRequests) {
-    throw new MaskinportenError(
-      'ERR_INSECURE_URL',
-      `${name} ${url.origin} uses plain http: use https, or set allowInsecureRequests: true for a non-loopback test server`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name} must be an http(s) URL, got ${url.protocol}`);
-  }
-  return url;
-}
+export { checkUrlSetting, isLoopbackHost, isSecureOrLoopback } from './url-policy.ts';
 
 /** Validates settings (not the key, which the signer loader checks). */
 export function validateSettings(settings: MaskinportenSettings, allowInsecureRequests: boolean): void {

@@ -4,7 +4,41 @@
  * masked form, so a token never lands in a log by accident.
  */
 import { inspect } from 'node:util';
+import { InvalidResponseError } from './errors.ts';
 import { decodeCompact } from './keys/jws.ts';
+import { MAX_TOKEN_LIFETIME_SECONDS } from './protocol/constants.ts';
+
+export { MAX_TOKEN_LIFETIME_SECONDS } from './protocol/constants.ts';
+
+/** RFC 6750 token68: what may follow `Bearer ` in a header. A compact JWS is a subset. */
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** A NumericDate claim as a valid Date, or a coded error naming the claim. */
+function numericDate(value: unknown, claim: 'exp' | 'iat', kind: TokenKind): Date {
+  const date = typeof value === 'number' && Number.isFinite(value) ? new Date(value * 1000) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new InvalidResponseError(`the ${kind} access token's ${claim} claim is not a valid NumericDate`, {
+      setting: claim,
+    });
+  }
+  return date;
+}
+
+/** Refuses an expiry that is not a valid date, is before the issue time, or lies too far after it. */
+function checkExpiry(exp: Date, iat: Date, kind: TokenKind, field: 'exp' | 'expires_in'): void {
+  const life = exp.getTime() - iat.getTime();
+  if (Number.isNaN(life) || life > MAX_TOKEN_LIFETIME_SECONDS * 1000) {
+    throw new InvalidResponseError(
+      `the ${kind} access token's ${field} is not a valid expiry within ${MAX_TOKEN_LIFETIME_SECONDS} s of its issue time: refused`,
+      { setting: field },
+    );
+  }
+}
+
+/** An ISO date, or a marker for a date that cannot be shown (never throws, so printing a token never does). */
+function iso(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
+}
 
 /** Which kind of token this is. */
 export type TokenKind = 'maskinporten' | 'altinn';
@@ -48,21 +82,48 @@ export class AccessToken {
   /**
    * Builds a token from a compact JWT, taking expiry from its `exp` claim. `fallback` supplies expiry and scopes for
    * an opaque (non-JWT) token, from the token response's `expires_in` and `scope`.
+   *
+   * @param value - The access token as received.
+   * @param kind - Which service issued it.
+   * @param fallback - Expiry, issue time and scope from the token response, for a token that is not a JWT.
+   * @returns The token.
+   * @throws InvalidResponseError `ERR_INVALID_RESPONSE`: characters outside the token68 alphabet (`setting:
+   *   'access_token'`), no usable expiry, or an `exp`/`iat` that is not a valid date within
+   *   {@link MAX_TOKEN_LIFETIME_SECONDS} of the issue time (`setting: 'exp'`).
+   * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1 (the token68 alphabet of a bearer token)
    */
   static fromJwt(
     value: string,
     kind: TokenKind,
     fallback?: { expiresAt: Date; issuedAt: Date; scope?: string | undefined },
   ): AccessToken {
+    if (typeof value !== 'string' || !TOKEN68.test(value)) {
+      // Never quoted: it is (or may be) the secret. A CR/LF here would split the Authorization header it goes into.
+      throw new InvalidResponseError(
+        `the ${kind} access token contains characters outside the bearer-token alphabet (letters, digits, "-._~+/" and trailing "="): refused`,
+        { setting: 'access_token' },
+      );
+    }
     let claims: Record<string, unknown> = {};
+    let isJwt = true;
     try {
       claims = decodeCompact(value).payload;
     } catch {
-      if (!fallback) throw new TypeError('the token is not a JWT and no expiry was given');
+      isJwt = false;
+      if (!fallback) {
+        throw new InvalidResponseError(`the ${kind} access token is not a JWT and no expiry was given`, {
+          setting: 'access_token',
+        });
+      }
     }
-    const exp = typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : fallback?.expiresAt;
-    const iat = typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : fallback?.issuedAt;
-    if (!exp || !iat) throw new TypeError('the token has no exp claim');
+    const exp = claims.exp !== undefined ? numericDate(claims.exp, 'exp', kind) : fallback?.expiresAt;
+    const iat = claims.iat !== undefined ? numericDate(claims.iat, 'iat', kind) : fallback?.issuedAt;
+    if (!exp || !iat) {
+      throw new InvalidResponseError(`the ${kind} access token has no ${exp ? 'iat' : 'exp'} claim`, {
+        setting: exp ? 'iat' : 'exp',
+      });
+    }
+    checkExpiry(exp, iat, kind, isJwt ? 'exp' : 'expires_in');
     const scope = typeof claims.scope === 'string' ? claims.scope : (fallback?.scope ?? '');
     return new AccessToken({
       value,
@@ -96,7 +157,7 @@ export class AccessToken {
 
   /** A masked form. Use {@link value} for the token itself. */
   toString(): string {
-    return `AccessToken(${this.kind}, ${maskToken(this.#value)}, expires ${this.expiresAt.toISOString()})`;
+    return `AccessToken(${this.kind}, ${maskToken(this.#value)}, expires ${iso(this.expiresAt)})`;
   }
 
   /** What `JSON.stringify` shows: everything but the token itself. */
@@ -104,8 +165,8 @@ export class AccessToken {
     return {
       kind: this.kind,
       value: maskToken(this.#value),
-      expiresAt: this.expiresAt.toISOString(),
-      issuedAt: this.issuedAt.toISOString(),
+      expiresAt: iso(this.expiresAt),
+      issuedAt: iso(this.issuedAt),
       scopes: this.scopes,
     };
   }

@@ -43,6 +43,15 @@ interface Entry {
   lastUsed: number;
 }
 
+/** A fetch in flight for one key. */
+interface InFlight {
+  promise: Promise<AccessToken>;
+  /** Invalidated while in flight: its result goes to its callers but is not stored. */
+  stale: boolean;
+  /** Still may answer with the shared store's token (which a forced refresh must not get). */
+  mayServeStored: boolean;
+}
+
 /** How a token was obtained, for telemetry. */
 export type CacheOutcome = 'cached' | 'new';
 
@@ -80,9 +89,11 @@ export class TokenCache {
   /** Keys already reported as uncacheable, so the warning is given once per key, not once per call. */
   readonly #reportedUncacheable = new Set<string>();
   readonly #entries = new Map<string, Entry>();
-  readonly #inflight = new Map<string, Promise<AccessToken>>();
-  /** Bumped by invalidation, so a fetch that started before it does not store its (stale) result. */
-  readonly #generations = new Map<string, number>();
+  /**
+   * The fetch in flight per key. Invalidation marks it stale (so its result is handed to its callers but never
+   * stored) and removes it; nothing is kept per key once its fetch settles, so no map grows with every key ever seen.
+   */
+  readonly #inflight = new Map<string, InFlight>();
   #useCounter = 0;
 
   constructor(options: TokenCacheOptions) {
@@ -125,13 +136,33 @@ export class TokenCache {
     return { token: await this.#fetchShared(key, fetch, true), outcome: 'new' };
   }
 
+  /**
+   * A new token for `key`, never the cached or stored one (after the API refused it, say). Concurrent refreshes of
+   * one key share one fetch: a fetch already in flight that will ask the server (not the shared store) is joined;
+   * otherwise the cached token is dropped, any other fetch in flight is left to its callers but no longer stored, and
+   * one new fetch starts.
+   */
+  refresh(key: string, fetch: TokenFetcher): Promise<AccessToken> {
+    const running = this.#inflight.get(key);
+    if (running && !running.mayServeStored) return running.promise;
+    this.#entries.delete(key);
+    if (running) {
+      running.stale = true;
+      this.#inflight.delete(key);
+    }
+    return this.#fetchShared(key, fetch, false, true);
+  }
+
   /** Forgets the token for `key` (or every token), here and in the shared store. */
   async invalidate(key?: string): Promise<void> {
     const keys = key === undefined ? [...new Set([...this.#entries.keys(), ...this.#inflight.keys()])] : [key];
     for (const k of keys) {
       this.#entries.delete(k);
-      this.#inflight.delete(k);
-      this.#generations.set(k, (this.#generations.get(k) ?? 0) + 1);
+      const running = this.#inflight.get(k);
+      if (running) {
+        running.stale = true;
+        this.#inflight.delete(k);
+      }
     }
     if (this.#store) await Promise.all(keys.map((k) => this.#store!.delete(k)));
   }
@@ -146,6 +177,11 @@ export class TokenCache {
     return this.#inflight.has(key);
   }
 
+  /** Number of keys with per-key bookkeeping (cached tokens and fetches in flight), for checking the bound. */
+  get trackedKeys(): number {
+    return new Set([...this.#entries.keys(), ...this.#inflight.keys()]).size;
+  }
+
   #refreshInBackground(key: string, entry: Entry, fetch: TokenFetcher): void {
     this.#fetchShared(key, fetch, false).catch((err: unknown) => {
       entry.failures += 1;
@@ -155,38 +191,54 @@ export class TokenCache {
     });
   }
 
-  #fetchShared(key: string, fetch: TokenFetcher, consultStore: boolean): Promise<AccessToken> {
+  #fetchShared(key: string, fetch: TokenFetcher, consultStore: boolean, dropStored = false): Promise<AccessToken> {
     const running = this.#inflight.get(key);
-    if (running) return running;
-    const generation = this.#generations.get(key) ?? 0;
-    const promise = (async () => {
-      if (consultStore && this.#store) {
+    if (running) return running.promise;
+    const flight: InFlight = {
+      promise: undefined as unknown as Promise<AccessToken>,
+      stale: false,
+      mayServeStored: consultStore && this.#store !== undefined,
+    };
+    flight.promise = (async () => {
+      if (dropStored && this.#store) await this.#store.delete(key).catch(() => undefined);
+      if (flight.mayServeStored && this.#store) {
         const stored = await this.#store.get(key).catch(() => undefined);
-        if (stored && stored.expiresAt - this.#margin > this.#clock.now()) {
-          const token = fromStored(stored);
-          this.#remember(key, token, generation);
+        const token = stored && this.#usableStored(stored);
+        if (token) {
+          this.#remember(key, token, flight);
           return token;
         }
+        flight.mayServeStored = false;
       }
       const token = await fetch();
-      if (this.#remember(key, token, generation) && this.#store) {
+      if (this.#remember(key, token, flight) && this.#store) {
         const ttl = token.expiresAt.getTime() - this.#clock.now();
         // A shared store failing must not fail the caller, who already has a good token.
         await this.#store.set(key, toStored(token), ttl).catch(() => undefined);
       }
       return token;
     })();
-    this.#inflight.set(key, promise);
+    this.#inflight.set(key, flight);
     const clear = () => {
-      if (this.#inflight.get(key) === promise) this.#inflight.delete(key);
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     };
-    promise.then(clear, clear);
-    return promise;
+    flight.promise.then(clear, clear);
+    return flight.promise;
+  }
+
+  /** A token from the shared store, if it is well formed and usable now; a malformed entry is ignored, not thrown. */
+  #usableStored(stored: StoredToken): AccessToken | undefined {
+    if (!(stored.expiresAt - this.#margin > this.#clock.now())) return undefined;
+    try {
+      return fromStored(stored);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Stores a fresh token unless the key was invalidated meanwhile; false when not stored. */
-  #remember(key: string, token: AccessToken, generation: number): boolean {
-    if ((this.#generations.get(key) ?? 0) !== generation) return false;
+  #remember(key: string, token: AccessToken, flight: InFlight): boolean {
+    if (flight.stale) return false;
     const exp = token.expiresAt.getTime();
     const usableUntil = exp - this.#margin;
     const now = this.#clock.now();

@@ -6,6 +6,7 @@
 import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError } from '../errors.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
 import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from '../protocol/altinn-exchange.ts';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { type AuthorizationServerMetadata, discoveryUrl, processDiscoveryResponse } from '../protocol/discovery.ts';
 import { defaultAltinnPlatformUrl } from '../protocol/environments.ts';
 import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../protocol/grant.ts';
@@ -75,9 +76,19 @@ export async function discover(ctx: CallContext, authority: string): Promise<Aut
   return processDiscoveryResponse(body, authority);
 }
 
-/** A token that arrived already expired points at a clock problem, not at a token to hand out. */
+/**
+ * A token that arrived already expired points at a clock problem, not at a token to hand out; one that expires
+ * more than {@link MAX_TOKEN_LIFETIME_SECONDS} from now is a broken answer that must not be cached for ever.
+ */
 export function checkNotExpired(ctx: CallContext, token: AccessToken): AccessToken {
-  if (token.expiresAt.getTime() <= ctx.serverNow()) {
+  const now = ctx.serverNow();
+  if (!(token.expiresAt.getTime() - now <= MAX_TOKEN_LIFETIME_SECONDS * 1000)) {
+    throw new InvalidResponseError(
+      `the ${token.kind} token expires more than ${MAX_TOKEN_LIFETIME_SECONDS} s from now: refused, not cached`,
+      { setting: 'exp' },
+    );
+  }
+  if (token.expiresAt.getTime() <= now) {
     const offset = ctx.clockOffsetMs();
     throw new MaskinportenError(
       'ERR_TOKEN_EXPIRED',
@@ -133,24 +144,18 @@ export async function fetchMaskinportenToken(
           throw withRetryAfter(err, res);
         }
         const body = processTokenSuccess(text, res.status);
-        try {
-          return AccessToken.fromJwt(
-            body.accessToken,
-            'maskinporten',
-            body.expiresIn === undefined
-              ? undefined
-              : {
-                  expiresAt: new Date(receivedAt + body.expiresIn * 1000),
-                  issuedAt: new Date(receivedAt),
-                  scope: body.scope,
-                },
-          );
-        } catch (cause) {
-          throw new InvalidResponseError('the access token is not a JWT and the answer has no expires_in', {
-            cause,
-            status: 200,
-          });
-        }
+        // A coded error of its own when the token is unusable (bad alphabet, no or absurd expiry): never retried.
+        return AccessToken.fromJwt(
+          body.accessToken,
+          'maskinporten',
+          body.expiresIn === undefined
+            ? undefined
+            : {
+                expiresAt: new Date(receivedAt + body.expiresIn * 1000),
+                issuedAt: new Date(receivedAt),
+                scope: body.scope,
+              },
+        );
       },
       ctx.policy,
       undefined,

@@ -24,6 +24,13 @@ export const CONSENT_TYPE = 'urn:altinn:consent';
 /** Longest a grant may live: `exp − iat` of at most 120 seconds. */
 export const MAX_GRANT_LIFETIME_SECONDS = 120;
 
+/**
+ * Longest a token may live (`exp − iat`, or `expires_in`) for the client to accept it: one day. Maskinporten tokens
+ * live minutes (120 s by default, less with a scope's `at_max_age`) and Altinn's 30 minutes; a longer life is a
+ * broken or hostile answer that must not be cached for ever.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
 /** Allowed distance between a grant's `iat` and Maskinporten's clock. */
 export const IAT_SKEW_SECONDS = 10;
 

@@ -3,7 +3,7 @@
  * client takes from it (the issuer, which is the grant's `aud`, and the token endpoint).
  */
 import { InvalidResponseError } from '../errors.ts';
-import { isLoopbackHost } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import { WELL_KNOWN_PATH } from './constants.ts';
 
 /** What the client uses of the metadata document. */

@@ -40,11 +40,35 @@ export interface NormalizedTokenRequest {
   consent?: { id: string; from: string };
 }
 
-/** Splits every entry on whitespace, drops duplicates and sorts, so scope order never matters. */
+/** The index of the first C0 or C1 control character or DEL in `s`, or -1. */
+function controlCharacterAt(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Splits every entry on spaces, drops duplicates and sorts, so scope order never matters.
+ *
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` (`setting: 'scopes'`): not strings, none given, or a control character.
+ */
 export function normalizeScopes(scopes: readonly string[] | string): string[] {
   const list = typeof scopes === 'string' ? [scopes] : scopes;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
-    throw new ArgumentError('scopes must be a string or an array of strings');
+    throw new ArgumentError('scopes must be a string or an array of strings', { setting: 'scopes' });
+  }
+  // Scopes are separated by spaces (RFC 6749 §3.3). A control character (CR, LF, tab, NUL, DEL…) is never part of a
+  // scope and is how a header or log line gets injected, so it is refused, not split on or sent.
+  for (const s of list as readonly string[]) {
+    const at = controlCharacterAt(s);
+    if (at !== -1) {
+      throw new ArgumentError(
+        `scopes must not contain control characters: found U+${s.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')} in a scope; separate scopes with spaces`,
+        { setting: 'scopes' },
+      );
+    }
   }
   const out = [...new Set(list.flatMap((s) => s.split(/\s+/)).filter(Boolean))].sort();
   if (out.length === 0)

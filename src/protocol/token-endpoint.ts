@@ -10,7 +10,7 @@ import {
   TokenRequestError,
   UnavailableError,
 } from '../errors.ts';
-import { JWT_BEARER_GRANT_TYPE } from './constants.ts';
+import { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME_SECONDS } from './constants.ts';
 
 /** The body and headers of a token request for `assertion`. */
 export function tokenRequestInit(assertion: string): { headers: Record<string, string>; body: string } {
@@ -53,10 +53,25 @@ export function processTokenSuccess(text: string, status: number): TokenResponse
       status,
     });
   }
+  const expiresIn = body.expires_in;
+  if (
+    expiresIn !== undefined &&
+    expiresIn !== null &&
+    (typeof expiresIn !== 'number' ||
+      !Number.isFinite(expiresIn) ||
+      expiresIn < 0 ||
+      expiresIn > MAX_TOKEN_LIFETIME_SECONDS)
+  ) {
+    // A lifetime that makes an Invalid Date (or one of centuries) would be cached for ever.
+    throw new InvalidResponseError(
+      `the token endpoint answered with an expires_in that is not a number of seconds from 0 to ${MAX_TOKEN_LIFETIME_SECONDS}`,
+      { status, setting: 'expires_in' },
+    );
+  }
   return {
     accessToken: body.access_token,
     tokenType: 'Bearer',
-    expiresIn: typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : undefined,
+    expiresIn: typeof expiresIn === 'number' ? expiresIn : undefined,
     scope: typeof body.scope === 'string' ? body.scope : undefined,
   };
 }
