@@ -27,6 +27,18 @@ export function describeSource(source: SettingSource): string {
   }
 }
 
+/**
+ * Member names that reach an object's prototype when a tree is walked with `node[name]`: refused wherever they
+ * appear in configuration (case-insensitively, as configuration keys are), so no source can change
+ * `Object.prototype` — and through it, for instance, `NODE_OPTIONS` of every child process.
+ */
+const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first forbidden segment of a `:`-joined key, if any. */
+export function forbiddenSegment(key: string): string | undefined {
+  return key.split(':').find((part) => FORBIDDEN_MEMBERS.has(part.toLowerCase()));
+}
+
 /** One configured value. */
 export interface ConfigValue {
   /** The key as written by its source, e.g. `MaskinportenSettings:ClientId`. */
@@ -43,7 +55,16 @@ export class FlatConfig {
    * Sources that could not be read (a malformed or unreadable file): where, and what is wrong — never a value.
    * Loading reports them together with the problems of the settings.
    */
-  readonly sourceProblems: Array<{ source: string; message: string }> = [];
+  readonly sourceProblems: Array<{ source: string; message: string; path?: string }> = [];
+
+  /** Records a key with a forbidden member name (and drops its value). */
+  #refuse(key: string, member: string, source: SettingSource): void {
+    this.sourceProblems.push({
+      source: describeSource(source),
+      path: key,
+      message: `the member name ${JSON.stringify(member)} is not allowed in configuration (it would reach the prototype of every object): remove it`,
+    });
+  }
 
   /**
    * Sets one value, overriding any earlier one with the same key. A value replaces, not merges with, an object
@@ -51,6 +72,8 @@ export class FlatConfig {
    * a value under a key replaces a single value given earlier for one of its parents.
    */
   set(key: string, value: string, source: SettingSource): void {
+    const member = forbiddenSegment(key);
+    if (member !== undefined) return this.#refuse(key, member, source);
     this.deleteTree(key, false);
     const parts = key.toLowerCase().split(':');
     for (let i = 1; i < parts.length; i++) this.#values.delete(parts.slice(0, i).join(':'));
@@ -64,7 +87,9 @@ export class FlatConfig {
       // An object replaces, not merges with, a section given earlier as one string (e.g. Jwk as JSON text).
       if (prefix) this.#values.delete(prefix.toLowerCase());
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        this.addObject(v, source, prefix ? `${prefix}:${k}` : k);
+        const key = prefix ? `${prefix}:${k}` : k;
+        if (FORBIDDEN_MEMBERS.has(k.toLowerCase())) this.#refuse(key, k, source);
+        else this.addObject(v, source, key);
       }
       return;
     }
@@ -102,12 +127,13 @@ export class FlatConfig {
   object(prefix: string): Record<string, unknown> | undefined {
     const kids = this.children(prefix);
     if (kids.length === 0) return undefined;
-    const root: Record<string, unknown> = {};
+    // Null-prototype nodes: walking `node[part]` can never step onto Object.prototype, whatever a key holds.
+    const root: Record<string, unknown> = Object.create(null);
     for (const { key, value } of kids) {
       const parts = key.split(':');
       let node = root;
       for (const part of parts.slice(0, -1)) {
-        if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+        if (typeof node[part] !== 'object' || node[part] === null) node[part] = Object.create(null);
         node = node[part] as Record<string, unknown>;
       }
       node[parts[parts.length - 1]!] = value;
@@ -133,5 +159,6 @@ function asArrays(node: unknown): unknown {
     for (const [k, v] of entries) list[Number(k)] = v;
     return list;
   }
+  // A plain object for the caller, built by defining properties (never by assignment through a prototype).
   return Object.fromEntries(entries);
 }

@@ -23,10 +23,13 @@ export interface LegacyMaskinportenSettings {
 
 /** The authority of a legacy environment name; throws naming the value and the allowed ones. */
 export function legacyAuthority(environment: string): string {
-  const authority = LEGACY_ENVIRONMENTS[String(environment).trim().toLowerCase()];
+  const name = String(environment).trim().toLowerCase();
+  // Own properties only: `constructor` or `toString` must not resolve to what every object inherits.
+  const authority = Object.hasOwn(LEGACY_ENVIRONMENTS, name) ? LEGACY_ENVIRONMENTS[name] : undefined;
   if (!authority) {
     throw new ConfigError(
       `Environment ${JSON.stringify(environment)} is not a known Maskinporten environment: use one of ${Object.keys(LEGACY_ENVIRONMENTS).join(', ')}`,
+      { setting: 'Environment' },
     );
   }
   return authority;

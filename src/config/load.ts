@@ -136,7 +136,7 @@ function readSettings(
 
 /** The sources that could not be read, as problems of `section`. */
 function sourceProblemsOf(config: FlatConfig, section: string): ConfigProblem[] {
-  return config.sourceProblems.map((p) => ({ path: section, source: p.source, message: p.message }));
+  return config.sourceProblems.map((p) => ({ path: p.path ?? section, source: p.source, message: p.message }));
 }
 
 /**

@@ -1,41 +1,93 @@
 /**
- * Environment presets usable from code and from configuration: `Authority: "test"` means Maskinporten TEST, and
- * `AltinnPlatformUrl: "tt02"` the Altinn TT02 platform.
+ * Environment presets usable from code and from configuration: `Authority: "test"` means Maskinporten TEST,
+ * `Authority: "skyporten-test"` Skyporten TEST, and `AltinnPlatformUrl: "tt02"` the Altinn TT02 platform. Every
+ * lookup uses own properties only, so `constructor` or `__proto__` never resolve to something inherited.
  */
+import { ConfigError } from '../errors.ts';
 import {
   ALTINN_PLATFORM_URLS,
   type AltinnEnvironment,
+  AUTHORITY_PRESETS,
+  altinnPreset,
+  authorityPreset,
   MASKINPORTEN_BASE_URLS,
   type MaskinportenEnvironment,
+  SKYPORTEN_BASE_URLS,
+  type SkyportenEnvironment,
 } from '../protocol/environments.ts';
 
-/** The authority (issuer, with trailing slash) of a Maskinporten environment. */
+/**
+ * The authority (issuer, with trailing slash) of a Maskinporten environment.
+ *
+ * @param environment - `prod`, `test` or `dev`.
+ * @returns The authority URL.
+ * @throws ConfigError `ERR_CONFIG` for any other name.
+ */
 export function maskinportenAuthority(environment: MaskinportenEnvironment): string {
-  const base = MASKINPORTEN_BASE_URLS[environment];
-  if (!base)
-    throw new RangeError(`unknown Maskinporten environment ${JSON.stringify(environment)}: use prod, test or dev`);
-  return `${base}/`;
+  const name = String(environment);
+  if (!Object.hasOwn(MASKINPORTEN_BASE_URLS, name)) {
+    throw new ConfigError(`unknown Maskinporten environment ${JSON.stringify(environment)}: use prod, test or dev`, {
+      setting: 'Authority',
+    });
+  }
+  return `${MASKINPORTEN_BASE_URLS[name as MaskinportenEnvironment]}/`;
 }
 
-/** The platform URL of an Altinn environment. */
+/**
+ * The authority (issuer, without trailing slash) of a Skyporten environment.
+ *
+ * @param environment - `prod` or `test`.
+ * @returns The authority URL, e.g. `https://test.sky.maskinporten.no`.
+ * @throws ConfigError `ERR_CONFIG` for any other name.
+ */
+export function skyportenAuthority(environment: SkyportenEnvironment): string {
+  const name = String(environment);
+  if (!Object.hasOwn(SKYPORTEN_BASE_URLS, name)) {
+    throw new ConfigError(`unknown Skyporten environment ${JSON.stringify(environment)}: use prod or test`, {
+      setting: 'Authority',
+    });
+  }
+  return SKYPORTEN_BASE_URLS[name as SkyportenEnvironment];
+}
+
+/**
+ * The platform URL of an Altinn environment.
+ *
+ * @param environment - `prod`, `tt02`, `at22`, `at23`, `at24` or `yt01`.
+ * @returns The platform URL.
+ * @throws ConfigError `ERR_CONFIG` for any other name.
+ */
 export function altinnPlatformUrl(environment: AltinnEnvironment): string {
-  const url = ALTINN_PLATFORM_URLS[environment];
-  if (!url) {
-    throw new RangeError(
+  const name = String(environment);
+  if (!Object.hasOwn(ALTINN_PLATFORM_URLS, name)) {
+    throw new ConfigError(
       `unknown Altinn environment ${JSON.stringify(environment)}: use ${Object.keys(ALTINN_PLATFORM_URLS).join(', ')}`,
+      { setting: 'AltinnPlatformUrl' },
     );
   }
-  return url;
+  return ALTINN_PLATFORM_URLS[name as AltinnEnvironment];
 }
 
-/** Resolves an `Authority` value: a preset name (`prod`, `test`, `dev`) or a URL, unchanged. */
+/**
+ * Resolves an `Authority` value: a preset name (`prod`, `test`, `dev`, `skyporten-prod`, `skyporten-test`) or a
+ * URL, unchanged.
+ *
+ * @param value - The configured value.
+ * @returns The authority URL.
+ */
 export function resolveAuthority(value: string): string {
-  const preset = value.trim().toLowerCase();
-  return preset in MASKINPORTEN_BASE_URLS ? maskinportenAuthority(preset as MaskinportenEnvironment) : value;
+  return authorityPreset(value) ?? value;
 }
 
-/** Resolves an `AltinnPlatformUrl` value: a preset name (`prod`, `tt02`, `at22`…, `yt01`) or a URL, unchanged. */
+/**
+ * Resolves an `AltinnPlatformUrl` value: a preset name (`prod`, `tt02`, `at22`…, `yt01`) or a URL, unchanged.
+ *
+ * @param value - The configured value.
+ * @returns The platform URL.
+ */
 export function resolveAltinnPlatform(value: string): string {
-  const preset = value.trim().toLowerCase();
-  return preset in ALTINN_PLATFORM_URLS ? altinnPlatformUrl(preset as AltinnEnvironment) : value;
+  return altinnPreset(value) ?? value;
 }
+
+/** Every authority preset name and the authority it stands for. */
+export { AUTHORITY_PRESETS };
