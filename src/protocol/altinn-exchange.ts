@@ -52,9 +52,12 @@ export function exchangeErrorFromResponse(
   platformUrl: string,
 ): AltinnExchangeError | UnavailableError {
   let detail = '';
+  let traceId: string | undefined;
   try {
-    const body = JSON.parse(text) as { detail?: unknown; title?: unknown };
-    detail = typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : '';
+    // ASP.NET Core ProblemDetails: `detail` when there is one (a 401 has none), else `title`; `traceId` for support.
+    const body = JSON.parse(text) as { detail?: unknown; title?: unknown; traceId?: unknown } | null;
+    detail = typeof body?.detail === 'string' ? body.detail : typeof body?.title === 'string' ? body.title : '';
+    if (typeof body?.traceId === 'string' && body.traceId.length <= 100) traceId = body.traceId;
   } catch {
     detail = text.length < 200 && !/^\s*</.test(text) ? text.trim() : '';
   }
@@ -67,8 +70,9 @@ export function exchangeErrorFromResponse(
       : status === 410
         ? 'Altinn no longer supports enterprise-user authentication'
         : `Altinn refused the exchange with ${status}`;
-  return new AltinnExchangeError(
-    `${hint}${detail ? ` (${detail})` : ''}`,
-    detail ? { status, errorDescription: detail } : { status },
-  );
+  return new AltinnExchangeError(`${hint}${detail ? ` (${detail})` : ''}`, {
+    status,
+    ...(detail ? { errorDescription: detail } : {}),
+    ...(traceId === undefined ? {} : { traceId }),
+  });
 }

@@ -87,6 +87,15 @@ export interface ErrorContext {
   clockOffsetMs?: number | undefined;
 }
 
+/**
+ * The scope(s) a refusal names, colons kept: `…invalid scopes for client, altinn:serviceowners/read` (the live
+ * text) or `…for client: a b` (the documented one). Undefined when the text names none.
+ */
+export function scopesNamedIn(description: string): string | undefined {
+  const named = /\bfor (?:client|maskinporten)\b\s*[,:]\s*([^()]+?)\s*(?:\(|$)/i.exec(description)?.[1];
+  return named ? named.replace(/\.$/, '') : undefined;
+}
+
 const TRACE_ID = /\((?:trace_id|correlation id):\s*([^)]+)\)\s*$/i;
 
 function describeOffset(ms: number | undefined): string {
@@ -120,7 +129,8 @@ function classify(
   if (mpCode === 'MP-012' || d.includes('used before')) {
     return ['ERR_GRANT_REPLAYED', 'Maskinporten has seen this grant (jti) before: every grant must be new'];
   }
-  if (mpCode === 'MP-130' || d.includes('issue time') || d.includes('jwt is expired')) {
+  // Live texts without an MP code: "JWT has expired", "Issue time is in the future"; the docs' "JWT is expired".
+  if (mpCode === 'MP-130' || d.includes('issue time') || /\bjwt (?:is|has) expired\b/.test(d)) {
     return [
       'ERR_CLOCK_SKEW',
       `Maskinporten rejected the grant's iat/exp: ${describeOffset(ctx.clockOffsetMs)}. Sync this machine's clock (NTP) or enable correctClockSkew`,
@@ -167,9 +177,14 @@ function classify(
       `Maskinporten does not know client ${ctx.clientId} at ${ctx.authority}: check ClientId and that Authority is the environment it was registered in`,
     ];
   }
+  if (d.includes('too long lifetime')) {
+    return [
+      'ERR_INVALID_GRANT',
+      `Maskinporten refused the grant's lifetime (exp − iat over 180 s): ${description}. Keep grantLifetimeSeconds at 120 or less`,
+    ];
+  }
   if (error === 'invalid_scope' || mpCode === 'MP-200' || mpCode === 'MP-201') {
-    const named = /:\s*([^()]+?)\s*(\(|$)/.exec(description)?.[1];
-    const which = named ? named : ctx.scopes.join(' ');
+    const which = scopesNamedIn(description) ?? ctx.scopes.join(' ');
     return [
       'ERR_INVALID_SCOPE',
       `client ${ctx.clientId} may not use the scope(s) ${which}: add them to the client, or ask the API owner for access`,
@@ -178,7 +193,11 @@ function classify(
   if (error === 'forbidden' || mpCode === 'MP-250' || mpCode === 'MP-251') {
     return ['ERR_ACCESS_DENIED', `Maskinporten denied access: ${description}`];
   }
-  if (error === 'invalid_authorization_details' || mpCode?.startsWith('MP-30')) {
+  if (
+    error === 'invalid_authorization_details' ||
+    error === 'invalid_altinn_customer_configuration' ||
+    mpCode?.startsWith('MP-30')
+  ) {
     return [
       'ERR_AUTHORIZATION_DETAILS',
       `Maskinporten rejected authorization_details (system user or consent): ${description}`,
