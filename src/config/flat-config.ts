@@ -73,7 +73,10 @@ export class FlatConfig {
    */
   set(key: string, value: string, source: SettingSource): void {
     const member = forbiddenSegment(key);
-    if (member !== undefined) return this.#refuse(key, member, source);
+    if (member !== undefined) {
+      this.#refuse(key, member, source);
+      return;
+    }
     this.deleteTree(key, false);
     const parts = key.toLowerCase().split(':');
     for (let i = 1; i < parts.length; i++) this.#values.delete(parts.slice(0, i).join(':'));
