@@ -5,8 +5,8 @@
  */
 import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
-import { generateRsaKeyPair, importPrivateJwk, importPublicJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
-import { isOrgNumber, KEY_LIFETIME_MS, SELF_SERVICE_SCOPES } from '../protocol/constants.ts';
+import { importPrivateJwk, importPublicJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { isOrgNumber } from '../protocol/constants.ts';
 import type { Clock } from './clock.ts';
 import { validateJwkSet } from './key-registration.ts';
 import type {
@@ -23,6 +23,7 @@ import type {
 import { ScopeRegistry } from './scope-registry.ts';
 import { readStateFile, writeStateFile } from './state-file.ts';
 import { checkNewClient, checkScopes, epochMs, optionalString, tokenLifetimeOrDefault } from './state-input.ts';
+import { DEFAULT_ORG_NO, DEFAULT_TOKEN_LIFETIME, newStateData } from './state-new.ts';
 
 /** A signing key ready for use: the private key, its id and its published public half. */
 export interface SigningKey {
@@ -44,10 +45,7 @@ export interface NewClient {
   clientId?: string;
 }
 
-/** Organisation number used when none is given: Digdir's, which Altinn maps to the service owner `digdir`. */
-export const DEFAULT_ORG_NO = '991825827';
-
-const DEFAULT_TOKEN_LIFETIME = 120;
+export { DEFAULT_ORG_NO } from './state-new.ts';
 
 function signingKeyFrom(record: SigningKeyRecord): SigningKey {
   const pub = toPublicJwk(record.privateJwk);
@@ -56,11 +54,6 @@ function signingKeyFrom(record: SigningKeyRecord): SigningKey {
   pub.kid = record.kid;
   const privateKey = importPrivateJwk(record.privateJwk);
   return { kid: record.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: pub };
-}
-
-async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKeyRecord> {
-  const pair = await generateRsaKeyPair({ modulusLength: bits });
-  return { kid: pair.kid, privateJwk: pair.privateJwk };
 }
 
 /** The emulator's registry of clients, keys, scopes, delegations, system users and consents. */
@@ -107,37 +100,7 @@ export class EmulatorState {
         );
       }
     }
-    const bits = options.signingKeySize ?? 2048;
-    const [maskinporten, altinn, admin] = await Promise.all([
-      newSigningKeyRecord(bits),
-      newSigningKeyRecord(bits),
-      generateRsaKeyPair(),
-    ]);
-    const now = options.clock.now();
-    const adminClient: EmulatedClient = {
-      clientId: randomUUID(),
-      clientName: 'emulator-admin',
-      description: 'Self-service API administrator created by the emulator',
-      orgNo: DEFAULT_ORG_NO,
-      scopes: [...SELF_SERVICE_SCOPES],
-      accessTokenLifetime: DEFAULT_TOKEN_LIFETIME,
-      keys: [{ jwk: admin.publicJwk, createdAt: now, expiresAt: now + KEY_LIFETIME_MS }],
-      keysCreatedAt: now,
-      keysUpdatedAt: now,
-      active: true,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const data: EmulatorStateData = {
-      version: 1,
-      signingKeys: { maskinporten, altinn },
-      admin: { clientId: adminClient.clientId, privateJwk: admin.privateJwk },
-      clients: [adminClient],
-      scopes: [],
-      delegations: [],
-      systemUsers: [],
-      consents: [],
-    };
+    const data = await newStateData(() => options.clock.now(), options.signingKeySize ?? 2048);
     const state = new EmulatorState(data, options.clock, options.file);
     state.persist();
     return state;
