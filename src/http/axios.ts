@@ -89,6 +89,7 @@ function setHeader(config: AxiosLikeConfig, name: string, value: string): void {
  * @example
  * const api = axios.create({ baseURL: 'https://api.example.no' });
  * const detach = attachToAxios(api, client, { scopes: ['example:read'] });
+ * @see https://axios-http.com/docs/interceptors
  */
 export function attachToAxios(
   instance: AxiosLikeInstance,

@@ -88,6 +88,7 @@ function kyBaseUrls(ky: KyLike<unknown>): { option: string; url: unknown }[] {
  * import ky from 'ky';
  * const api = withMaskinporten(ky.create({ prefix: 'https://api.example.no' }), client, { scopes: ['example:read'] });
  * const body = await api.get('things').json();
+ * @see https://github.com/sindresorhus/ky#hooks
  */
 export function withMaskinporten<T extends KyLike<unknown>>(
   ky: T,
@@ -123,6 +124,9 @@ export function maskinportenKyHooks<M>(
         const token = await authorizer.token(overridesOf(o), request.signal);
         request.headers.set('authorization', token.authorizationHeader);
         ours.set(o, { token: token.value, requests: new Set([request]) });
+        // A timeout (ky 1 throws its TimeoutError without calling beforeError) or an abort ends the request: the
+        // error holds this Request, so mask it then.
+        request.signal?.addEventListener('abort', () => maskSecretIn([request], token.value), { once: true });
       },
     ],
     afterResponse: [

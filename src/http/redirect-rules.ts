@@ -5,10 +5,16 @@
  * these rules, so the adapters cannot drift apart.
  */
 
-/** Statuses that redirect. */
+/**
+ * Statuses that redirect.
+ * @see https://fetch.spec.whatwg.org/#redirect-status
+ */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-/** Most redirects followed for one request (fetch's limit). */
+/**
+ * Most redirects followed for one request (fetch's limit).
+ * @see https://fetch.spec.whatwg.org/#http-redirect-fetch
+ */
 export const MAX_REDIRECTS = 20;
 
 /**
@@ -70,6 +76,7 @@ export function tokenMayFollow(from: URL, to: URL, mayAuthorize: (url: URL) => b
  * True when a body can be sent twice: none, text, bytes, `URLSearchParams`, a `FormData` or `Blob` (of any realm:
  * undici's too), or a plain object or array that the client serialises (axios). Streams, async iterables and
  * iterators can be read once only.
+ * @see https://fetch.spec.whatwg.org/#concept-bodyinit-extract
  */
 export function isReplayableBody(body: unknown): boolean {
   if (body === undefined || body === null || typeof body === 'string') return true;

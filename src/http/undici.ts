@@ -226,6 +226,7 @@ class AuthorizingHandler implements DispatchHandler {
  * import { Agent, interceptors, setGlobalDispatcher } from 'undici';
  * const authorize = maskinportenInterceptor(client, { scopes, allowedOrigins: ['https://api.example.no'] });
  * setGlobalDispatcher(new Agent().compose(interceptors.redirect(), authorize));
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
  */
 export function maskinportenInterceptor(
   client: MaskinportenClient,

@@ -299,6 +299,17 @@ describe('attachToAxios', () => {
     );
   });
 
+  it('axios’s default instance, or one without baseURL, needs allowedOrigins: it sends requests to any host', () => {
+    for (const instance of [axios, axios.create()]) {
+      assert.throws(
+        () => attach(instance, client, { scopes: [READ] }),
+        (err: unknown) =>
+          err instanceof ArgumentError &&
+          /attachToAxios: options\.allowedOrigins is required .*baseURL/.test(err.message),
+      );
+    }
+  });
+
   it('options are validated when attaching', () => {
     const instance = axios.create();
     assert.throws(

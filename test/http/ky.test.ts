@@ -3,8 +3,12 @@
  * retry on a 401 and `beforeRetry` puts the fresh token on it. ky runs on the global fetch, which follows redirects.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import ky, { HTTPError, type KyInstance, type Options } from 'ky';
+import kyV1 from 'ky-v1';
 import type { MaskinportenClient } from '../../src/client.ts';
 import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
@@ -182,7 +186,8 @@ describe('withMaskinporten (ky)', () => {
     const tokensBefore = upstream(emulator, 'token');
     const results = await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {
-        const res = await k.get(`${api.url}/p/${i}`);
+        // No per-request timeout: on a loaded machine 1,000 requests to one server may take longer than ky's 10 s.
+        const res = await k.get(`${api.url}/p/${i}`, { timeout: false });
         await res.body?.cancel();
         return res.status;
       }),
@@ -269,6 +274,35 @@ describe('withMaskinporten (ky)', () => {
     await withOwn.get(`${api.url}/a`);
     assert.match(seenInHook[0] ?? '', /^Bearer /);
   });
+
+  for (const [major, k] of [
+    ['ky 2', ky],
+    ['ky 1', kyV1 as unknown as typeof ky],
+  ] as const) {
+    it(`a timed-out request’s error shows no token (${major})`, async () => {
+      // A server that takes the request and never answers.
+      const hang = createServer(() => undefined);
+      await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+      try {
+        const c = newClient(created);
+        const token = (await c.getAccessToken([READ])).value;
+        const err = await withMp(k, c, { scopes: [READ], allowedOrigins: [url] })
+          .get(`${url}/hang`, { timeout: 300, retry: 0 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        assert.equal((err as Error | undefined)?.name, 'TimeoutError');
+        for (const printed of [inspect(err), inspect(err, { depth: 8 }), JSON.stringify(err) ?? '']) {
+          assert.ok(!printed.includes(token), 'the token was printed');
+        }
+      } finally {
+        hang.closeAllConnections();
+        await new Promise<void>((resolve) => hang.close(() => resolve()));
+      }
+    });
+  }
 
   it('options are validated when the hooks are made', () => {
     assert.throws(
