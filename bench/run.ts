@@ -5,6 +5,7 @@
  */
 import { runCliStartupBenchmark } from './cli-startup.ts';
 import { runClientBenchmark } from './client.ts';
+import { runConsoleBenchmark } from './console.ts';
 import { runEmulatorBenchmark } from './emulator.ts';
 import { runHttpAdapterBenchmark } from './http-adapter.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
@@ -16,6 +17,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'http-adapter', run: runHttpAdapterBenchmark },
   { name: 'load', run: runLoadBenchmark },
   { name: 'cli-startup', run: runCliStartupBenchmark },
+  { name: 'console', run: runConsoleBenchmark },
 ];
 
 const reports: BenchReport[] = [];

@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-/** The console’s budget: its script modules and style sheet together, gzipped. */
-export const BUDGET_GZIP_BYTES = 100 * 1024;
+import { CONSOLE_BUDGET_GZIP_BYTES as BUDGET_GZIP_BYTES } from '../src/emulator/console/assets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = `${root}src/emulator/console/page/`;

@@ -25,7 +25,7 @@ function keysTable(c: IntegrationView): SafeHtml {
       (k) => html`<tr data-kid="${k.kid}">
         <td><code>${k.kid}</code></td><td>${k.alg}, ${k.bits} bits</td><td>${date(k.created)}</td>
         <td><time datetime="${k.expires}">${date(k.expires)}</time></td><td>${keyStatus(k)}</td>
-        <td>${c.admin ? '' : html`<button type="button" class="js-only link" data-remove-key="${k.kid}" data-client-id="${c.clientId}">Remove key ${k.kid}</button>`}</td>
+        <td>${c.admin ? '' : html`<button type="button" class="js-only link" data-remove-key="${k.kid}" data-client-id="${c.clientId}" aria-label="Remove key ${k.kid}">Remove</button>`}</td>
       </tr>`,
     )}</tbody>
   </table>`;
@@ -84,5 +84,9 @@ export function renderIntegrations(o: Overview): SafeHtml {
     <p class="form-status" role="status" aria-live="polite"></p>
   </form>
   <p class="muted">${o.integrations.length} active integration${o.integrations.length === 1 ? '' : 's'}. Keys warn 30 days before they expire; each integration holds at most ${o.integrations[0]?.keyLimit ?? 5} keys.</p>
-  <div class="list">${join(o.integrations, integration)}</div>`;
+  <div class="list">${join(
+    // The emulator's own administrator last: it is there, but rarely what a reader looks for.
+    [...o.integrations].sort((a, b) => Number(a.admin) - Number(b.admin)),
+    integration,
+  )}</div>`;
 }

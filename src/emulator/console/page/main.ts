@@ -20,6 +20,8 @@ function showView(focus: boolean): void {
     if (link.dataset.nav === current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+  // One view shows at a time: start it at the top, not where the browser scrolled for the fragment.
+  window.scrollTo(0, 0);
   const heading = document.getElementById(`h-${current}`);
   if (focus && heading) {
     heading.tabIndex = -1;
@@ -30,6 +32,7 @@ function showView(focus: boolean): void {
 document.documentElement.classList.replace('no-js', 'js');
 showView(false);
 window.addEventListener('hashchange', () => showView(true));
+window.addEventListener('load', () => window.scrollTo(0, 0), { once: true });
 wireForms();
 wireKeys();
 wireLive();
