@@ -793,7 +793,6 @@ describe('self-service API', () => {
       for (const [why, exp] of [
         ['more than a year', nowS + YEAR_MS / 1000 + 2 * 24 * 3600],
         ['two years', nowS + 2 * (YEAR_MS / 1000)],
-        ['in the past', nowS - 3600],
         ['not whole seconds', nowS + 3600.5],
         ['a string', String(nowS + 3600)],
       ] as const) {
@@ -805,6 +804,24 @@ describe('self-service API', () => {
       }
       const kids = (obj(await api(`/clients/${id}/jwks`)).keys as { kid: string }[]).map((k) => k.kid);
       assert.deepEqual(kids, [keys[0]!.kid], 'a refused set changes nothing');
+    });
+
+    it('stores a past exp as posted (a read-back set re-posted); grants with that key get MP-121', async () => {
+      const id = (await createViaApi({ scopes: ['test:pastexp'] })).client_id as string;
+      const past = Math.floor(emulator.clock.now() / 1000) - 3600;
+      const posted = await api(`/clients/${id}/jwks`, {
+        method: 'POST',
+        body: { keys: [{ ...keys[3]!.publicJwk, exp: past }, keys[4]!.publicJwk] },
+      });
+      assert.equal(posted.status, 201, posted.text);
+      assert.equal((obj(posted).keys as { exp: number }[])[0]?.exp, past);
+      const expired = await postToken(
+        emulator,
+        makeGrant(emulator, asClient(emulator, id, ['test:pastexp'], keys[3]!)),
+      );
+      assert.equal(mpCode(expired), 'MP-121', JSON.stringify(expired.body));
+      const fine = await postToken(emulator, makeGrant(emulator, asClient(emulator, id, ['test:pastexp'], keys[4]!)));
+      assert.equal(fine.status, 200, JSON.stringify(fine.body));
     });
 
     it('DELETE …/jwks removes the key set: 204, no keys, and grants with them fail', async () => {
