@@ -5,7 +5,7 @@
  * redirect shapes that defeated a memory of earlier hops — a chain of two cross-origin hops, a `Location` of raw
  * UTF-8 bytes, two `Location` headers — are replayed through `fetch()` with the agent as its dispatcher, through
  * Node's own `fetch` on the global dispatcher, and through `request()` with the redirect interceptor inside; on
- * undici 7 and undici 8.
+ * undici 7 and undici 8; and through `createFetch`, which follows redirects itself.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import * as undici8 from 'undici';
 import * as undici7 from 'undici-v7';
 import type { MaskinportenClient } from '../../src/client.ts';
 import { ArgumentError } from '../../src/errors.ts';
-import { type AuthorizationOptions, maskinportenInterceptor } from '../../src/http/index.ts';
+import { type AuthorizationOptions, createFetch, maskinportenInterceptor } from '../../src/http/index.ts';
 import { type Echo, newClient, type TestApi, upstream, useHttpFixture } from './servers.ts';
 
 const READ = 'test:read';
@@ -209,3 +209,17 @@ for (const [major, u] of majors) {
     });
   });
 }
+
+describe('createFetch follows each hostile redirect shape itself, without the token', () => {
+  const f = useHttpFixture([READ]);
+  for (const attack of ATTACKS) {
+    it(attack.name, async () => {
+      // No allowedOrigins: createFetch authorizes what it is called with, and a redirect never takes the token along.
+      const res = await createFetch(f.client, { scopes: [READ] })(attack.url(f.api, f.other));
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      assert.match(f.api.seen[0]?.authorization ?? '', /^Bearer /);
+      assert.ok(f.other.seen.length >= 1 && f.other.seen.every((s) => s.authorization === undefined));
+    });
+  }
+});
