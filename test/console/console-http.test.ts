@@ -163,6 +163,21 @@ describe('emulator console over HTTP', () => {
     assert.equal(removed.status, 200);
     assert.equal(emulator.getClient(id)!.keys.length, 1);
     emulator.clock.setOffset(0);
+    // The last key can go too (the self-service API would want DELETE on the set; the console does that).
+    const spare = await emulator.createClient({ scopes: ['test:read'], clientName: 'one key' });
+    const last = await call(`${emulator.url}/_emulator/clients/${spare.clientId}/keys/${spare.kid}`, {
+      method: 'DELETE',
+    });
+    assert.equal(last.status, 200);
+    assert.equal(emulator.getClient(spare.clientId)!.keys.length, 0);
+    const pasted = { ...publicJwk, kid: 'pasted-without-use', use: undefined };
+    const withoutUse = await call(`${emulator.url}/_emulator/clients/${spare.clientId}/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jwk: pasted }),
+    });
+    assert.equal(withoutUse.status, 400);
+    assert.match(String(obj(withoutUse).error_description), /use/);
   });
 
   test('a key warns 30 days before it expires, on the emulator’s clock', async () => {

@@ -78,6 +78,11 @@ function editableClient(core: EmulatorCore, id: string) {
 
 /** Replaces a client's keys with `jwks`, keeping the dates of the keys that stay (only a new key gets a new year). */
 function setKeys(core: EmulatorCore, clientId: string, jwks: unknown[]): void {
+  // The self-service API refuses an empty set (its DELETE removes the last key); the console does what it means.
+  if (jwks.length === 0) {
+    core.state.deleteKeys(clientId);
+    return;
+  }
   const before = new Map(core.state.client(clientId)!.keys.map((k) => [`${k.jwk.kid}\u0000${k.jwk.n}`, k]));
   const client = core.state.replaceKeys(clientId, jwks);
   for (const k of client.keys) {
