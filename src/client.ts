@@ -5,6 +5,8 @@
  */
 import { inspect } from 'node:util';
 import { RefreshingValue } from './cache/refreshing-value.ts';
+import type { StoreContext } from './cache/store.ts';
+import { deriveStoreContext } from './cache/store-context.ts';
 import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
 import {
   type CallContext,
@@ -33,12 +35,15 @@ interface ResolvedRequest {
   clientId: string;
   cacheKeys: Record<Operation, string>;
   fetchers: Record<Operation, TokenFetcher>;
+  /** What a shared store is told with each call (only when one is configured). */
+  storeContext?: StoreContext;
 }
 
 /** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
 interface ActiveCredentials extends Credentials {
   signer: LoadedSigner | Promise<LoadedSigner>;
   discovery: RefreshingValue<AuthorizationServerMetadata>;
+  storeContext?: StoreContext;
 }
 
 /**
@@ -205,8 +210,11 @@ export class MaskinportenClient {
   async invalidate(request?: TokenRequestInput): Promise<void> {
     if (request === undefined) return this.#cache.invalidate();
     if (this.#creds.signer instanceof Promise) await this.#signerReady().catch(() => undefined);
-    const { cacheKeys } = this.#resolve(request);
-    await Promise.all([this.#cache.invalidate(cacheKeys.token), this.#cache.invalidate(cacheKeys.exchange)]);
+    const { cacheKeys, storeContext } = this.#resolve(request);
+    await Promise.all([
+      this.#cache.invalidate(cacheKeys.token, storeContext),
+      this.#cache.invalidate(cacheKeys.exchange, storeContext),
+    ]);
   }
 
   /**
@@ -219,9 +227,13 @@ export class MaskinportenClient {
       try {
         const resolved = this.#creds.signer instanceof Promise ? undefined : this.#memoised(input);
         if (resolved) {
-          const cached = this.#cache.peek(resolved.cacheKeys[operation], resolved.fetchers[operation]);
+          const cached = this.#cache.peek(
+            resolved.cacheKeys[operation],
+            resolved.fetchers[operation],
+            resolved.storeContext,
+          );
           if (cached) {
-            this.#telemetry.count(operation, 'cached');
+            this.#telemetry.count(operation, 'cached', 'memory');
             return Promise.resolve(cached);
           }
         }
@@ -255,10 +267,11 @@ export class MaskinportenClient {
     }
     const cacheKey = resolved.cacheKeys[operation];
     const fetcher = resolved.fetchers[operation];
+    const context = resolved.storeContext;
     if (!options.forceRefresh) {
-      const cached = this.#cache.peek(cacheKey, fetcher);
+      const cached = this.#cache.peek(cacheKey, fetcher, context);
       if (cached) {
-        this.#telemetry.count(operation, 'cached');
+        this.#telemetry.count(operation, 'cached', 'memory');
         return cached;
       }
     }
@@ -268,20 +281,23 @@ export class MaskinportenClient {
       'maskinporten.scopes': resolved.request.scopes.join(' '),
     };
     try {
-      const { token, outcome } = await raceAbort(
+      const { token, outcome, source } = await raceAbort(
         this.#telemetry.span(
           `Maskinporten.${operation === 'token' ? 'GetAccessToken' : 'GetAltinnExchangedToken'}`,
           attributes,
           // Concurrent forced refreshes of one key share one fetch (the cache joins them).
-          async () =>
-            options.forceRefresh
-              ? { token: await this.#cache.refresh(cacheKey, fetcher), outcome: 'new' as const }
-              : this.#cache.get(cacheKey, fetcher),
+          async (setAttribute) => {
+            const got = options.forceRefresh
+              ? await this.#cache.refresh(cacheKey, fetcher, context)
+              : await this.#cache.get(cacheKey, fetcher, context);
+            setAttribute('maskinporten.token_source', got.source);
+            return got;
+          },
         ),
         options.signal,
         what,
       );
-      this.#telemetry.count(operation, outcome satisfies CacheOutcome);
+      this.#telemetry.count(operation, outcome satisfies CacheOutcome, source);
       return token;
     } catch (err) {
       this.#telemetry.count(operation, 'error');
@@ -318,7 +334,10 @@ export class MaskinportenClient {
       creds.settings.kid ?? signerId,
       JSON.stringify(request),
     ].join('\n');
+    if (this.#options.cache?.store && !creds.storeContext && !(creds.signer instanceof Promise))
+      creds.storeContext = deriveStoreContext(creds.signer.key, this.#logger);
     const resolved: ResolvedRequest = {
+      ...(creds.storeContext ? { storeContext: creds.storeContext } : {}),
       request,
       clientId: creds.settings.clientId,
       cacheKeys: { token: `mp\n${key}`, exchange: `altinn\n${key}` },

@@ -41,10 +41,17 @@ interface OtelMeter {
 
 /** The telemetry the client reports to. */
 export interface Telemetry {
-  /** Runs `fn` inside a span named `name` with `attributes`; marks the span as an error when `fn` throws. */
-  span<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T>): Promise<T>;
-  /** Counts one request of `operation` with `outcome`. */
-  count(operation: Operation, outcome: Outcome): void;
+  /**
+   * Runs `fn` inside a span named `name` with `attributes` (`fn` may add more, e.g. once it knows where a token
+   * came from); marks the span as an error when `fn` throws.
+   */
+  span<T>(
+    name: string,
+    attributes: Record<string, string>,
+    fn: (setAttribute: (key: string, value: string) => void) => Promise<T>,
+  ): Promise<T>;
+  /** Counts one request of `operation` with `outcome` and, when known, where the token came from (`source`). */
+  count(operation: Operation, outcome: Outcome, source?: string): void;
 }
 
 const COUNTER_NAMES: Record<Operation, string> = {
@@ -54,7 +61,7 @@ const COUNTER_NAMES: Record<Operation, string> = {
 
 /** Telemetry that does nothing. */
 export const noTelemetry: Telemetry = {
-  span: (_name, _attrs, fn) => fn(),
+  span: (_name, _attrs, fn) => fn(() => undefined),
   count: () => undefined,
 };
 
@@ -87,12 +94,12 @@ export function createTelemetry(enabled: boolean | undefined, version: string | 
   );
   return {
     span(name, attributes, fn) {
-      if (!tracer || !api) return fn();
+      if (!tracer || !api) return fn(() => undefined);
       const { SpanStatusCode } = api;
       return tracer.startActiveSpan(name, async (span) => {
         for (const [k, v] of Object.entries(attributes)) span.setAttribute(k, v);
         try {
-          const result = await fn();
+          const result = await fn((k, v) => span.setAttribute(k, v));
           span.setStatus({ code: SpanStatusCode.OK });
           return result;
         } catch (err) {
@@ -104,8 +111,8 @@ export function createTelemetry(enabled: boolean | undefined, version: string | 
         }
       });
     },
-    count(operation, outcome) {
-      counters?.[operation].add(1, { result: outcome });
+    count(operation, outcome, source) {
+      counters?.[operation].add(1, source === undefined ? { result: outcome } : { result: outcome, source });
     },
   };
 }

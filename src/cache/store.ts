@@ -1,7 +1,10 @@
 /**
- * The interface of a shared token store (e.g. Redis), consulted when the in-process cache misses, so several
- * processes can share tokens. The in-process cache works without one.
+ * The interface of a shared token store (e.g. Redis, or files on one machine), consulted when the in-process cache
+ * misses, so several processes can share tokens. The in-process cache works without one. A store may also
+ * coordinate processes: a fetch lock (one upstream request per key across processes), a way to wait for the lock
+ * holder's result, and invalidations heard from other processes.
  */
+import type { Logger } from '../telemetry.ts';
 import type { TokenKind } from '../token.ts';
 
 /** A token as a shared store holds it: plain, serialisable data. */
@@ -16,11 +19,43 @@ export interface StoredToken {
 }
 
 /**
+ * What the client tells a store with each call: key material that every process of the same client derives alike
+ * (HKDF of the client's private key), so a store can encrypt entries and hash key names without new configuration,
+ * and the client's logger.
+ */
+export interface StoreContext {
+  /** 32 bytes, derived from the client's private key; never the key itself. */
+  readonly secret: Uint8Array;
+  readonly logger?: Logger | undefined;
+}
+
+/** A held cross-process fetch lock. */
+export interface StoreLock {
+  /** Releases the lock if this process still owns it (compare-and-delete), and wakes waiters. */
+  release(): Promise<void>;
+}
+
+/**
  * A shared, asynchronous token store. Keys are opaque strings that already include the authority, client id, key
- * id, variant and request; a store must keep entries no longer than the given TTL.
+ * id, variant and request; a store must keep entries no longer than the given TTL. Every method may reject when
+ * the store is unavailable: the cache then serves from memory and fetches directly.
  */
 export interface TokenStore {
-  get(key: string): Promise<StoredToken | undefined>;
-  set(key: string, token: StoredToken, ttlMs: number): Promise<void>;
-  delete(key: string): Promise<void>;
+  /** How tokens served from this store are labelled in counters and spans (e.g. `redis`, `file`); `store` if absent. */
+  readonly name?: string;
+  get(key: string, context?: StoreContext): Promise<StoredToken | undefined>;
+  set(key: string, token: StoredToken, ttlMs: number, context?: StoreContext): Promise<void>;
+  /** Forgets the entry, and tells other processes to stop serving it. */
+  delete(key: string, context?: StoreContext): Promise<void>;
+  /**
+   * Takes the cross-process fetch lock for `key`: the lock when taken, `null` when another process holds it. The
+   * lock expires on its own (its TTL), so a process that dies holding it blocks others only that long.
+   */
+  lock?(key: string, context?: StoreContext): Promise<StoreLock | null>;
+  /** Resolves when `key` may have changed (a token stored, a lock released) or after `maxMs`, whichever is first. */
+  changed?(key: string, maxMs: number, context?: StoreContext): Promise<void>;
+  /** The longest (ms) a caller waits on another process's fetch before fetching itself; 10000 if absent. */
+  readonly maxWaitMs?: number;
+  /** Registers a listener told the key another process invalidated (only keys this process has used). */
+  onInvalidate?(listener: (key: string) => void): void;
 }

@@ -5,8 +5,11 @@
  * least-recently-used eviction, and an optional shared store. Errors are never cached. Knows nothing of HTTP.
  */
 import { ConfigError } from '../errors.ts';
-import { AccessToken } from '../token.ts';
-import type { StoredToken, TokenStore } from './store.ts';
+import type { AccessToken } from '../token.ts';
+import { fetchThroughStore, type SourcedToken, type TokenSource } from './shared-fetch.ts';
+import type { StoreContext, TokenStore } from './store.ts';
+
+export type { TokenSource } from './shared-fetch.ts';
 
 /** Options of a {@link TokenCache}. */
 export interface TokenCacheOptions {
@@ -41,11 +44,14 @@ interface Entry {
   nextAttemptAt: number;
   failures: number;
   lastUsed: number;
+  /** What the shared store is told for this key. */
+  context: StoreContext | undefined;
 }
 
 /** A fetch in flight for one key. */
 interface InFlight {
-  promise: Promise<AccessToken>;
+  promise: Promise<SourcedToken>;
+  context: StoreContext | undefined;
   /** Invalidated while in flight: its result goes to its callers but is not stored. */
   stale: boolean;
   /** Still may answer with the shared store's token (which a forced refresh must not get). */
@@ -55,26 +61,18 @@ interface InFlight {
 /** How a token was obtained, for telemetry. */
 export type CacheOutcome = 'cached' | 'new';
 
+/**
+ * A token with how it was obtained: `source` is `memory`, the shared store's name (e.g. `redis`), `wait` (after
+ * waiting on another process's fetch) or `upstream`.
+ */
+export interface CacheResult {
+  token: AccessToken;
+  outcome: CacheOutcome;
+  source: Exclude<TokenSource, 'store'> | string;
+}
+
 /** A fetch of a new token. */
 export type TokenFetcher = () => Promise<AccessToken>;
-
-function toStored(token: AccessToken): StoredToken {
-  return {
-    value: token.value,
-    kind: token.kind,
-    expiresAt: token.expiresAt.getTime(),
-    issuedAt: token.issuedAt.getTime(),
-    scopes: [...token.scopes],
-  };
-}
-
-function fromStored(s: StoredToken): AccessToken {
-  return AccessToken.fromJwt(s.value, s.kind, {
-    expiresAt: new Date(s.expiresAt),
-    issuedAt: new Date(s.issuedAt),
-    scope: s.scopes.join(' '),
-  });
-}
 
 /** See the module comment. */
 export class TokenCache {
@@ -105,6 +103,8 @@ export class TokenCache {
     this.#store = options.store;
     this.#onBackgroundError = options.onBackgroundError;
     this.#onUncacheable = options.onUncacheable;
+    // Another process invalidated a key: stop serving it here (the store already dropped its entry).
+    this.#store?.onInvalidate?.((key) => this.#forget(key));
     if (!(this.#margin >= 0)) throw new ConfigError(`cache.expiryMarginMs must be ≥ 0, got ${this.#margin}`);
     if (!(this.#refreshAhead > 0 && this.#refreshAhead <= 1)) {
       throw new ConfigError(`cache.refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
@@ -118,22 +118,25 @@ export class TokenCache {
    * The usable cached token for `key`, without waiting, or undefined. Starts a background refresh with `fetch`
    * when the token is past its refresh point.
    */
-  peek(key: string, fetch: TokenFetcher): AccessToken | undefined {
+  peek(key: string, fetch: TokenFetcher, context?: StoreContext): AccessToken | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     const now = this.#clock.now();
     if (now >= entry.usableUntil) return undefined;
     entry.lastUsed = ++this.#useCounter;
     if (now >= entry.refreshAt && now >= entry.nextAttemptAt && !this.#inflight.has(key))
-      this.#refreshInBackground(key, entry, fetch);
+      this.#refreshInBackground(key, entry, fetch, context ?? entry.context);
     return entry.token;
   }
 
-  /** The token for `key`: cached when usable, otherwise from the one in-flight fetch (started if needed). */
-  async get(key: string, fetch: TokenFetcher): Promise<{ token: AccessToken; outcome: CacheOutcome }> {
-    const cached = this.peek(key, fetch);
-    if (cached) return { token: cached, outcome: 'cached' };
-    return { token: await this.#fetchShared(key, fetch, true), outcome: 'new' };
+  /**
+   * The token for `key`: cached when usable, otherwise from the one in-flight fetch (started if needed), which
+   * consults the shared store first. `source` says where it came from.
+   */
+  async get(key: string, fetch: TokenFetcher, context?: StoreContext): Promise<CacheResult> {
+    const cached = this.peek(key, fetch, context);
+    if (cached) return { token: cached, outcome: 'cached', source: 'memory' };
+    return this.#outcome(await this.#fetchShared(key, fetch, true, { context }));
   }
 
   /**
@@ -142,29 +145,45 @@ export class TokenCache {
    * otherwise the cached token is dropped, any other fetch in flight is left to its callers but no longer stored, and
    * one new fetch starts.
    */
-  refresh(key: string, fetch: TokenFetcher): Promise<AccessToken> {
+  async refresh(key: string, fetch: TokenFetcher, context?: StoreContext): Promise<CacheResult> {
     const running = this.#inflight.get(key);
-    if (running && !running.mayServeStored) return running.promise;
+    if (running && !running.mayServeStored) return this.#outcome(await running.promise);
+    // With a shared store, another process may already have replaced the refused token: one newer than it will do.
+    const refused = this.#entries.get(key)?.token;
     this.#entries.delete(key);
     if (running) {
       running.stale = true;
       this.#inflight.delete(key);
     }
-    return this.#fetchShared(key, fetch, false, true);
+    return this.#outcome(
+      await this.#fetchShared(key, fetch, false, { context, dropStored: true, newerThan: refused ?? null }),
+    );
   }
 
-  /** Forgets the token for `key` (or every token), here and in the shared store. */
-  async invalidate(key?: string): Promise<void> {
+  /** Forgets the token for `key` (or every token), here and in the shared store (which tells other processes). */
+  async invalidate(key?: string, context?: StoreContext): Promise<void> {
     const keys = key === undefined ? [...new Set([...this.#entries.keys(), ...this.#inflight.keys()])] : [key];
-    for (const k of keys) {
-      this.#entries.delete(k);
-      const running = this.#inflight.get(k);
-      if (running) {
-        running.stale = true;
-        this.#inflight.delete(k);
-      }
+    const contexts = keys.map(
+      (k) => (k === key && context) || this.#entries.get(k)?.context || this.#inflight.get(k)?.context,
+    );
+    for (const k of keys) this.#forget(k);
+    // A store failing must not fail the invalidation here; its entries expire on their own.
+    if (this.#store) await Promise.all(keys.map((k, i) => this.#store!.delete(k, contexts[i]).catch(() => undefined)));
+  }
+
+  #forget(key: string): void {
+    this.#entries.delete(key);
+    const running = this.#inflight.get(key);
+    if (running) {
+      running.stale = true;
+      this.#inflight.delete(key);
     }
-    if (this.#store) await Promise.all(keys.map((k) => this.#store!.delete(k)));
+  }
+
+  /** The result with its source labelled for telemetry: a store's token by the store's name (e.g. `redis`). */
+  #outcome({ token, source }: SourcedToken): CacheResult {
+    const label = source === 'store' ? (this.#store?.name ?? 'store') : source;
+    return { token, outcome: source === 'upstream' ? 'new' : 'cached', source: label };
   }
 
   /** Number of tokens held in memory. */
@@ -182,8 +201,9 @@ export class TokenCache {
     return new Set([...this.#entries.keys(), ...this.#inflight.keys()]).size;
   }
 
-  #refreshInBackground(key: string, entry: Entry, fetch: TokenFetcher): void {
-    this.#fetchShared(key, fetch, false).catch((err: unknown) => {
+  #refreshInBackground(key: string, entry: Entry, fetch: TokenFetcher, context: StoreContext | undefined): void {
+    // A refresh takes another process's token only when it is newer than the one held.
+    this.#fetchShared(key, fetch, true, { context, newerThan: entry.token }).catch((err: unknown) => {
       entry.failures += 1;
       const wait = Math.min(30_000, this.#retryBase * 2 ** (entry.failures - 1));
       entry.nextAttemptAt = this.#clock.now() + wait;
@@ -191,32 +211,52 @@ export class TokenCache {
     });
   }
 
-  #fetchShared(key: string, fetch: TokenFetcher, consultStore: boolean, dropStored = false): Promise<AccessToken> {
+  /**
+   * The one fetch in flight for `key` in this process. With a shared store it is coordinated with other processes
+   * (see shared-fetch.ts): `consultStore` lets it answer with a stored token — a usable one, or with `newerThan` one
+   * newer than that token — and `dropStored` deletes the stored entry first (a forced refresh).
+   */
+  #fetchShared(
+    key: string,
+    fetch: TokenFetcher,
+    consultStore: boolean,
+    how: { context: StoreContext | undefined; dropStored?: boolean; newerThan?: AccessToken | null },
+  ): Promise<SourcedToken> {
     const running = this.#inflight.get(key);
     if (running) return running.promise;
+    const store = this.#store;
+    const { context } = how;
     const flight: InFlight = {
-      promise: undefined as unknown as Promise<AccessToken>,
+      promise: undefined as unknown as Promise<SourcedToken>,
+      context,
       stale: false,
-      mayServeStored: consultStore && this.#store !== undefined,
+      mayServeStored: consultStore && store !== undefined,
     };
-    flight.promise = (async () => {
-      if (dropStored && this.#store) await this.#store.delete(key).catch(() => undefined);
-      if (flight.mayServeStored && this.#store) {
-        const stored = await this.#store.get(key).catch(() => undefined);
-        const token = stored && this.#usableStored(stored);
-        if (token) {
-          this.#remember(key, token, flight);
-          return token;
-        }
-        flight.mayServeStored = false;
+    flight.promise = (async (): Promise<SourcedToken> => {
+      if (!store) {
+        const token = await fetch();
+        this.#remember(key, token, flight);
+        return { token, source: 'upstream' };
       }
-      const token = await fetch();
-      if (this.#remember(key, token, flight) && this.#store) {
-        const ttl = token.expiresAt.getTime() - this.#clock.now();
-        // A shared store failing must not fail the caller, who already has a good token.
-        await this.#store.set(key, toStored(token), ttl).catch(() => undefined);
-      }
-      return token;
+      if (how.dropStored) await store.delete(key, context).catch(() => undefined);
+      // A forced refresh with no token held (`null`) takes no stored token; otherwise one newer than the one held.
+      const newerThan =
+        how.newerThan === undefined ? undefined : (how.newerThan?.expiresAt.getTime() ?? Number.POSITIVE_INFINITY);
+      const sourced = await fetchThroughStore({
+        store,
+        key,
+        context,
+        fetch: () => {
+          flight.mayServeStored = false;
+          return fetch();
+        },
+        accept: (s) =>
+          s.expiresAt - this.#margin > this.#clock.now() && (newerThan === undefined || s.expiresAt > newerThan),
+        // Entries expire in the store when the token stops being usable; a stale fetch's token is not shared.
+        ttlFor: (token) => (flight.stale ? 0 : token.expiresAt.getTime() - this.#margin - this.#clock.now()),
+      });
+      this.#remember(key, sourced.token, flight);
+      return sourced;
     })();
     this.#inflight.set(key, flight);
     const clear = () => {
@@ -224,16 +264,6 @@ export class TokenCache {
     };
     flight.promise.then(clear, clear);
     return flight.promise;
-  }
-
-  /** A token from the shared store, if it is well formed and usable now; a malformed entry is ignored, not thrown. */
-  #usableStored(stored: StoredToken): AccessToken | undefined {
-    if (!(stored.expiresAt - this.#margin > this.#clock.now())) return undefined;
-    try {
-      return fromStored(stored);
-    } catch {
-      return undefined;
-    }
   }
 
   /** Stores a fresh token unless the key was invalidated meanwhile; false when not stored. */
@@ -264,6 +294,7 @@ export class TokenCache {
       nextAttemptAt: 0,
       failures: 0,
       lastUsed: ++this.#useCounter,
+      context: flight.context,
     });
     if (this.#entries.size > this.#maxEntries) this.#evict();
     return true;

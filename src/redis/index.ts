@@ -1,0 +1,33 @@
+/**
+ * `maskinporten/redis`: a shared token cache on Redis, so every replica of a service makes one upstream token
+ * request per key per token lifetime. Bring a connected client of `redis` (node-redis) v5 or `ioredis` v5; neither
+ * package is imported by this module.
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * import { createRedisTokenStore } from 'maskinporten/redis';
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const client = new MaskinportenClient(settings, { cache: { store: createRedisTokenStore(redis) } });
+ */
+import { connectionOf } from './connection.ts';
+import { type RedisTokenStoreOptions, resolveRedisOptions } from './options.ts';
+import { RedisStore } from './store.ts';
+
+export type { StoreContext, StoredToken, StoreLock, TokenStore } from '../cache/store.ts';
+export type { RedisTokenStoreOptions } from './options.ts';
+
+/** A token store on Redis; `close()` ends its pub/sub connection (the client passed in stays the caller's). */
+export type RedisTokenStore = RedisStore;
+
+/**
+ * Creates a shared token store on a connected `redis` v5 or `ioredis` v5 client, for
+ * `new MaskinportenClient(settings, { cache: { store } })`. Tokens are shared across processes, fetched once per
+ * key across processes (a lock with owner and TTL; waiters woken by pub/sub, bounded), refreshed ahead by one
+ * process, invalidated everywhere, sealed with AES-256-GCM under hashed key names; a failing Redis never fails a
+ * token call.
+ *
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/ (single-instance lock: SET NX PX, compare-and-delete)
+ */
+export function createRedisTokenStore(redis: unknown, options?: RedisTokenStoreOptions): RedisTokenStore {
+  return new RedisStore(connectionOf(redis), resolveRedisOptions(options));
+}

@@ -1,0 +1,161 @@
+/**
+ * Real replicas: separate processes (test/redis/replica.ts), each with its own Redis connection and client, against
+ * one emulator and one real redis-server. Upstream requests are counted in the emulator's request log.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { count } from '../helpers/client-env.ts';
+import { admin, dump, LIBRARIES, startRedis, type TestRedis } from './redis-server.ts';
+import type { ReplicaConfig } from './replica.ts';
+import { runReplicas, spawnReplica } from './spawn-replica.ts';
+
+describe('Redis token store across processes', () => {
+  let redis: TestRedis;
+  let emulator: Emulator;
+  let created: CreatedClient;
+  let shortLived: CreatedClient;
+
+  const base = (
+    c: CreatedClient,
+    library: (typeof LIBRARIES)[number],
+  ): Omit<ReplicaConfig, 'mode' | 'callers' | 'keys'> => ({
+    settings: c.settings,
+    redisUrl: redis.url,
+    library,
+  });
+
+  before(async () => {
+    redis = await startRedis();
+    emulator = await startEmulator();
+    created = await emulator.createClient({ scopes: ['a', 'b', 'c'] });
+    shortLived = await emulator.createClient({ scopes: ['a', 'b'], accessTokenLifetime: 6 });
+  });
+  beforeEach(async () => {
+    emulator.faults.clear();
+    emulator.requests.clear();
+    await admin(redis.url, 'FLUSHALL');
+  });
+  after(async () => {
+    await emulator.close();
+    await redis.close();
+  });
+
+  for (const library of LIBRARIES) {
+    it(`${library}: 4 processes × 50 callers cold on one key make one upstream request`, async () => {
+      const reports = await runReplicas(4, { ...base(created, library), mode: 'burst', callers: 50, keys: ['a'] });
+      assert.equal(count(emulator, 'token'), 1);
+      const tokens = new Set(reports.flatMap((r) => r.tokens.a));
+      assert.equal(tokens.size, 1, 'every process serves the one token');
+      assert.equal(
+        reports.reduce((n, r) => n + r.failures, 0),
+        0,
+      );
+      const sources = reports.map((r) => r.sources);
+      const fetchers = sources.filter((s) => (s.upstream ?? 0) > 0);
+      assert.equal(
+        fetchers.length,
+        1,
+        `one process fetched (its callers shared the fetch): ${JSON.stringify(sources)}`,
+      );
+      assert.ok(
+        sources.filter((s) => (s.wait ?? 0) + (s.redis ?? 0) > 0).length >= 3,
+        `the other processes took it from Redis or a wait: ${JSON.stringify(sources)}`,
+      );
+    });
+  }
+
+  it('refresh-ahead is coordinated: every process serves each generation of token, none waits after warm-up', async () => {
+    // 6 s tokens, 1 s margin, refreshed at half their life: every 3 s, with 2 s to spare; 9 s of calls on two keys.
+    const reports = await runReplicas(3, {
+      ...base(shortLived, 'redis'),
+      mode: 'run',
+      callers: 20,
+      keys: ['a', 'b'],
+      durationMs: 9000,
+      paceMs: 5,
+      cache: { expiryMarginMs: 1000, refreshAhead: 0.5 },
+    });
+    assert.equal(
+      reports.reduce((n, r) => n + r.failures, 0),
+      0,
+    );
+    assert.equal(
+      reports.reduce((n, r) => n + r.waitedAfterWarmup, 0),
+      0,
+      'no caller waited after its first call',
+    );
+    for (const key of ['a', 'b']) {
+      const all = new Set(reports.flatMap((r) => r.tokens[key]!));
+      assert.ok(all.size >= 2, `several generations of ${key}: ${all.size}`);
+      // Were refreshes not coordinated, each process would serve tokens the others never saw.
+      for (const r of reports) assert.ok(r.tokens[key]!.length >= all.size - 1, 'each process saw every generation');
+    }
+    const upstream = count(emulator, 'token');
+    const distinct = ['a', 'b'].reduce((n, k) => n + new Set(reports.flatMap((r) => r.tokens[k]!)).size, 0);
+    assert.ok(upstream <= distinct + 2, `${upstream} upstream requests for ${distinct} tokens served`);
+  });
+
+  it('a process that dies holding the lock is taken over after the lock TTL', async () => {
+    emulator.faults.add({ endpoint: 'token', latencyMs: 30_000, times: 1 });
+    const doomed = spawnReplica({
+      ...base(created, 'ioredis'),
+      mode: 'burst',
+      callers: 1,
+      keys: ['c'],
+      store: { lockTtlMs: 1500 },
+    });
+    await doomed.ready;
+    doomed.go();
+    const deadline = Date.now() + 20_000;
+    while (![...(await dump(redis.url)).keys()].some((k) => k.startsWith('maskinporten:l:'))) {
+      assert.ok(Date.now() < deadline, 'the first process never took the lock');
+      await sleep(20);
+    }
+    doomed.child.kill('SIGKILL');
+    await doomed.report.catch(() => undefined);
+    // Waiting is bounded far past the TTL: a token here means the lock was taken over when it expired.
+    const [survivor] = await runReplicas(1, {
+      ...base(created, 'ioredis'),
+      mode: 'burst',
+      callers: 5,
+      keys: ['c'],
+      store: { maxWaitMs: 60_000 },
+    });
+    assert.equal(survivor!.failures, 0);
+    assert.equal(survivor!.sources.upstream, 5, 'the survivor fetched (its 5 callers sharing one fetch)');
+    assert.equal(survivor!.sources.wait, undefined, 'it did not get the token by waiting on anyone');
+  });
+
+  it('failover: redis-server stopped and restarted mid-run fails no call; one outage logged per process', async () => {
+    const reports = await runReplicas(
+      3,
+      {
+        ...base(created, 'redis'),
+        mode: 'run',
+        callers: 20,
+        keys: ['a', 'b', 'c'],
+        durationMs: 6000,
+        paceMs: 5,
+        store: { retryAfterFailureMs: 200 },
+      },
+      async () => {
+        await sleep(1500);
+        await redis.stop();
+        await sleep(1500);
+        await redis.start();
+      },
+    );
+    assert.equal(
+      reports.reduce((n, r) => n + r.failures, 0),
+      0,
+    );
+    for (const r of reports) {
+      assert.ok(r.calls > 100);
+      assert.ok(r.outagesLogged <= 1, `logged once per outage, got ${r.outagesLogged}`);
+      assert.equal(r.recoveriesLogged, r.outagesLogged, 'and recovered by itself');
+    }
+    assert.ok(reports.some((r) => r.outagesLogged === 1));
+  });
+});

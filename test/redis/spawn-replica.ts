@@ -1,0 +1,58 @@
+/** Runs test/redis/replica.ts as a separate process and reads its report. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { ReplicaConfig, ReplicaReport } from './replica.ts';
+
+const script = new URL('./replica.ts', import.meta.url).pathname;
+
+/** A replica process: ready once loaded and connected; `go()` starts its calls; its report once it exits. */
+export interface ReplicaProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  go(): void;
+  readonly report: Promise<ReplicaReport>;
+}
+
+/** Starts one replica process. */
+export function spawnReplica(config: ReplicaConfig): ReplicaProcess {
+  const child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d;
+    if (out.startsWith('ready\n')) onReady();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d;
+  });
+  const report = new Promise<ReplicaReport>((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as ReplicaReport);
+      else reject(new Error(`replica exited with ${code ?? signal}: ${err.slice(-2000)}`));
+    });
+  });
+  report.catch(() => undefined);
+  return {
+    child,
+    // A replica that dies while loading rejects here rather than hanging the caller.
+    ready: Promise.race([ready, report.then(() => undefined)]),
+    go: () => child.stdin!.end('go\n'),
+    report,
+  };
+}
+
+/** Starts `n` replicas with the same config, lets them all go at once when loaded, and waits for every report. */
+export async function runReplicas(
+  n: number,
+  config: ReplicaConfig,
+  whileRunning?: () => Promise<void>,
+): Promise<ReplicaReport[]> {
+  const replicas = Array.from({ length: n }, () => spawnReplica(config));
+  await Promise.all(replicas.map((r) => r.ready));
+  for (const r of replicas) r.go();
+  await whileRunning?.();
+  return Promise.all(replicas.map((r) => r.report));
+}
