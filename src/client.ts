@@ -20,6 +20,7 @@ import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } fr
 import { AbortedError, ConfigError } from './errors.ts';
 import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
 import { type AuthorizationServerMetadata, authorityBase, fallbackMetadata } from './protocol/discovery.ts';
+import { type AuthorityKind, authorityKindOf, authorityPreset } from './protocol/environments.ts';
 import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
 import { type MaskinportenSettings, validateSettings } from './settings.ts';
 import { createTelemetry, type Logger, type Operation, type Telemetry } from './telemetry.ts';
@@ -41,6 +42,8 @@ interface ResolvedRequest {
 
 /** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
 interface ActiveCredentials extends Credentials {
+  /** Maskinporten or Skyporten: decides the issuer assumed while discovery fails. */
+  kind: AuthorityKind;
   signer: LoadedSigner | Promise<LoadedSigner>;
   discovery: RefreshingValue<AuthorizationServerMetadata>;
   storeContext?: StoreContext;
@@ -120,10 +123,17 @@ export class MaskinportenClient {
   }
 
   /** Validates settings and builds a credentials set from them (a PKCS#12 key still loading). */
-  #credentials(settings: MaskinportenSettings): ActiveCredentials {
+  #credentials(given: MaskinportenSettings): ActiveCredentials {
+    // A preset name (`test`, `prod`, `skyporten-test`, …) stands for its authority.
+    const preset =
+      given !== null && typeof given === 'object' && typeof given.authority === 'string'
+        ? authorityPreset(given.authority)
+        : undefined;
+    const settings = preset === undefined ? given : { ...given, authority: preset };
     validateSettings(settings, this.#options.allowInsecureRequests === true);
     const signer = loadSignerSync(settings);
     const authority = authorityBase(settings.authority);
+    const kind = settings.authorityKind ?? authorityKindOf(authority);
     let pending: LoadedSigner | Promise<LoadedSigner>;
     if (signer) pending = signer;
     else {
@@ -133,13 +143,14 @@ export class MaskinportenClient {
     const creds: ActiveCredentials = {
       settings: Object.freeze({ ...settings }),
       authority,
+      kind,
       signer: pending,
       metadata: () => discovery.get(),
       discovery: undefined as never,
     };
     const discovery: RefreshingValue<AuthorizationServerMetadata> = new RefreshingValue({
       fetch: () => discover(this.#ctx, authority),
-      fallback: () => fallbackMetadata(authority),
+      fallback: () => fallbackMetadata(authority, kind),
       clock: this.#clock,
       staleAfterMs: this.#options.discoveryRefreshMs ?? 12 * 60 * 60 * 1000,
       retryAfterFailureMs: 30_000,
@@ -163,6 +174,11 @@ export class MaskinportenClient {
   /** The authority (no trailing slash). */
   get authority(): string {
     return this.#creds.authority;
+  }
+
+  /** `maskinporten`, or `skyporten` (whose issuer and grant `aud` have no trailing slash). */
+  get authorityKind(): AuthorityKind {
+    return this.#creds.kind;
   }
 
   /** The last measured offset (ms) of the server clock from ours (positive: the server is ahead), if any. */

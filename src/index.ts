@@ -30,12 +30,20 @@ export {
   MAX_GRANT_LIFETIME_SECONDS,
   WELL_KNOWN_PATH,
 } from './protocol/constants.ts';
-export type { AltinnEnvironment, MaskinportenEnvironment } from './protocol/environments.ts';
+export type {
+  AltinnEnvironment,
+  AuthorityKind,
+  AuthorityPreset,
+  MaskinportenEnvironment,
+  SkyportenEnvironment,
+} from './protocol/environments.ts';
 export {
   ALTINN_PLATFORM_URLS,
+  AUTHORITY_PRESETS,
   defaultAltinnPlatformUrl,
   MASKINPORTEN_BASE_URLS,
   maskinportenIssuer,
+  SKYPORTEN_BASE_URLS,
 } from './protocol/environments.ts';
 export type { TokenRequest } from './protocol/grant.ts';
 export type {

@@ -5,6 +5,7 @@
 import { type InspectOptions, inspect } from 'node:util';
 import { ConfigError } from './errors.ts';
 import type { KeyMaterial } from './keys/signer.ts';
+import { AUTHORITY_KINDS, type AuthorityKind } from './protocol/environments.ts';
 import { checkUrlSetting } from './url-policy.ts';
 
 /** The settings of a Maskinporten client (the seed's `MaskinportenSettings`, in camelCase). */
@@ -15,6 +16,12 @@ export interface MaskinportenSettings extends KeyMaterial {
   clientId: string;
   /** Altinn platform base URL; derived from the authority for prod and test when left out. */
   altinnPlatformUrl?: string;
+  /**
+   * `maskinporten` (issuer = authority + `/`) or `skyporten` (issuer = authority, no trailing slash). Judged from
+   * the host when left out (Skyporten's hosts are `sky.maskinporten.no` and `test.sky.maskinporten.no`); set it for
+   * a Skyporten stand-in on another host. Used where discovery cannot say: the grant's `aud` when it fails.
+   */
+  authorityKind?: AuthorityKind;
 }
 
 export { checkUrlSetting, isLoopbackHost, isSecureOrLoopback } from './url-policy.ts';
@@ -34,6 +41,12 @@ export function validateSettings(settings: MaskinportenSettings, allowInsecureRe
   }
   if (settings.altinnPlatformUrl !== undefined) {
     checkUrlSetting('altinnPlatformUrl', settings.altinnPlatformUrl, allowInsecureRequests);
+  }
+  if (settings.authorityKind !== undefined && !AUTHORITY_KINDS.includes(settings.authorityKind)) {
+    throw new ConfigError(
+      `authorityKind must be ${AUTHORITY_KINDS.map((k) => JSON.stringify(k)).join(' or ')}, got ${JSON.stringify(settings.authorityKind)}`,
+      { setting: 'authorityKind' },
+    );
   }
 }
 

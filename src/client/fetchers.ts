@@ -3,11 +3,11 @@
  * explicit context, so the client class only composes them. Each retries as the call policy says and turns every
  * answer into a token or a coded error.
  */
-import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError } from '../errors.ts';
+import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError, redactedJsonError } from '../errors.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
 import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from '../protocol/altinn-exchange.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
-import { type AuthorizationServerMetadata, discoveryUrl, processDiscoveryResponse } from '../protocol/discovery.ts';
+import { type AuthorizationServerMetadata, discoveryUrls, processDiscoveryResponse } from '../protocol/discovery.ts';
 import { defaultAltinnPlatformUrl } from '../protocol/environments.ts';
 import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../protocol/grant.ts';
 import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '../protocol/token-endpoint.ts';
@@ -56,24 +56,34 @@ function withRetryAfter(err: MaskinportenError, res: Response): MaskinportenErro
   return err;
 }
 
-/** Fetches and reads the authority's metadata document. */
+/**
+ * Fetches and reads the authority's metadata document: RFC 8414's, or — when that is not found (404, 405, 410) —
+ * OpenID Connect's, the one Skyporten documents.
+ */
 export async function discover(ctx: CallContext, authority: string): Promise<AuthorizationServerMetadata> {
-  const url = discoveryUrl(authority);
-  const res = await ctx.fetch(url, {
-    headers: { accept: 'application/json' },
-    signal: AbortSignal.timeout(ctx.policy.timeoutMs),
-    redirect: 'error',
-  });
-  const text = await res.text();
-  ctx.observeDate(res.headers.get('date'), ctx.now());
-  if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidResponseError(`discovery at ${url} did not answer JSON`, { cause, status: res.status });
+  const urls = discoveryUrls(authority);
+  for (const [i, url] of urls.entries()) {
+    const res = await ctx.fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(ctx.policy.timeoutMs),
+      redirect: 'error',
+    });
+    const text = await res.text();
+    ctx.observeDate(res.headers.get('date'), ctx.now());
+    if ((res.status === 404 || res.status === 405 || res.status === 410) && i < urls.length - 1) continue;
+    if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (cause) {
+      throw new InvalidResponseError(`discovery at ${url} did not answer JSON`, {
+        cause: redactedJsonError(cause),
+        status: res.status,
+      });
+    }
+    return processDiscoveryResponse(body, authority, url);
   }
-  return processDiscoveryResponse(body, authority);
+  throw new InvalidResponseError(`no metadata at ${urls.join(' or ')}`);
 }
 
 /**

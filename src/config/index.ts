@@ -3,12 +3,20 @@
  * Azure Key Vault, with hot reload; legacy settings; environment presets.
  * @packageDocumentation
  */
-export type { AltinnEnvironment, MaskinportenEnvironment } from '../protocol/environments.ts';
+export type {
+  AltinnEnvironment,
+  AuthorityKind,
+  AuthorityPreset,
+  MaskinportenEnvironment,
+  SkyportenEnvironment,
+} from '../protocol/environments.ts';
 export {
   ALTINN_PLATFORM_URLS,
+  AUTHORITY_PRESETS,
   MASKINPORTEN_BASE_URLS,
   maskinportenIssuer,
   SELF_SERVICE_API_URLS,
+  SKYPORTEN_BASE_URLS,
 } from '../protocol/environments.ts';
 export type { MaskinportenSettings } from '../settings.ts';
 export type { SettingSource } from './flat-config.ts';
@@ -23,7 +31,13 @@ export {
   loadNamedMaskinportenSettings,
   resolveEnvironment,
 } from './load.ts';
-export { altinnPlatformUrl, maskinportenAuthority, resolveAltinnPlatform, resolveAuthority } from './presets.ts';
+export {
+  altinnPlatformUrl,
+  maskinportenAuthority,
+  resolveAltinnPlatform,
+  resolveAuthority,
+  skyportenAuthority,
+} from './presets.ts';
 export type { KeyVaultOptions } from './sources/key-vault.ts';
 export type { ConfigProblem } from './validation-error.ts';
 export { ConfigValidationError } from './validation-error.ts';

@@ -7,7 +7,6 @@ import { ConfigError } from '../errors.ts';
 import {
   ALTINN_PLATFORM_URLS,
   type AltinnEnvironment,
-  AUTHORITY_PRESETS,
   altinnPreset,
   authorityPreset,
   MASKINPORTEN_BASE_URLS,
@@ -88,6 +87,3 @@ export function resolveAuthority(value: string): string {
 export function resolveAltinnPlatform(value: string): string {
   return altinnPreset(value) ?? value;
 }
-
-/** Every authority preset name and the authority it stands for. */
-export { AUTHORITY_PRESETS };

@@ -5,6 +5,7 @@
  */
 import { KeyError, type MaskinportenError } from '../errors.ts';
 import { loadSignerSync } from '../keys/signer.ts';
+import { AUTHORITY_KINDS, type AuthorityKind } from '../protocol/environments.ts';
 import { checkUrlSetting, hideSecretsWhenPrinted, type MaskinportenSettings } from '../settings.ts';
 import { type ConfigValue, describeSource, type FlatConfig, type SettingSource } from './flat-config.ts';
 import { legacyAuthority } from './legacy.ts';
@@ -124,6 +125,16 @@ export function readSection(
       sources.authority = legacyEnv.source;
     } catch (err) {
       problem('Environment', (err as Error).message, legacyEnv);
+    }
+  }
+  const kind = scalar('AuthorityKind');
+  if (kind && kind.value !== '') {
+    const value = kind.value.trim().toLowerCase();
+    if (AUTHORITY_KINDS.includes(value as AuthorityKind)) {
+      settings.authorityKind = value as AuthorityKind;
+      sources.authorityKind = kind.source;
+    } else {
+      problem('AuthorityKind', `must be ${AUTHORITY_KINDS.join(' or ')}`, kind);
     }
   }
   const altinn = scalar('AltinnPlatformUrl');
