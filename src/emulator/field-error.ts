@@ -8,7 +8,11 @@ import { ArgumentError } from '../errors.ts';
 /** The kinds of object Digdir's API names in its field errors. */
 export type DigdirObjectName = 'Client' | 'Jwks' | 'Scope' | 'ScopeAccess';
 
-/** An input error about one field of one object. */
+/**
+ * An input error about one field of one object.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export class FieldError extends ArgumentError {
   readonly objectName: DigdirObjectName;
   readonly field: string;

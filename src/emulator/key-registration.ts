@@ -58,7 +58,15 @@ function expiryOf(jwk: Record<string, unknown>, at: string, nowMs: number): numb
   return ms;
 }
 
-/** Validates a JWK set for registration; throws a {@link FieldError} naming the offending key and member. */
+/**
+ * Validates a JWK set for registration.
+ *
+ * @param keys - The posted `keys` member.
+ * @param rules - The time of posting, and whether the self-service API's own rules apply.
+ * @returns Each key with its parsed form and expiry.
+ * @throws {FieldError} `ERR_INVALID_ARGUMENT`, naming the offending key and member.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function validateJwkSet(keys: unknown, rules: JwkSetRules): ValidatedKey[] {
   if (!Array.isArray(keys)) throw bad('keys', 'keys must be an array of JWKs ({"keys":[…]})');
   if (rules.posted && keys.length === 0) {

@@ -13,7 +13,11 @@ import { checkScopeDefinition } from './state-input.ts';
 /** The fields of a scope its owner may change after creating it. */
 export type ScopePatch = Omit<ScopeDefinition, 'name' | 'ownerOrgNo' | 'createdAt' | 'updatedAt'>;
 
-/** Scope definitions and access grants over the persistent state. */
+/**
+ * Scope definitions and access grants over the persistent state.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export class ScopeRegistry {
   readonly #data: EmulatorStateData;
   readonly #byName = new Map<string, ScopeDefinition>();
@@ -31,7 +35,12 @@ export class ScopeRegistry {
   /** Defines (or redefines) a scope from code or the admin route; an owner, when given, must be an org number. */
   define(scope: ScopeDefinition): ScopeDefinition {
     checkScopeDefinition(scope);
-    const copy: ScopeDefinition = { ...scope };
+    const now = this.#now();
+    const copy: ScopeDefinition = {
+      ...scope,
+      createdAt: this.#byName.get(scope.name)?.createdAt ?? now,
+      updatedAt: now,
+    };
     this.#store(copy);
     return copy;
   }
@@ -129,6 +138,11 @@ export class ScopeRegistry {
   /**
    * The first of `scopes` that `orgNo` may not get a token for (MP-250), or undefined when it may have them all.
    * Only owned scopes are checked: an inactive one is refused to everyone; an `accessible_for_all` one is open.
+   *
+   * @param scopes - The scopes a grant asks for.
+   * @param orgNo - The consumer's organisation (the `consumer_org`, else the client's).
+   * @returns The first scope refused, or undefined.
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
    */
   deniedScope(scopes: readonly string[], orgNo: string): string | undefined {
     for (const name of scopes) {

@@ -887,27 +887,32 @@ describe('self-service API', () => {
       assert.equal(answer.status, 200, answer.text);
       const all = answer.json as Record<string, unknown>[];
       const listed = all.find((s) => s.name === 'test:public');
-      assert.deepEqual(listed, {
-        prefix: 'test',
-        subscope: 'public',
-        name: 'test:public',
-        description: 'listed',
-        long_description: '',
-        token_type: 'SELF_CONTAINED',
-        visibility: 'PUBLIC',
-        allowed_integration_types: ['maskinporten'],
-        delegation_source: null,
-        at_max_age: 60,
-        authorization_max_lifetime: 0,
-        accessible_for_all: false,
-        requires_user_consent: false,
-        requires_user_authentication: false,
-        requires_pseudonymous_tokens: false,
-        active: true,
-        owner_orgno: null,
-        created: null,
-        last_updated: null,
-      });
+      const defined = new Date(emulator.clock.now()).toISOString();
+      assert.deepEqual(
+        { ...listed, created: defined, last_updated: defined },
+        {
+          prefix: 'test',
+          subscope: 'public',
+          name: 'test:public',
+          description: 'listed',
+          long_description: '',
+          token_type: 'SELF_CONTAINED',
+          visibility: 'PUBLIC',
+          allowed_integration_types: ['maskinporten'],
+          delegation_source: null,
+          at_max_age: 60,
+          authorization_max_lifetime: 0,
+          accessible_for_all: false,
+          requires_user_consent: false,
+          requires_user_authentication: false,
+          requires_pseudonymous_tokens: false,
+          active: true,
+          owner_orgno: null,
+          created: defined,
+          last_updated: defined,
+        },
+      );
+      assert.ok(!Number.isNaN(Date.parse(String(listed?.created))));
       assert.ok(!all.some((s) => s.name === 'test:hidden'), 'a PRIVATE scope is not in the public list');
       const forAll = (await call(`${emulator.selfServiceUrl}/api/v1/scopes/all?accessible_for_all=true`)).json as {
         name: string;

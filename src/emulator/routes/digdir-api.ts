@@ -49,7 +49,17 @@ class DigdirError extends Error {
   }
 }
 
-/** An error that is not about one field. */
+/**
+ * An error that is not about one field, rendered in Digdir's body by the route wrapper.
+ *
+ * @param status - HTTP status.
+ * @param code - The short code for `error` (statuses other than 400).
+ * @param message - The `errorMessage`.
+ * @param objectName - The object the error is about.
+ * @param headers - Extra answer headers (`www-authenticate`, `allow`).
+ * @returns The error to throw.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function digdirError(
   status: number,
   code: string,

@@ -135,6 +135,11 @@ function queryScope(ctx: RequestContext, required: boolean): string | null {
 /**
  * The routes of the scope part of the self-service API. `legacy` gives only the first edition's `/scopes/all`
  * alias, which (as before) needs a token and shows name, description, `at_max_age` and `accessible_for_all`.
+ *
+ * @param core - The emulator's shared parts.
+ * @param legacy - Build the bare-path alias instead of the `/api/v1` routes.
+ * @returns The routes.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
  */
 export function scopeRoutes(core: EmulatorCore, legacy: boolean): Route[] {
   const registry = core.state.scopeRegistry;

@@ -179,7 +179,13 @@ function clientRoutes(core: EmulatorCore, legacy: boolean): Route[] {
   ];
 }
 
-/** The routes of the self-service API: `/api/v1` (clients, key sets, scopes), then the bare-path aliases. */
+/**
+ * The routes of the self-service API: `/api/v1` (clients, key sets, scopes), then the bare-path aliases.
+ *
+ * @param core - The emulator's shared parts.
+ * @returns The routes, canonical first.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function selfServiceRoutes(core: EmulatorCore): Route[] {
   return [
     ...clientRoutes(core, false),
