@@ -90,7 +90,7 @@ function allowedOriginsOf(
   if (allowed.size > 0) return allowed;
   if (policy.required !== undefined) {
     throw new ArgumentError(
-      `${adapter}: options.allowedOrigins is required — list the origins that may receive the token, like { allowedOrigins: ['https://api.example.no'] }${derived.length > 0 ? ` (or set ${derived.map((d) => d.option).join(' or ')})` : ''}: ${policy.required}`,
+      `${adapter}: options.allowedOrigins is required — list the origins that may receive the token, like { allowedOrigins: ['https://api.example.no'] } (or give options.baseUrl${derived.length > 0 ? `, or set ${derived.map((d) => d.option).join(' or ')}` : ''}): ${policy.required}`,
     );
   }
   return undefined;
