@@ -16,13 +16,25 @@ type Entry = Omit<RequestLogEntry, 'id'>;
 
 const show = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? 'nothing'));
 
+// Some live answers carry no MP code (e.g. "JWT has expired"): their texts name the rule as well.
+const BY_TEXT: [RegExp, string][] = [
+  [/JWT has expired|Issue time|too long lifetime|JWT is expired|not valid yet/i, 'MP-130'],
+  [/Unknown key identifier|No key with kid/i, 'MP-100'],
+  [/Invalid JWT claim aud/i, 'MP-110'],
+  [/used before/i, 'MP-012'],
+];
+
+function ruleCode(mpCode: string | undefined, text: string): string | undefined {
+  return mpCode ?? BY_TEXT.find(([pattern]) => pattern.test(text))?.[1];
+}
+
 function explainGrant(entry: Entry, core: EmulatorCore): Explanation | undefined {
   const claims = entry.grant?.claims ?? {};
   const header = entry.grant?.header ?? {};
   const text = `${entry.errorDescription ?? ''}`;
   const client = typeof claims.iss === 'string' ? core.state.client(claims.iss) : undefined;
   const kids = client?.keys.map((k) => k.jwk.kid).join(', ') || 'none';
-  switch (entry.mpCode) {
+  switch (ruleCode(entry.mpCode, text)) {
     case 'MP-110':
       return {
         rule: 'The grant’s aud must name this Maskinporten’s issuer.',
@@ -73,7 +85,8 @@ function explainGrant(entry: Entry, core: EmulatorCore): Explanation | undefined
     default:
       break;
   }
-  if (entry.mpCode === 'MP-100') {
+  const code = ruleCode(entry.mpCode, text);
+  if (code === 'MP-100') {
     if (!client?.active)
       return {
         rule: 'The grant’s iss must be the id of an active integration.',
@@ -89,12 +102,12 @@ function explainGrant(entry: Entry, core: EmulatorCore): Explanation | undefined
       hint: `\`kid\` was \`${show(header.kid)}\`: register that public key on the integration, or use one of: ${kids}.`,
     };
   }
-  if (entry.mpCode?.startsWith('MP-12'))
+  if (code?.startsWith('MP-12'))
     return {
       rule: 'A certificate grant must carry a valid business certificate of the client’s organisation.',
       hint: 'Check the x5c chain, its validity dates and that its organisation number is the client’s.',
     };
-  if (entry.mpCode?.startsWith('MP-3'))
+  if (code?.startsWith('MP-3'))
     return {
       rule: 'authorization_details must be a known type with its documented fields.',
       hint: `Fix authorization_details as the error says: ${text.replace(/\s*\(trace_id: \w+\)$/, '')}`,
