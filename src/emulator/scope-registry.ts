@@ -110,13 +110,20 @@ export class ScopeRegistry {
     return { ...created };
   }
 
-  /** Withdraws an organisation's access; undefined when it never had any. */
-  withdraw(scope: string, consumerOrgNo: string): ScopeAccess | undefined {
+  /**
+   * Withdraws an organisation's access, recording it as `DENIED` even when it held no grant: withdrawing is
+   * idempotent, and a withdrawn owner loses the access it otherwise has to its own scope.
+   */
+  withdraw(scope: string, consumerOrgNo: string): ScopeAccess {
     this.#checkOrg(consumerOrgNo);
-    const access = this.#access().find((a) => a.scope === scope && a.consumerOrgNo === consumerOrgNo);
-    if (!access) return undefined;
+    const now = this.#now();
+    let access = this.#access().find((a) => a.scope === scope && a.consumerOrgNo === consumerOrgNo);
+    if (!access) {
+      access = { scope, consumerOrgNo, state: 'DENIED', createdAt: now, updatedAt: now };
+      this.#access().push(access);
+    }
     access.state = 'DENIED';
-    access.updatedAt = this.#now();
+    access.updatedAt = now;
     this.#persist();
     return { ...access };
   }
@@ -137,7 +144,8 @@ export class ScopeRegistry {
 
   /**
    * The first of `scopes` that `orgNo` may not get a token for (MP-250), or undefined when it may have them all.
-   * Only owned scopes are checked: an inactive one is refused to everyone; an `accessible_for_all` one is open.
+   * Only owned scopes are checked: an inactive one is refused to everyone; an `accessible_for_all` one is open;
+   * otherwise an explicit grant or withdrawal decides, and without one only the owner's organisation has access.
    *
    * @param scopes - The scopes a grant asks for.
    * @param orgNo - The consumer's organisation (the `consumer_org`, else the client's).
@@ -149,11 +157,10 @@ export class ScopeRegistry {
       const scope = this.#byName.get(name);
       if (scope?.ownerOrgNo === undefined) continue;
       if (scope.active === false) return name;
-      if (scope.accessibleForAll || scope.ownerOrgNo === orgNo) continue;
-      const granted = this.#access().some(
-        (a) => a.scope === name && a.consumerOrgNo === orgNo && a.state === 'APPROVED',
-      );
-      if (!granted) return name;
+      if (scope.accessibleForAll) continue;
+      // An explicit grant or withdrawal decides; without one, only the owner's own organisation has access.
+      const access = this.#access().find((a) => a.scope === name && a.consumerOrgNo === orgNo);
+      if (access ? access.state !== 'APPROVED' : scope.ownerOrgNo !== orgNo) return name;
     }
     return undefined;
   }

@@ -169,6 +169,26 @@ describe('self-service API: scope administration and access (protocol.md §6 (re
     assertDigdirError(rename, 400, { objectName: 'Scope', field: 'scope' });
   });
 
+  it('the owner’s organisation has access until withdrawn; withdrawing is idempotent and needs no prior grant', async () => {
+    const name = `digdirtest:${fresh()}`;
+    await createScope(name.split(':')[1]!);
+    const own = await emulator.createClient({ scopes: [name] }); // the default organisation: the owner's
+    assert.equal((await postToken(emulator, makeGrant(emulator, own))).status, 200);
+    for (let i = 0; i < 2; i++) {
+      const withdrawn = await api(`/scopes/access/${OWNER}?scope=${name}`, { method: 'DELETE' });
+      assert.equal(withdrawn.status, 200, withdrawn.text);
+      assert.equal(obj(withdrawn).state, 'DENIED');
+    }
+    assertMpError(await postToken(emulator, makeGrant(emulator, own)), 403, 'forbidden', 'MP-250');
+    assert.equal(obj(await api(`/scopes/access/${OWNER}?scope=${name}`, { method: 'PUT' })).state, 'APPROVED');
+    assert.equal((await postToken(emulator, makeGrant(emulator, own))).status, 200);
+    // Withdrawing an organisation that never had access records the refusal, and changes nothing for it.
+    const never = await api(`/scopes/access/${STRANGER}?scope=${name}`, { method: 'DELETE' });
+    assert.equal(obj(never).state, 'DENIED');
+    const stranger = await emulator.createClient({ scopes: [name], orgNo: STRANGER });
+    assertMpError(await postToken(emulator, makeGrant(emulator, stranger)), 403, 'forbidden', 'MP-250');
+  });
+
   it('the owner’s own organisation needs no grant; an accessible_for_all scope needs neither grant nor registration', async () => {
     const owned = `digdirtest:${fresh()}`;
     const open = `digdirtest:${fresh()}`;
@@ -304,7 +324,6 @@ describe('self-service API: scope administration and access (protocol.md §6 (re
       objectName: 'ScopeAccess',
       field: 'consumer_orgno',
     });
-    assertDigdirError(await api(`/scopes/access/${CONSUMER}?scope=${name}`, { method: 'DELETE' }), 404);
     assertDigdirError(await api(`/scopes/access/${CONSUMER}`, { method: 'PUT' }), 400, { field: 'scope' });
     assertDigdirError(await api(`/scopes?scope=${name}`, { method: 'PUT', body: { at_max_age: 1.5 } }), 400, {
       field: 'at_max_age',

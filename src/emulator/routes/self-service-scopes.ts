@@ -229,10 +229,7 @@ export function scopeRoutes(core: EmulatorCore, legacy: boolean): Route[] {
       },
       DELETE: (ctx, p) => {
         const scope = ownScope(ctx, authorize(core, ctx, ADMIN));
-        const withdrawn = registry.withdraw(scope.name, p.org!);
-        if (!withdrawn)
-          throw digdirError(404, 'not_found', `Organisation ${p.org} has no access to ${scope.name}.`, 'ScopeAccess');
-        sendJson(ctx, 200, accessView(withdrawn, scope.ownerOrgNo));
+        sendJson(ctx, 200, accessView(registry.withdraw(scope.name, p.org!), scope.ownerOrgNo));
       },
     }),
     selfServiceRoute('/scopes', 'Scope', {
