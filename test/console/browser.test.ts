@@ -307,6 +307,28 @@ describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHR
     assert.deepEqual(low, []);
   });
 
+  test('without JavaScript every list reads, and the request filters are a plain form', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const bare = await context.newPage();
+      await bare.goto(`${emulator.url}/`);
+      for (const heading of ['Integrations', 'Requests', 'Delegations', 'System users', 'Consents', 'Faults', 'Clock'])
+        assert.ok(await bare.getByRole('heading', { name: heading, exact: true }).isVisible(), heading);
+      assert.ok(await bare.locator('article.integration', { hasText: 'Browser integration' }).isVisible());
+      assert.equal(await bare.getByRole('button', { name: 'Create integration' }).isVisible(), false);
+      await bare.locator('form[data-filters] select[name=endpoint]').selectOption('token');
+      await bare.getByRole('button', { name: 'Filter' }).click();
+      await bare.waitForURL(/endpoint=token/);
+      const endpoints = await bare
+        .locator('li.entry')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-endpoint')));
+      assert.ok(endpoints.length > 0);
+      assert.deepEqual([...new Set(endpoints)], ['token']);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('deactivate from the page', async () => {
     await page.goto(`${emulator.url}/`);
     await page.getByRole('button', { name: 'Deactivate Browser integration' }).click();

@@ -66,6 +66,8 @@ describe('emulator console over HTTP', () => {
     assert.ok(page.text.includes('<code>test:read</code>'));
     assert.ok(page.text.includes(`<code>${client.kid}</code>`));
     assert.ok(page.text.includes('1 of 5'));
+    for (const view of ['integrations', 'requests', 'altinn', 'faults', 'try'])
+      assert.ok(page.text.includes(`<section id="${view}" class="view"`), view);
     assert.deepEqual(secrets.kindsIn(page.text), []);
     // Not even the public modulus is on the page.
     assert.ok(!page.text.includes(client.publicJwk!.n));
