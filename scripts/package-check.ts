@@ -39,7 +39,9 @@ try {
         `{ const m = await import('${name}'); if (Object.keys(m).length === 0) throw new Error('${name} exports nothing'); console.log('import ${name}: ' + Object.keys(m).length + ' exports'); }`,
     )
     .join('\n');
-  writeFileSync(join(project, 'check.mjs'), script);
+  // The self-service client has its own subpath; the root's older export must stay the very same class.
+  const sameClass = `{ const a = await import('maskinporten'); const b = await import('maskinporten/self-service'); if (a.SelfServiceClient !== b.SelfServiceClient || a.SelfServiceError !== b.SelfServiceError) throw new Error('maskinporten/self-service and the root export different SelfServiceClient classes'); console.log('SelfServiceClient: one class at maskinporten and maskinporten/self-service'); }`;
+  writeFileSync(join(project, 'check.mjs'), `${script}\n${sameClass}`);
   process.stdout.write(run(node, ['check.mjs'], project));
   // A CommonJS consumer: require() of the ES module (Node >= 22.12).
   const cjs = imports

@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "list, add, rotate, prune an integration's keys (self-service API)",
     load: () => import('./commands/keys.ts'),
   },
+  scopes: {
+    summary: 'list public scopes; create scopes and grant organisations access (self-service API)',
+    load: () => import('./commands/scopes.ts'),
+  },
   emulator: { summary: 'run a local Maskinporten + Altinn emulator', load: () => import('./commands/emulator.ts') },
   demo: { summary: 'run the whole flow end to end on an embedded emulator', load: () => import('./commands/demo.ts') },
 };

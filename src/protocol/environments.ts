@@ -93,10 +93,14 @@ export function maskinportenIssuer(environment: MaskinportenEnvironment): string
   return `${MASKINPORTEN_BASE_URLS[environment]}/`;
 }
 
-/** Self-service API base URLs (client registration) per Maskinporten environment. */
-export const SELF_SERVICE_API_URLS: Readonly<Record<'prod' | 'test', string>> = Object.freeze({
+/**
+ * Self-service API origins (client registration) per Maskinporten environment; the API itself is under `/api/v1`.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
+export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze({
   prod: 'https://api.samarbeid.digdir.no',
   test: 'https://api.test.samarbeid.digdir.no',
+  dev: 'https://api.samarbeid.digdir.dev',
 });
 
 /**

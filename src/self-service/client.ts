@@ -1,105 +1,80 @@
 /**
- * A client for Digdir's self-service API (protocol notes §6): register, list, change and delete Maskinporten
- * integrations and replace their key sets. It authenticates with tokens from a `MaskinportenClient` whose client
- * holds the `idporten:dcr.*` scopes (the administrator's credentials).
+ * A client for Digdir's self-service API on `/api/v1` (since 2025-05-22): register, list, change and delete
+ * Maskinporten integrations, replace or delete their key sets, list the public scopes, and — for API providers —
+ * create scopes and grant organisations access. It authenticates with tokens from a `MaskinportenClient` whose
+ * client holds the `idporten:dcr.*` scopes (and `idporten:scopes.write` for scope administration).
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 import type { MaskinportenClient } from '../client.ts';
-import { ArgumentError, MaskinportenError } from '../errors.ts';
-import type { RsaPublicJwk } from '../keys/jwk.ts';
+import { ArgumentError } from '../errors.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
 import { SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
 import { checkUrlSetting, isLoopbackHost } from '../settings.ts';
+import { SelfServiceError, selfServiceErrorOf } from './error.ts';
+import { keyForPosting } from './keys.ts';
+import type {
+  NewIntegration,
+  NewScope,
+  RegisteredJwk,
+  ScopeAccess,
+  SelfServiceClientInfo,
+  SelfServiceClientOptions,
+  SelfServiceKeySet,
+  SelfServiceScope,
+} from './types.ts';
 
-/** A registered integration as the API shows it. */
-export interface SelfServiceClientInfo {
-  client_id: string;
-  client_name: string;
-  client_orgno?: string;
-  description?: string;
-  scopes: string[];
-  integration_type?: string;
-  token_endpoint_auth_method?: string;
-  grant_types?: string[];
-  access_token_lifetime?: number;
-  active?: boolean;
-  created?: string;
-  last_updated?: string;
-  [field: string]: unknown;
-}
-
-/** A registered key: the public JWK, with `exp` (epoch seconds) when the API reports it. */
-export interface RegisteredJwk extends RsaPublicJwk {
-  exp?: number;
-}
-
-/** A client's key set as the API shows it. */
-export interface SelfServiceKeySet {
-  created?: string | null;
-  last_updated?: string | null;
-  keys: RegisteredJwk[];
-}
-
-/** What a new integration is registered with. */
-export interface NewIntegration {
-  clientName: string;
-  description: string;
-  scopes: string[];
-  accessTokenLifetime?: number;
-}
-
-/** Options of a {@link SelfServiceClient}. */
-export interface SelfServiceClientOptions {
-  /** API base URL; derived from the admin client's authority for Maskinporten prod and test. */
-  baseUrl?: string;
-  fetch?: typeof fetch;
-  /** Allow a plain-http `baseUrl` on a host other than loopback (the admin token then travels in clear). */
-  allowInsecureRequests?: boolean;
-  /** Scopes asked for reads and for writes; `idporten:dcr.read` and `idporten:dcr.write` by default. */
-  readScopes?: string[];
-  writeScopes?: string[];
-}
-
-/** The members that make a JWK private (RSA's, multi-prime `oth`, and a symmetric key's `k`): never posted. */
-export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+/** The path of the API under its origin. */
+export const SELF_SERVICE_API_PATH = '/api/v1';
 
 /**
- * The public half of a key as the API takes it: a fresh object without any private member, whatever the caller
- * passed, so a private key handed in by mistake never leaves the machine.
+ * The self-service API origin paired with an authority: Digdir's for Maskinporten prod, test and dev, the
+ * emulator's own origin for a local emulator; undefined otherwise.
  */
-export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
-  const out: Record<string, unknown> = {};
-  for (const [member, value] of Object.entries(key)) {
-    if (!(JWK_PRIVATE_MEMBERS as readonly string[]).includes(member)) out[member] = value;
-  }
-  return out as RegisteredJwk;
-}
-
-/** The self-service API base URL paired with an authority, if there is one. */
 export function defaultSelfServiceUrl(authority: string): string | undefined {
-  const url = new URL(authority);
+  let url: URL;
+  try {
+    url = new URL(authority);
+  } catch {
+    return undefined;
+  }
   if (url.host === 'maskinporten.no') return SELF_SERVICE_API_URLS.prod;
   if (url.host === 'test.maskinporten.no') return SELF_SERVICE_API_URLS.test;
+  if (url.host === 'maskinporten.dev') return SELF_SERVICE_API_URLS.dev;
   // A local emulator serves the API on its own origin.
   if (isLoopbackHost(url.hostname)) return url.origin;
   return undefined;
 }
 
-/** The API refused or failed. */
-export class SelfServiceError extends MaskinportenError {
-  constructor(message: string, options: ConstructorParameters<typeof MaskinportenError>[2] = {}) {
-    super('ERR_SELF_SERVICE', message, options);
-  }
+const enc = encodeURIComponent;
+const scopeQuery = (scope: string) => `?scope=${enc(scope)}`;
+
+function checkScopeName(scope: string): void {
+  if (typeof scope !== 'string' || !/^[^\s:]+:\S+$/.test(scope))
+    throw new ArgumentError(`a scope is named prefix:subscope, e.g. myorg:api.read, got ${JSON.stringify(scope)}`);
+}
+
+function checkOrgNo(orgNo: string): void {
+  if (typeof orgNo !== 'string' || !/^\d{9}$/.test(orgNo))
+    throw new ArgumentError(`an organisation number has 9 digits, got ${JSON.stringify(orgNo)}`);
 }
 
 /** See the module comment. */
 export class SelfServiceClient {
   readonly #admin: MaskinportenClient;
+  /** The API's root: its origin plus `/api/v1`. */
   readonly baseUrl: string;
   readonly #fetch: typeof fetch;
   readonly #read: string[];
   readonly #write: string[];
+  readonly #scopeAdmin: string[];
   #clockOffsetMs: number | undefined;
 
+  /**
+   * @param admin the administrator's client (its tokens carry the `idporten:dcr.*` scopes)
+   * @param options see {@link SelfServiceClientOptions}
+   * @throws ArgumentError when no API URL is known for the admin's authority and none is given
+   * @throws MaskinportenError `ERR_INSECURE_URL` for plain http beyond loopback without `allowInsecureRequests`
+   */
   constructor(admin: MaskinportenClient, options: SelfServiceClientOptions = {}) {
     const base = options.baseUrl ?? defaultSelfServiceUrl(admin.authority);
     if (!base) {
@@ -109,15 +84,18 @@ export class SelfServiceClient {
     }
     checkUrlSetting('baseUrl', base, options.allowInsecureRequests === true);
     this.#admin = admin;
-    this.baseUrl = base.replace(/\/+$/, '');
+    const root = base.replace(/\/+$/, '');
+    this.baseUrl = root.endsWith(SELF_SERVICE_API_PATH) ? root : `${root}${SELF_SERVICE_API_PATH}`;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#read = options.readScopes ?? ['idporten:dcr.read'];
     this.#write = options.writeScopes ?? ['idporten:dcr.write'];
+    this.#scopeAdmin = options.scopeAdminScopes ?? ['idporten:scopes.write'];
   }
 
-  async #call<T>(method: string, path: string, scopes: string[], body?: unknown): Promise<T> {
-    const token = await this.#admin.getAccessToken(scopes);
-    const headers: Record<string, string> = { authorization: token.authorizationHeader, accept: 'application/json' };
+  /** Calls the API; `scopes` null calls without a token (the public scope list). */
+  async #call<T>(method: string, path: string, scopes: string[] | null, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (scopes) headers.authorization = (await this.#admin.getAccessToken(scopes)).authorizationHeader;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = `${this.baseUrl}${path}`;
     let res: Response;
@@ -130,30 +108,16 @@ export class SelfServiceClient {
     const date = res.headers.get('date');
     // The header has whole seconds; its midpoint is the best estimate.
     if (date && !Number.isNaN(Date.parse(date))) this.#clockOffsetMs = Date.parse(date) + 500 - Date.now();
-    let parsed: unknown;
+    if (!res.ok) throw selfServiceErrorOf(method, `${SELF_SERVICE_API_PATH}${path}`, res.status, text);
+    if (!text) return undefined as T;
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      return JSON.parse(text) as T;
     } catch {
-      parsed = undefined;
+      throw new SelfServiceError(
+        `${method} ${SELF_SERVICE_API_PATH}${path} answered ${res.status} with a body that is not JSON`,
+        { status: res.status },
+      );
     }
-    if (!res.ok) {
-      const b = (parsed ?? {}) as { error?: string; error_description?: string; message?: string };
-      const detail = b.error_description ?? b.message ?? (text.length < 300 ? text : '');
-      const hint =
-        res.status === 401
-          ? ': the admin token was refused; check the admin client and its environment'
-          : res.status === 403
-            ? ': the admin client lacks the idporten:dcr.* scopes (ask servicedesk@digdir.no for access)'
-            : res.status === 404
-              ? ': no such client for this organisation'
-              : '';
-      throw new SelfServiceError(`${method} ${path} answered ${res.status}${hint}${detail ? ` (${detail})` : ''}`, {
-        status: res.status,
-        ...(b.error ? { error: b.error } : {}),
-        ...(detail ? { errorDescription: detail } : {}),
-      });
-    }
-    return parsed as T;
   }
 
   /**
@@ -169,6 +133,8 @@ export class SelfServiceClient {
     return Date.now() + (this.#clockOffsetMs ?? 0);
   }
 
+  // ---- clients ---------------------------------------------------------------------------------------------------
+
   /** Every integration of the admin's organisation. */
   listClients(): Promise<SelfServiceClientInfo[]> {
     return this.#call('GET', '/clients', this.#read);
@@ -176,7 +142,7 @@ export class SelfServiceClient {
 
   /** One integration. */
   getClient(clientId: string): Promise<SelfServiceClientInfo> {
-    return this.#call('GET', `/clients/${encodeURIComponent(clientId)}`, this.#read);
+    return this.#call('GET', `/clients/${enc(clientId)}`, this.#read);
   }
 
   /** Registers a Maskinporten integration. */
@@ -193,35 +159,119 @@ export class SelfServiceClient {
     });
   }
 
-  /** Changes an integration's name, description, scopes or token lifetime. */
+  /** Changes an integration's name, description, scopes or token lifetime (0: the default). */
   updateClient(clientId: string, patch: Partial<NewIntegration>): Promise<SelfServiceClientInfo> {
     const body: Record<string, unknown> = {};
     if (patch.clientName !== undefined) body.client_name = patch.clientName;
     if (patch.description !== undefined) body.description = patch.description;
     if (patch.scopes !== undefined) body.scopes = patch.scopes;
     if (patch.accessTokenLifetime !== undefined) body.access_token_lifetime = patch.accessTokenLifetime;
-    return this.#call('PUT', `/clients/${encodeURIComponent(clientId)}`, this.#write, body);
+    return this.#call('PUT', `/clients/${enc(clientId)}`, this.#write, body);
   }
 
   /** Deletes (deactivates) an integration. */
   async deleteClient(clientId: string): Promise<void> {
-    await this.#call('DELETE', `/clients/${encodeURIComponent(clientId)}`, this.#write);
+    await this.#call('DELETE', `/clients/${enc(clientId)}`, this.#write);
   }
 
-  /** The key set of an integration. */
+  // ---- keys ------------------------------------------------------------------------------------------------------
+
+  /** The key set of an integration; each key with its `exp` (epoch seconds) as the API reports it. */
   async getKeys(clientId: string): Promise<SelfServiceKeySet> {
-    const set = await this.#call<SelfServiceKeySet | undefined>(
-      'GET',
-      `/clients/${encodeURIComponent(clientId)}/jwks`,
-      this.#read,
-    );
+    const set = await this.#call<SelfServiceKeySet | undefined>('GET', `/clients/${enc(clientId)}/jwks`, this.#read);
     return { ...set, keys: set?.keys ?? [] };
   }
 
-  /** Replaces the whole key set (at most 5 public keys). Send the keys to keep as well as the new ones. */
-  replaceKeys(clientId: string, keys: RsaPublicJwk[]): Promise<SelfServiceKeySet> {
-    // The API's own `exp` is an answer field, not something to post back.
-    const clean = keys.map(({ exp: _exp, ...k }: RegisteredJwk) => publicMembersOf(k));
-    return this.#call('POST', `/clients/${encodeURIComponent(clientId)}/jwks`, this.#write, { keys: clean });
+  /**
+   * Replaces the whole key set (1–5 public keys): send the keys to keep as well as the new ones. Each key is posted
+   * with its public members only and `use: "sig"`; a key's `exp` (epoch seconds, at most a year ahead) is posted
+   * as given — a key without one lives a year. To remove every key, use {@link deleteKeys}.
+   * @throws ArgumentError for an empty set (the API refuses it) or a key with another `use`
+   */
+  replaceKeys(clientId: string, keys: RegisteredJwk[]): Promise<SelfServiceKeySet> {
+    if (!Array.isArray(keys) || keys.length === 0)
+      throw new ArgumentError('replaceKeys needs at least one key: to remove every key, call deleteKeys');
+    return this.#call('POST', `/clients/${enc(clientId)}/jwks`, this.#write, { keys: keys.map(keyForPosting) });
   }
+
+  /** Removes the whole key set of an integration (`DELETE …/jwks`): it can get no tokens until a key is added. */
+  async deleteKeys(clientId: string): Promise<void> {
+    await this.#call('DELETE', `/clients/${enc(clientId)}/jwks`, this.#write);
+  }
+
+  // ---- scopes ----------------------------------------------------------------------------------------------------
+
+  /** The public scope list (no token needed); `accessibleForAll` filters on scopes anyone may use. */
+  listPublicScopes(options: { accessibleForAll?: boolean } = {}): Promise<SelfServiceScope[]> {
+    const query = options.accessibleForAll === undefined ? '' : `?accessible_for_all=${options.accessibleForAll}`;
+    return this.#call('GET', `/scopes/all${query}`, null);
+  }
+
+  /** The scopes the admin's organisation owns (needs `idporten:scopes.write`). */
+  listOwnScopes(): Promise<SelfServiceScope[]> {
+    return this.#call('GET', '/scopes', this.#scopeAdmin);
+  }
+
+  /** One scope the admin's organisation owns. */
+  getScope(scope: string): Promise<SelfServiceScope> {
+    checkScopeName(scope);
+    return this.#call('GET', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin);
+  }
+
+  /** Creates a scope under the organisation's own prefix. */
+  createScope(input: NewScope): Promise<SelfServiceScope> {
+    checkScopeName(input.name);
+    const colon = input.name.indexOf(':');
+    return this.#call('POST', '/scopes', this.#scopeAdmin, {
+      prefix: input.name.slice(0, colon),
+      subscope: input.name.slice(colon + 1),
+      ...scopeBody(input),
+    });
+  }
+
+  /** Changes a scope's properties (not its name). */
+  updateScope(scope: string, patch: Partial<Omit<NewScope, 'name'>>): Promise<SelfServiceScope> {
+    checkScopeName(scope);
+    return this.#call('PUT', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin, scopeBody(patch));
+  }
+
+  /** Deletes (deactivates) a scope: no one gets tokens with it any more. */
+  async deleteScope(scope: string): Promise<void> {
+    checkScopeName(scope);
+    await this.#call('DELETE', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin);
+  }
+
+  /** Who has access to a scope the organisation owns. */
+  listScopeAccess(scope: string): Promise<ScopeAccess[]> {
+    checkScopeName(scope);
+    return this.#call('GET', `/scopes/access${scopeQuery(scope)}`, this.#scopeAdmin);
+  }
+
+  /** Grants an organisation access to a scope the admin's organisation owns. */
+  grantScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess> {
+    checkScopeName(scope);
+    checkOrgNo(orgNo);
+    return this.#call('PUT', `/scopes/access/${enc(orgNo)}${scopeQuery(scope)}`, this.#scopeAdmin);
+  }
+
+  /** Withdraws an organisation's access: its token requests for the scope then fail with MP-250. */
+  withdrawScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess | undefined> {
+    checkScopeName(scope);
+    checkOrgNo(orgNo);
+    return this.#call('DELETE', `/scopes/access/${enc(orgNo)}${scopeQuery(scope)}`, this.#scopeAdmin);
+  }
+}
+
+/** The wire body of a scope's properties. */
+function scopeBody(input: Partial<Omit<NewScope, 'name'>>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (input.description !== undefined) body.description = input.description;
+  if (input.longDescription !== undefined) body.long_description = input.longDescription;
+  if (input.visibility !== undefined) body.visibility = input.visibility;
+  if (input.accessibleForAll !== undefined) body.accessible_for_all = input.accessibleForAll;
+  if (input.atMaxAge !== undefined) body.at_max_age = input.atMaxAge;
+  if (input.allowedIntegrationTypes !== undefined) body.allowed_integration_types = input.allowedIntegrationTypes;
+  if (input.tokenType !== undefined) body.token_type = input.tokenType;
+  if (input.delegationSource !== undefined) body.delegation_source = input.delegationSource;
+  return body;
 }

@@ -1,14 +1,23 @@
+/**
+ * `maskinporten/self-service`: Digdir's self-service API (clients, key sets, scopes) on `/api/v1`.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
+export { defaultSelfServiceUrl, SELF_SERVICE_API_PATH, SelfServiceClient } from './client.ts';
+export { SelfServiceError, type SelfServiceErrorEntry, type SelfServiceErrorOptions } from './error.ts';
+export {
+  JWK_PRIVATE_MEMBERS,
+  keyForPosting,
+  MAX_KEY_LIFETIME_SECONDS,
+  publicMembersOf,
+  withLifetime,
+} from './keys.ts';
 export type {
   NewIntegration,
+  NewScope,
   RegisteredJwk,
+  ScopeAccess,
   SelfServiceClientInfo,
   SelfServiceClientOptions,
   SelfServiceKeySet,
-} from './client.ts';
-export {
-  defaultSelfServiceUrl,
-  JWK_PRIVATE_MEMBERS,
-  publicMembersOf,
-  SelfServiceClient,
-  SelfServiceError,
-} from './client.ts';
+  SelfServiceScope,
+} from './types.ts';

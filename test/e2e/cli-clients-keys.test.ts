@@ -30,6 +30,8 @@ import {
 
 const SCOPE = 'altinn:serviceowner/notifications.create';
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** For scenarios of many CLI runs, which a loaded 2-core machine makes slow. */
+const LONG = { timeout: 240_000 };
 
 interface ClientJson {
   client_id: string;
@@ -358,7 +360,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
   });
 
   describe('keys list near expiry (on the server’s clock)', () => {
-    it('warns on stderr about keys expiring within 30 days and about expired ones', TIMEOUT, async () => {
+    it('warns on stderr about keys expiring within 30 days and about expired ones', LONG, async () => {
       const create = async (name: string) => {
         const { file } = await publicKeyFile(name);
         return json<{ client: ClientJson }>(
@@ -394,17 +396,122 @@ describe('maskinporten clients and keys (built CLI)', () => {
         assert.deepEqual(kidsOf(old), ['old-key']);
         assert.match(ok(await run(['keys', 'prune', old, '--force'])).stdout, /Removed old-key; 0 key\(s\) left/);
 
-        // Rotating posts the key set again, which gives every key in it a fresh year: no more warnings.
+        // Rotating posts the key set again: the aging key keeps its expiry (rotation never extends an old key), and
+        // the new key gets a year.
         const out = join(dir, 'aging-rotated');
-        ok(await run(['keys', 'rotate', aging, '--out-dir', out]));
+        const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
+          await run(['keys', 'rotate', aging, '--out-dir', out, '--json']),
+        );
         secrets.addJwkBase64(readFileSync(join(out, 'jwk.base64'), 'utf8'));
+        const agingExp = rotated.keys.find((k) => k.kid === 'aging-key')!.exp;
+        const now = Math.floor(emulator.clock.now() / 1000);
+        assert.ok(agingExp - now < 30 * 86400, 'the aging key still expires within 30 days');
+        assert.ok(rotated.keys.find((k) => k.kid === rotated.kid)!.exp - now > 364 * 86400, 'the new key: a year');
         const after = ok(await run(['keys', 'list', aging]));
-        assert.equal(after.stderr, '');
-        assert.equal(after.stdout.trim().split('\n').length, 2);
-        assert.doesNotMatch(after.stdout, /EXPIRED|\((\d|[12]\d) days\)/);
+        assert.match(after.stderr, /key aging-key expires within 30 days/);
+        assert.doesNotMatch(after.stderr, new RegExp(rotated.kid));
       } finally {
         emulator.clock.setOffset(0);
       }
+    });
+  });
+
+  describe('on the self-service API /api/v1', () => {
+    it(
+      "clients and keys call /api/v1; --lifetime sets a new key's exp; the last key goes by DELETE",
+      LONG,
+      async () => {
+        emulator.requests.clear();
+        const { file } = await publicKeyFile('v1-first');
+        const id = json<{ client: ClientJson }>(
+          await run(['clients', 'create', '--name', 'v1', '--scope', SCOPE, '--public-key', file, '--json']),
+        ).client.client_id;
+        const day = 86400;
+        const now = () => Math.floor(emulator.clock.now() / 1000);
+        const second = await publicKeyFile('v1-second');
+        const added = json<{ keys: { kid: string; exp: number; use: string }[] }>(
+          await run(['keys', 'add', id, '--public-key', second.file, '--lifetime', '90d', '--json']),
+        );
+        const exp = (kid: string) => added.keys.find((k) => k.kid === kid)!.exp;
+        assert.ok(Math.abs(exp('v1-second') - (now() + 90 * day)) < 120, 'the added key lives 90 days');
+        assert.ok(exp('v1-first') - now() > 364 * day, 'the first key keeps its year');
+        assert.deepEqual(
+          added.keys.map((k) => k.use),
+          ['sig', 'sig'],
+        );
+        const out = join(dir, 'v1-rotated');
+        const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
+          await run(['keys', 'rotate', id, '--out-dir', out, '--lifetime', '4w', '--json']),
+        );
+        secrets.addJwkBase64(readFileSync(join(out, 'jwk.base64'), 'utf8'));
+        const rotatedExp = rotated.keys.find((k) => k.kid === rotated.kid)!.exp;
+        assert.ok(Math.abs(rotatedExp - (now() + 28 * day)) < 120, 'the rotated key lives 4 weeks');
+        assert.equal(rotated.keys.find((k) => k.kid === 'v1-second')!.exp, exp('v1-second'), 'kept its exp');
+        const list = ok(await run(['keys', 'list', id]));
+        assert.match(list.stdout, /^v1-second {2}RS256 {2}expires \d{4}-\d\d-\d\d \((89|90) days\)$/m);
+
+        for (const bad of ['0d', '366d', '2y', 'soon', '-5d'])
+          usageError(await run(['keys', 'add', id, '--public-key', second.file, '--lifetime', bad]), /--lifetime/);
+        usageError(await run(['keys', 'list', id, '--lifetime', '9d']), /--lifetime applies to/);
+
+        ok(await run(['keys', 'prune', id, '--keep', '0', '--force']));
+        assert.deepEqual(kidsOf(id), []);
+        const writes = emulator.requests
+          .entries({ endpoint: 'self-service' })
+          .map((e) => `${e.method} ${e.path.replace(id, 'ID')} ${e.status}`);
+        assert.ok(
+          writes.every((w) => w.split(' ')[1]!.startsWith('/api/v1/')),
+          writes.join('\n'),
+        );
+        assert.ok(writes.includes('POST /api/v1/clients 201'), writes.join('\n'));
+        assert.ok(writes.includes('POST /api/v1/clients/ID/jwks 201'), writes.join('\n'));
+        assert.equal(writes.at(-1), 'DELETE /api/v1/clients/ID/jwks 204', 'no empty set posted');
+      },
+    );
+
+    it('scopes list, create, grant, access, withdraw (then MP-250), delete', LONG, async () => {
+      const scope = 'emulator:cli.orders';
+      const created = json<{ name: string; accessible_for_all: boolean }>(
+        await run(['scopes', 'create', scope, '--description', 'Orders from the CLI', '--json']),
+      );
+      assert.equal(created.name, scope);
+      assert.match(ok(await run(['scopes', 'list'])).stdout, new RegExp(`^${scope}  Orders from the CLI$`, 'm'));
+      assert.doesNotMatch(ok(await run(['scopes', 'list', '--accessible-for-all'])).stdout, new RegExp(scope));
+      assert.match(ok(await run(['scopes', 'list', '--mine'])).stdout, new RegExp(scope));
+      assert.match(ok(await run(['scopes', 'show', scope])).stdout, /open to all: no/);
+
+      const consumer = await emulator.createClient({ scopes: [scope], orgNo: '310000011' });
+      secrets.addJwkBase64(consumer.jwkBase64!);
+      const keyFile = join(dir, 'consumer.jwk.base64');
+      writeFileSync(keyFile, consumer.jwkBase64!, { mode: 0o600 });
+      const token = (extra: RunOptions = {}) =>
+        runCli(
+          [
+            'token',
+            '--authority',
+            emulator.issuer,
+            '--client-id',
+            consumer.clientId,
+            '--key-file',
+            keyFile,
+            '--scope',
+            scope,
+          ],
+          { cwd: dir, ...extra },
+        ).then((r) => secrets.check(r, { tokensFrom: [emulator.issuer] }));
+
+      failure(await token(), /MP-250|not been granted/);
+      assert.match(ok(await run(['scopes', 'grant', scope, '310000011'])).stdout, /Granted 310000011 access/);
+      assert.match(ok(await run(['scopes', 'access', scope])).stdout, /^310000011 {2}APPROVED$/m);
+      ok(await token());
+      assert.match(ok(await run(['scopes', 'withdraw', scope, '310000011'])).stdout, /Withdrew 310000011/);
+      failure(await token(), /MP-250/);
+      assert.match(ok(await run(['scopes', 'delete', scope])).stdout, new RegExp(`Deleted ${scope}`));
+
+      usageError(await run(['scopes']), /list, show, create/);
+      usageError(await run(['scopes', 'grant', scope]), /organisation number/);
+      usageError(await run(['scopes', 'create', scope]), /--description/);
+      failure(await run(['scopes', 'grant', scope, '12']), /9 digits/);
     });
   });
 

@@ -27,7 +27,19 @@ import {
   usageError,
 } from './cli-harness.ts';
 
-const COMMANDS = ['init', 'keygen', 'token', 'decode', 'doctor', 'keyvault', 'clients', 'keys', 'emulator', 'demo'];
+const COMMANDS = [
+  'init',
+  'keygen',
+  'token',
+  'decode',
+  'doctor',
+  'keyvault',
+  'clients',
+  'keys',
+  'scopes',
+  'emulator',
+  'demo',
+];
 const DEMO_STEPS = [
   'Started the embedded emulator',
   'Generated an RSA key pair locally',

@@ -95,6 +95,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       const cwd = workdir();
       const gitRepo = hasGit();
       if (gitRepo) execFileSync('git', ['init', '-q'], { cwd });
+      emulator.requests.clear();
       const r = ok(
         await run(
           [
@@ -127,6 +128,11 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       }
       const clientId = /registered my-app: client id ([0-9a-f-]{36})/.exec(r.stdout)?.[1];
       assert.ok(clientId, show(r));
+      // Registered on the self-service API's /api/v1, as Digdir's live API is.
+      assert.deepEqual(
+        emulator.requests.entries({ endpoint: 'self-service' }).map((e) => `${e.method} ${e.path} ${e.status}`),
+        ['POST /api/v1/clients 201', `POST /api/v1/clients/${clientId}/jwks 201`],
+      );
 
       // The key: made here, registered on the new client with the scope.
       const keys = join(cwd, 'maskinporten-keys');

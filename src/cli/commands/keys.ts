@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { MAX_CLIENT_KEYS } from '../../protocol/constants.ts';
-import type { RegisteredJwk } from '../../self-service/index.ts';
+import { MAX_KEY_LIFETIME_SECONDS, type RegisteredJwk, withLifetime } from '../../self-service/index.ts';
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { bold, dim, warn } from '../output.ts';
@@ -15,13 +15,18 @@ import { generateKeyFiles } from './keygen.ts';
 export const help = `Usage: maskinporten keys <list|add|rotate|prune> CLIENT_ID [options]
 
   list CLIENT_ID                      the registered keys and when each expires (warns within 30 days)
-  add CLIENT_ID --public-key FILE     registers more keys next to the current ones (at most ${MAX_CLIENT_KEYS})
-  rotate CLIENT_ID [--out-dir DIR] [--bits N] [--force]
+  add CLIENT_ID --public-key FILE [--lifetime DURATION]
+                                      registers more keys next to the current ones (at most ${MAX_CLIENT_KEYS})
+  rotate CLIENT_ID [--out-dir DIR] [--bits N] [--lifetime DURATION] [--force]
                                       generates a new key pair locally and registers it next to the current keys;
                                       prints where the new JwkBase64 is. Switch your settings to it, then prune.
   prune CLIENT_ID [--kid KID…] [--keep N] [--force]
                                       removes keys: expired ones (default), the named ones, or all but the newest N;
-                                      refuses to remove the last key without --force
+                                      refuses to remove the last key without --force (then the key set is deleted)
+
+  --lifetime DURATION                 how long the new key works: 90d, 12w, 6h, 1y or seconds (at most 365d;
+                                      default: one year, the API's maximum). Keys already registered keep their
+                                      expiry; an expired one that is posted again is renewed for a year.
 
 ${adminHelp}
 
@@ -32,6 +37,18 @@ Examples:
 `;
 
 const DAY = 24 * 60 * 60;
+const UNITS: Record<string, number> = { s: 1, h: 3600, d: DAY, w: 7 * DAY, y: 365 * DAY };
+
+/** `--lifetime`: 90d, 12w, 6h, 1y, or whole seconds; 1 s to 365 days. */
+export function parseLifetime(value: string): number {
+  const m = /^(\d+)\s*([shdwy]?)$/.exec(value.trim());
+  const seconds = m ? Number(m[1]) * UNITS[m[2] || 's']! : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_KEY_LIFETIME_SECONDS))
+    throw new UsageError(
+      `--lifetime must be a duration such as 90d, 12w or 1y (at most 365d), got ${JSON.stringify(value)}`,
+    );
+  return seconds;
+}
 
 function expiryText(k: RegisteredJwk, now: number): string {
   if (k.exp === undefined) return 'expiry unknown';
@@ -51,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       bits: { type: 'string' },
       kid: { type: 'string', multiple: true },
       keep: { type: 'string' },
+      lifetime: { type: 'string' },
       force: { type: 'boolean' },
     },
     true,
@@ -60,6 +78,9 @@ export async function run(argv: string[]): Promise<number> {
       `keys needs one of list, add, rotate, prune${action ? `, got ${JSON.stringify(action)}` : ''}`,
     );
   }
+  const lifetime = values.lifetime === undefined ? undefined : parseLifetime(values.lifetime);
+  if (lifetime !== undefined && action !== 'add' && action !== 'rotate')
+    throw new UsageError('--lifetime applies to keys add and keys rotate');
   const target = positionals[0];
   if (!target) throw new UsageError(`keys ${action} needs the client id of the integration whose keys to manage`);
   const json = values.json === true;
@@ -71,6 +92,11 @@ export async function run(argv: string[]): Promise<number> {
   const current = (await api.getKeys(target)).keys;
   // Keys expire on the API's clock, so judge them on it (as measured from its answer), not on this machine's.
   const now = Math.floor(api.serverNow() / 1000);
+  // Posting replaces the whole set: the current keys go again with their own expiry (an expired one without it,
+  // which renews it, as the API does for a re-posted key).
+  const again = (keys: RegisteredJwk[]) =>
+    keys.map(({ exp, ...k }) => (exp !== undefined && exp > now ? { ...k, exp } : k));
+  const fresh = (k: RegisteredJwk) => (lifetime === undefined ? k : withLifetime(k, lifetime, now));
 
   if (action === 'list') {
     const soon = current.filter((k) => k.exp !== undefined && k.exp - now < 30 * DAY);
@@ -97,9 +123,9 @@ export async function run(argv: string[]): Promise<number> {
 
   if (action === 'add') {
     if (!values['public-key']) throw new UsageError('keys add needs --public-key FILE');
-    const added = readPublicKeys(values['public-key']);
+    const added = readPublicKeys(values['public-key']).map(fresh);
     const kept = current.filter((k) => !added.some((a) => a.kid === k.kid));
-    const next = [...kept, ...added];
+    const next = [...again(kept), ...added];
     if (next.length > MAX_CLIENT_KEYS) {
       throw new UsageError(
         `that makes ${next.length} keys; a client may have at most ${MAX_CLIENT_KEYS}: prune old keys first (maskinporten keys prune ${target})`,
@@ -125,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     if (![2048, 3072, 4096].includes(bits))
       throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
     const { pair, files } = await generateKeyFiles({ outDir, bits, alg: 'RS256', force: values.force === true });
-    const set = await api.replaceKeys(target, [...current, pair.publicJwk]);
+    const set = await api.replaceKeys(target, [...again(current), fresh(pair.publicJwk)]);
     if (json) {
       process.stdout.write(
         `${JSON.stringify({ kid: pair.kid, files, keys: set.keys.map((k) => ({ kid: k.kid, exp: k.exp })) }, null, 2)}\n`,
@@ -176,7 +202,10 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const set = await api.replaceKeys(target, next);
+  // The API takes no empty set: removing the last key deletes the key set.
+  const left = next.length ? (await api.replaceKeys(target, again(next))).keys : [];
+  if (!next.length) await api.deleteKeys(target);
+  const set = { keys: left };
   if (json)
     process.stdout.write(
       `${JSON.stringify({ removed: remove.map((k) => k.kid), keys: set.keys.map((k) => k.kid) }, null, 2)}\n`,

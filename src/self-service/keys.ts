@@ -1,0 +1,51 @@
+/**
+ * Keys as the self-service API takes them: public members only, `use: "sig"` on every key (the `/api/v1` API
+ * refuses a key without it), and an optional `exp` — when the key stops working, at most one year ahead.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_func_clientreg
+ */
+import { ArgumentError } from '../errors.ts';
+import type { RegisteredJwk } from './types.ts';
+
+/** The members that make a JWK private (RSA's, multi-prime `oth`, and a symmetric key's `k`): never posted. */
+export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** The longest a registered key may live: one year. */
+export const MAX_KEY_LIFETIME_SECONDS = 365 * 24 * 60 * 60;
+
+/**
+ * The public half of a key as the API takes it: a fresh object without any private member, whatever the caller
+ * passed, so a private key handed in by mistake never leaves the machine.
+ */
+export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
+  const out: Record<string, unknown> = {};
+  for (const [member, value] of Object.entries(key)) {
+    if (!(JWK_PRIVATE_MEMBERS as readonly string[]).includes(member)) out[member] = value;
+  }
+  return out as RegisteredJwk;
+}
+
+/**
+ * A key ready to post: public members, `use: "sig"` added when missing (keys read back from older registrations
+ * may lack it), and its `exp` kept when it has one.
+ * @throws ArgumentError (`ERR_INVALID_ARGUMENT`) for a `use` other than `sig` or an `exp` that is not epoch seconds
+ */
+export function keyForPosting(key: RegisteredJwk): RegisteredJwk {
+  if (key === null || typeof key !== 'object') throw new ArgumentError('each key must be a JWK object');
+  const out = publicMembersOf(key);
+  if (out.use === undefined) out.use = 'sig';
+  else if (out.use !== 'sig')
+    throw new ArgumentError(`key ${String(key.kid)}: use must be "sig", got ${String(out.use)}`);
+  if (out.exp !== undefined && !(typeof out.exp === 'number' && Number.isInteger(out.exp) && out.exp > 0))
+    throw new ArgumentError(`key ${String(key.kid)}: exp must be whole seconds since the epoch`);
+  return out;
+}
+
+/**
+ * `key` with `exp` set `lifetimeSeconds` from `nowSeconds` (on the API's clock).
+ * @throws ArgumentError for a lifetime that is not 1 s – 1 year
+ */
+export function withLifetime(key: RegisteredJwk, lifetimeSeconds: number, nowSeconds: number): RegisteredJwk {
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0 || lifetimeSeconds > MAX_KEY_LIFETIME_SECONDS)
+    throw new ArgumentError(`a key lifetime must be 1 s to 365 days, got ${lifetimeSeconds} s`);
+  return { ...key, exp: Math.floor(nowSeconds) + lifetimeSeconds };
+}
