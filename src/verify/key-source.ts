@@ -28,6 +28,8 @@ export interface KeySourceTarget {
   /** The issuer the metadata must name (compared without trailing slashes). */
   issuer: string;
   metadataUrls: readonly string[];
+  /** Keys given in code instead of discovered: the current JWKS each time it is asked (no fetching, no cache). */
+  local?: (() => { keys: readonly unknown[] }) | undefined;
 }
 
 interface UsableKey {
@@ -96,6 +98,7 @@ export class KeySource {
    * @throws TokenVerificationError `ERR_KEYS_UNAVAILABLE` when no keys were ever fetched and fetching fails.
    */
   async key(kid: string, alg: RsaAlgorithm): Promise<KeyObject | undefined> {
+    if (this.#target.local) return this.#localKey(kid, alg);
     const now = this.#options.clock.now();
     if (this.#keys === undefined || now - this.#fetchedAt >= this.#options.cacheMaxAgeMs) {
       await this.#refreshIfAllowed(this.#keys === undefined);
@@ -107,6 +110,23 @@ export class KeySource {
     }
     if (found === undefined || (found.alg !== undefined && found.alg !== alg)) return undefined;
     return found.key;
+  }
+
+  /** Converted local keys, by the JWK object they came from (a set given in code is usually the same objects). */
+  readonly #converted = new WeakMap<object, [string, UsableKey] | null>();
+
+  #localKey(kid: string, alg: RsaAlgorithm): KeyObject | undefined {
+    const list = this.#target.local?.().keys ?? [];
+    for (const jwk of list.slice(0, MAX_KEYS)) {
+      if (jwk === null || typeof jwk !== 'object' || (jwk as { kid?: unknown }).kid !== kid) continue;
+      let usable = this.#converted.get(jwk);
+      if (usable === undefined) {
+        usable = toUsableKey(jwk) ?? null;
+        this.#converted.set(jwk, usable);
+      }
+      if (usable && (usable[1].alg === undefined || usable[1].alg === alg)) return usable[1].key;
+    }
+    return undefined;
   }
 
   /** Fetches now unless a fetch ran within the cooldown; with no keys at all, a failure is thrown. */

@@ -45,6 +45,12 @@ export interface TokenVerifierOptions extends TokenRequirements {
   accept?: 'maskinporten' | 'altinn' | 'both';
   /** Accepted `aud` values, for APIs that use audience-restricted tokens (Maskinporten tokens; Altinn drops `aud`). */
   audience?: string | readonly string[];
+  /**
+   * The issuer's keys given in code (a JWKS, or a function returning the current one) instead of discovered from
+   * its metadata: for an issuer in the same process, or pinned keys. Needs a single accepted kind; `authority` (or
+   * `altinnPlatformUrl`) is then the exact issuer.
+   */
+  jwks?: { keys: readonly unknown[] } | (() => { keys: readonly unknown[] });
   /** Seconds of clock skew allowed on `exp` and `nbf`; 10 by default (what Altinn allows). */
   clockTolerance?: number;
   /** `realm` of the `WWW-Authenticate` challenge, when the API has one. */
@@ -152,6 +158,21 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return value;
 }
 
+function localKeys(
+  jwks: TokenVerifierOptions['jwks'],
+  accept: string,
+): (() => { keys: readonly unknown[] }) | undefined {
+  if (jwks === undefined) return undefined;
+  if (accept === 'both') {
+    throw new ArgumentError("createTokenVerifier: jwks holds one issuer's keys; accept one kind of token with it");
+  }
+  if (typeof jwks === 'function') return jwks;
+  if (jwks === null || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) {
+    throw new ArgumentError('createTokenVerifier: jwks must be a JWKS ({ keys: [...] }) or a function returning one');
+  }
+  return () => jwks;
+}
+
 /**
  * Checks and resolves the options.
  *
@@ -192,9 +213,10 @@ export function resolveVerifierOptions(options: TokenVerifierOptions): ResolvedV
   if (typeof fetchImpl !== 'function') throw new ArgumentError('createTokenVerifier: fetch must be a function');
   const clock = options.clock ?? { now: () => Date.now() };
   if (typeof clock?.now !== 'function') throw new ArgumentError('createTokenVerifier: clock must have a now() method');
+  const local = localKeys(options.jwks, accept);
   return {
-    maskinporten: accept !== 'altinn' ? maskinportenTarget(authority!) : undefined,
-    altinn: accept !== 'maskinporten' ? altinnTarget(altinnPlatformUrl!) : undefined,
+    maskinporten: accept !== 'altinn' ? { ...maskinportenTarget(authority!), local } : undefined,
+    altinn: accept !== 'maskinporten' ? { ...altinnTarget(altinnPlatformUrl!), local } : undefined,
     requirements: normalizeRequirements(options),
     audience,
     clockToleranceSeconds: positive('clockTolerance', options.clockTolerance, 10, true),
