@@ -3,10 +3,11 @@
  * scope) that takes Altinn tokens, and an echo endpoint that validates a Maskinporten token and returns its claims.
  */
 import { randomUUID } from 'node:crypto';
+import { TokenVerificationError } from '../../verify/errors.ts';
+import { createTokenVerifier, type TokenVerifier } from '../../verify/verifier.ts';
 import type { EmulatorCore } from '../context.ts';
-import { bearerToken, type HttpError, mediaType, problem, type RequestContext, readBody, sendJson } from '../http.ts';
+import { type HttpError, mediaType, problem, type RequestContext, readBody, sendJson } from '../http.ts';
 import type { SigningKey } from '../state.ts';
-import { checkToken } from '../token-check.ts';
 import type { Route } from './route.ts';
 
 /** The scope the Notifications API requires for placing orders. */
@@ -19,31 +20,45 @@ function apiProblem(status: number, title: string, detail: string): HttpError {
   return problem(status, title, detail, wwwAuthenticate ? { wwwAuthenticate } : {});
 }
 
-function requireToken(ctx: RequestContext, key: SigningKey, issuer: string, core: EmulatorCore, scope?: string) {
-  const check = checkToken(bearerToken(ctx), { key, issuer, nowMs: core.clock.now() });
-  if (!check.ok) throw apiProblem(401, 'Unauthorized', check.reason);
-  ctx.log.tokenClaims = check.claims;
-  if (typeof check.claims.client_id === 'string') ctx.log.clientId = check.claims.client_id;
-  if (
-    scope &&
-    !String(check.claims.scope ?? '')
-      .split(' ')
-      .includes(scope)
-  ) {
-    throw apiProblem(403, 'Forbidden', `the token lacks the scope ${scope}`);
+/**
+ * A verifier for the emulator's own tokens, as an API provider would use `maskinporten/verify`: the key comes from
+ * the emulator's state instead of its JWKS endpoint, so faults and the request log see only the caller's traffic.
+ */
+function emulatorVerifier(core: EmulatorCore, kind: 'maskinporten' | 'altinn', key: () => SigningKey): TokenVerifier {
+  return createTokenVerifier({
+    ...(kind === 'altinn' ? { altinnPlatformUrl: core.altinnPlatformUrl } : { authority: core.issuer }),
+    jwks: () => ({ keys: [key().publicJwk] }),
+    clock: core.clock,
+  });
+}
+
+async function requireToken(ctx: RequestContext, verifier: TokenVerifier, scope?: string) {
+  // A scope holds no whitespace, so a token can never have such a one: 403 without asking the verifier.
+  const odd = scope !== undefined && !/^\S+$/.test(scope);
+  try {
+    const token = await verifier.verify(ctx.req.headers.authorization, scope && !odd ? { scopes: [scope] } : undefined);
+    ctx.log.tokenClaims = token.claims as Record<string, unknown>;
+    ctx.log.clientId = token.clientId;
+    if (odd) throw apiProblem(403, 'Forbidden', `the token lacks the scope ${scope}`);
+    return token.claims;
+  } catch (err) {
+    if (!(err instanceof TokenVerificationError)) throw err;
+    const title = err.status === 403 ? 'Forbidden' : 'Unauthorized';
+    throw problem(err.status, title, err.message, err.wwwAuthenticate ? { wwwAuthenticate: err.wwwAuthenticate } : {});
   }
-  return check.claims;
 }
 
 /** The routes of the protected APIs. */
 export function protectedApiRoutes(core: EmulatorCore): Route[] {
+  const maskinporten = emulatorVerifier(core, 'maskinporten', () => core.state.maskinportenKey);
+  const altinn = emulatorVerifier(core, 'altinn', () => core.state.altinnKey);
   return [
     {
       pattern: /^\/notifications\/api\/v1\/orders$/,
       endpoint: 'notifications',
       methods: {
         POST: async (ctx) => {
-          const claims = requireToken(ctx, core.state.altinnKey, core.altinnIssuer, core, NOTIFICATIONS_SCOPE);
+          const claims = await requireToken(ctx, altinn, NOTIFICATIONS_SCOPE);
           if (mediaType(ctx) !== 'application/json')
             throw apiProblem(415, 'Unsupported Media Type', 'send the order as JSON');
           let order: unknown;
@@ -73,15 +88,15 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
       pattern: /^\/api\/echo$/,
       endpoint: 'echo',
       methods: {
-        GET: (ctx) => echo(core, ctx),
-        POST: (ctx) => echo(core, ctx),
+        GET: (ctx) => echo(ctx, maskinporten),
+        POST: (ctx) => echo(ctx, maskinporten),
       },
     },
   ];
 }
 
-function echo(core: EmulatorCore, ctx: RequestContext): void {
-  const scope = ctx.url.searchParams.get('scope') ?? undefined;
-  const claims = requireToken(ctx, core.state.maskinportenKey, core.issuer, core, scope);
+async function echo(ctx: RequestContext, verifier: TokenVerifier): Promise<void> {
+  const scope = ctx.url.searchParams.get('scope') || undefined;
+  const claims = await requireToken(ctx, verifier, scope);
   sendJson(ctx, 200, { claims });
 }
