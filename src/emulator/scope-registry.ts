@@ -83,6 +83,20 @@ export class ScopeRegistry {
     return next;
   }
 
+  /**
+   * Makes `ownerOrgNo` the owner of a scope that has none (one defined from code), so its access list applies
+   * from now on; a scope that has an owner keeps it.
+   */
+  claim(name: string, ownerOrgNo: string): ScopeDefinition {
+    const current = this.#byName.get(name);
+    if (!current) throw new ArgumentError(`no scope ${name}`);
+    if (current.ownerOrgNo !== undefined) return current;
+    const now = this.#now();
+    const claimed: ScopeDefinition = { ...current, ownerOrgNo, createdAt: current.createdAt ?? now, updatedAt: now };
+    this.#store(claimed);
+    return claimed;
+  }
+
   /** The definition of a scope, if one was made. */
   get(name: string): ScopeDefinition | undefined {
     return this.#byName.get(name);

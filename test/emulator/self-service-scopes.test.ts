@@ -220,6 +220,25 @@ describe('self-service API: scope administration and access (protocol.md §6 (re
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
   });
 
+  it('a scope defined from code is open until an organisation administers it, which then owns it', async () => {
+    emulator.defineScope({ name: 'codedef:orders', atMaxAge: 90 });
+    const consumer = await emulator.createClient({ scopes: ['codedef:orders'], orgNo: CONSUMER });
+    assert.equal((await postToken(emulator, makeGrant(emulator, consumer))).status, 200, 'open while it has no owner');
+    const read = await api('/scopes?scope=codedef:orders');
+    assert.equal(read.status, 200, read.text);
+    assert.equal(obj(read).owner_orgno, null, 'reading claims nothing');
+    // A bad change claims nothing either.
+    assertDigdirError(await api('/scopes?scope=codedef:orders', { method: 'PUT', body: { at_max_age: -1 } }), 400);
+    assert.equal(obj(await api('/scopes?scope=codedef:orders')).owner_orgno, null);
+    const granted = await api(`/scopes/access/${STRANGER}?scope=codedef:orders`, { method: 'PUT' });
+    assert.equal(granted.status, 200, granted.text);
+    assert.equal(obj(granted).owner_orgno, OWNER);
+    assert.equal(obj(await api('/scopes?scope=codedef:orders')).at_max_age, 90, 'its properties stay');
+    assertMpError(await postToken(emulator, makeGrant(emulator, consumer)), 403, 'forbidden', 'MP-250');
+    const other = await otherAdmin(STRANGER);
+    assertDigdirError(await api('/scopes?scope=codedef:orders', { method: 'DELETE', token: other }), 404);
+  });
+
   it('DELETE deactivates a scope: no one gets tokens with it until PUT makes it active again', async () => {
     const name = `digdirtest:${fresh()}`;
     await createScope(name.split(':')[1]!);

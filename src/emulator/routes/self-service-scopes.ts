@@ -161,10 +161,14 @@ export function scopeRoutes(core: EmulatorCore, legacy: boolean): Route[] {
     return [selfServiceRoute('/scopes/all', 'Scope', { GET: list }, true)];
   }
 
-  /** The scope named by `?scope=`, owned by the caller's organisation (404 otherwise). */
-  const ownScope = (ctx: RequestContext, org: string): ScopeDefinition => {
+  /**
+   * The scope named by `?scope=`, owned by the caller's organisation (404 otherwise). A scope without an owner
+   * (defined from code) may be read by any administrator, and the first to change it or its access claims it.
+   */
+  const ownScope = (ctx: RequestContext, org: string, changing = false): ScopeDefinition => {
     const name = queryScope(ctx, true);
     const scope = registry.get(name);
+    if (scope && scope.ownerOrgNo === undefined) return changing ? registry.claim(name, org) : scope;
     if (scope?.ownerOrgNo !== org)
       throw digdirError(404, 'not_found', `No scope ${name} owned by organisation ${org}.`, 'Scope');
     return scope;
@@ -224,11 +228,11 @@ export function scopeRoutes(core: EmulatorCore, legacy: boolean): Route[] {
     }),
     selfServiceRoute('/scopes/access/(?<org>[^/]+)', 'ScopeAccess', {
       PUT: (ctx, p) => {
-        const scope = ownScope(ctx, authorize(core, ctx, ADMIN));
+        const scope = ownScope(ctx, authorize(core, ctx, ADMIN), true);
         sendJson(ctx, 200, accessView(registry.grant(scope.name, p.org!), scope.ownerOrgNo));
       },
       DELETE: (ctx, p) => {
-        const scope = ownScope(ctx, authorize(core, ctx, ADMIN));
+        const scope = ownScope(ctx, authorize(core, ctx, ADMIN), true);
         sendJson(ctx, 200, accessView(registry.withdraw(scope.name, p.org!), scope.ownerOrgNo));
       },
     }),
@@ -256,15 +260,18 @@ export function scopeRoutes(core: EmulatorCore, legacy: boolean): Route[] {
         sendJson(ctx, 201, scopeView(created));
       },
       PUT: async (ctx) => {
-        const scope = ownScope(ctx, authorize(core, ctx, ADMIN));
+        const org = authorize(core, ctx, ADMIN);
+        const scope = ownScope(ctx, org);
         const body = await readJson(ctx);
         // The name cannot change; a body that names the scope must name this one.
         if (body.prefix !== undefined || body.subscope !== undefined || body.name !== undefined)
           scopeName(body, scope.name);
-        sendJson(ctx, 200, scopeView(registry.update(scope.name, scopePatch(body))));
+        const patch = scopePatch(body);
+        if (scope.ownerOrgNo === undefined) registry.claim(scope.name, org);
+        sendJson(ctx, 200, scopeView(registry.update(scope.name, patch)));
       },
       DELETE: (ctx) => {
-        const scope = ownScope(ctx, authorize(core, ctx, ADMIN));
+        const scope = ownScope(ctx, authorize(core, ctx, ADMIN), true);
         // Deleting deactivates, as for clients: the scope stays known, and no one gets tokens with it.
         sendJson(ctx, 200, scopeView(registry.update(scope.name, { active: false })));
       },
