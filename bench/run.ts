@@ -10,6 +10,7 @@ import { runEmulatorBenchmark } from './emulator.ts';
 import { runHttpAdapterBenchmark } from './http-adapter.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
 import { runLoadBenchmark } from './load.ts';
+import { runRedisBenchmark } from './redis.ts';
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'emulator', run: runEmulatorBenchmark },
@@ -17,6 +18,7 @@ const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'http-adapter', run: runHttpAdapterBenchmark },
   { name: 'load', run: runLoadBenchmark },
   { name: 'cli-startup', run: runCliStartupBenchmark },
+  { name: 'redis', run: runRedisBenchmark },
   { name: 'console', run: runConsoleBenchmark },
 ];
 

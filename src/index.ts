@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 
-export type { StoredToken, TokenStore } from './cache/store.ts';
+export type { StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
 export { MaskinportenClient } from './client.ts';
 export type { MaskinportenErrorCode, MaskinportenErrorOptions } from './errors.ts';
@@ -20,6 +20,7 @@ export {
   TokenRequestError,
   UnavailableError,
 } from './errors.ts';
+export { createFileTokenStore, defaultTokenCacheDir, type FileTokenStoreOptions } from './file-store/index.ts';
 export type { GeneratedKeyPair, GenerateKeyOptions, RsaPrivateJwk, RsaPublicJwk } from './keys/jwk.ts';
 export { generateRsaKeyPair, jwkThumbprint, toPublicJwk } from './keys/jwk.ts';
 export type { RsaAlgorithm } from './keys/jws.ts';

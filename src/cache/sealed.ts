@@ -4,14 +4,22 @@
  * cache key, so a store holds no client id, scope or token in clear, and names cannot be guessed from them. Both
  * keys are derived by HKDF from one secret: the client's {@link StoreContext} secret or a key the user passes.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import type { StoreContext, StoredToken } from './store.ts';
 
 /** The two keys a store works with; derive once per secret with {@link sealKeys}. */
 export interface SealKeys {
-  readonly naming: Buffer;
-  readonly encryption: Buffer;
+  readonly naming: KeyObject;
+  readonly encryption: KeyObject;
 }
 
 const derived = new WeakMap<Uint8Array, SealKeys>();
@@ -21,8 +29,11 @@ export function sealKeys(secret: Uint8Array): SealKeys {
   let keys = derived.get(secret);
   if (!keys) {
     keys = Object.freeze({
-      naming: Buffer.from(hkdfSync('sha256', secret, 'maskinporten token store', 'entry names', 32)),
-      encryption: Buffer.from(hkdfSync('sha256', secret, 'maskinporten token store', 'aes-256-gcm', 32)),
+      // Key objects, made once: raw key bytes would be turned into one on every call.
+      naming: createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'maskinporten token store', 'entry names', 32))),
+      encryption: createSecretKey(
+        Buffer.from(hkdfSync('sha256', secret, 'maskinporten token store', 'aes-256-gcm', 32)),
+      ),
     });
     derived.set(secret, keys);
   }

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Emulator } from '../../src/emulator/index.ts';
@@ -58,7 +59,15 @@ export function baseEnv(): Record<string, string> {
 
 /** Runs `maskinporten ...args` to completion. */
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...baseEnv(), ...options.env };
+  // `token` keeps tokens in the user's cache directory: each run gets an empty one of its own (never the real one),
+  // unless the test passes XDG_CACHE_HOME to share one between runs.
+  const ownCache =
+    options.env && 'XDG_CACHE_HOME' in options.env ? undefined : mkdtempSync(join(tmpdir(), 'mp-cache-'));
+  const env: Record<string, string | undefined> = {
+    ...baseEnv(),
+    ...(ownCache ? { XDG_CACHE_HOME: ownCache } : {}),
+    ...options.env,
+  };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn(NODE, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
@@ -88,6 +97,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      if (ownCache) rmSync(ownCache, { recursive: true, force: true });
       res({ args, code, signal, stdout, stderr });
     });
   });

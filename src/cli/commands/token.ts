@@ -3,6 +3,7 @@
  * `--dry-run`, the grant that would be sent, without calling anyone.
  */
 import { MaskinportenClient } from '../../client.ts';
+import { createFileTokenStore } from '../../file-store/index.ts';
 import { loadSigner } from '../../keys/signer.ts';
 import { authorityBase } from '../../protocol/discovery.ts';
 import { buildGrantClaims, normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
@@ -26,6 +27,8 @@ Token options:
   --output FORMAT           raw (default), json, header, curl, export
   --json                    the same as --output json
   --dry-run                 print the grant's header and claims and stop; calls nobody
+  --no-cache                neither read nor keep tokens in the token cache (by default tokens are kept,
+                            encrypted, in $XDG_CACHE_HOME/maskinporten or ~/.cache/maskinporten until they expire)
 
 ${settingsHelp('MaskinportenSettings')}
 
@@ -66,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     output: { type: 'string' },
     json: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
   });
   const scopes = listFlag(values.scope);
   if (scopes.length === 0)
@@ -115,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
   const client = new MaskinportenClient(settings, {
     allowInsecureRequests: values.insecure === true,
     grantLifetimeSeconds: GRANT_LIFETIME_SECONDS,
+    // Two runs in a minute ask Maskinporten once: tokens are kept (sealed) in the user's cache directory.
+    ...(values['no-cache'] ? {} : { cache: { store: createFileTokenStore() } }),
     ...(values['altinn-test'] ? { altinnTest: true } : {}),
   });
   const token = values.altinn ? await client.getAltinnExchangedToken(request) : await client.getAccessToken(request);
