@@ -279,10 +279,12 @@ describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHR
     assert.deepEqual(unlabelled, []);
   });
 
-  test('contrast: text meets WCAG AA (4.5:1) against its background in every view', async () => {
-    await page.goto(`${emulator.url}/`);
-    // Run in the page (as a string: the tests are type-checked without the DOM's types).
-    const low = await page.evaluate(`(() => {
+  test('contrast: text meets WCAG AA (4.5:1) against its background in every view, light and dark', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.goto(`${emulator.url}/`);
+      // Run in the page (as a string: the tests are type-checked without the DOM's types).
+      const low = await page.evaluate(`(() => {
       const rgb = (c) => (c.match(/[\\d.]+/g) ?? []).map(Number);
       const channel = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
       const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
@@ -304,7 +306,9 @@ describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHR
       }
       return failures;
     })()`);
-    assert.deepEqual(low, []);
+      assert.deepEqual(low, [], colorScheme);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('without JavaScript every list reads, and the request filters are a plain form', async () => {
