@@ -13,7 +13,11 @@ function onPath(command: string): string | undefined {
   return undefined;
 }
 
-/** The command that opens a URL here, or undefined when there is no browser to open. */
+/**
+ * The command that opens a URL here, or undefined when there is no browser to open.
+ *
+ * @see https://specifications.freedesktop.org/desktop-entry-spec/latest/
+ */
 export function browserCommand(): { command: string; args: string[] } | undefined {
   const configured = process.env.BROWSER?.trim();
   if (configured) return { command: configured, args: [] };
@@ -25,7 +29,11 @@ export function browserCommand(): { command: string; args: string[] } | undefine
   return xdg ? { command: xdg, args: [] } : undefined;
 }
 
-/** Opens `url` in a browser if there is one; resolves whether one was started. Never throws. */
+/**
+ * Opens `url` in a browser if there is one; resolves whether one was started. Never throws.
+ *
+ * @see https://specifications.freedesktop.org/desktop-entry-spec/latest/
+ */
 export function openBrowser(url: string): Promise<boolean> {
   const how = browserCommand();
   if (!how) return Promise.resolve(false);

@@ -28,7 +28,11 @@ const CANDIDATES = [
 
 let loaded: Map<string, Asset> | undefined;
 
-/** Every asset by file name; empty when the assets were not built (the page then works without its script). */
+/**
+ * Every asset by file name; empty when the assets were not built (the page then works without its script).
+ *
+ * @see https://html.spec.whatwg.org/multipage/webappapis.html#module-script
+ */
 export function consoleAssets(): Map<string, Asset> {
   if (loaded) return loaded;
   loaded = new Map();

@@ -12,14 +12,22 @@ import { pageEntry } from './views.ts';
 /** How often a comment line keeps idle connections (and proxies) from timing out. */
 const KEEPALIVE_MS = 15_000;
 
-/** The SSE frame of one entry. */
+/**
+ * The SSE frame of one entry.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ */
 export function entryEvent(entry: RequestLogEntry): string {
   const safe = pageEntry(entry);
   // JSON.stringify escapes line breaks, so the data is one line as SSE needs.
   return `id: ${entry.id}\nevent: request\ndata: ${JSON.stringify({ entry: safe, html: renderEntry(safe).value })}\n\n`;
 }
 
-/** Answers with an event stream of the request log until the browser disconnects. */
+/**
+ * Answers with an event stream of the request log until the browser disconnects.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ */
 export function openEventStream(core: EmulatorCore, ctx: RequestContext): void {
   const { req, res } = ctx;
   ctx.log.status = 200;

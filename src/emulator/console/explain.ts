@@ -115,7 +115,11 @@ function explainGrant(entry: Entry, core: EmulatorCore): Explanation | undefined
   return undefined;
 }
 
-/** Explains a refused or faulted request; undefined for a request that succeeded or has nothing to explain. */
+/**
+ * Explains a refused or faulted request; undefined for a request that succeeded or has nothing to explain.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
 export function explainEntry(entry: Entry, core: EmulatorCore): Explanation | undefined {
   try {
     return explain(entry, core);

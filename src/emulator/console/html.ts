@@ -16,7 +16,11 @@ export class SafeHtml {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for an HTML element or a quoted attribute. */
+/**
+ * Escapes text for an HTML element or a quoted attribute.
+ *
+ * @see https://html.spec.whatwg.org/multipage/syntax.html#escapingString
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
@@ -30,14 +34,22 @@ function render(value: Value): string {
   return escapeHtml(String(value));
 }
 
-/** Tagged template: `html\`<p>${text}</p>\`` escapes `text`; nested `html` results are kept as markup. */
+/**
+ * Tagged template: `html\`<p>${text}</p>\`` escapes `text`; nested `html` results are kept as markup.
+ *
+ * @see https://html.spec.whatwg.org/multipage/syntax.html#escapingString
+ */
 export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
   return new SafeHtml(out);
 }
 
-/** Renders a list of items with `fn` and joins the markup. */
+/**
+ * Renders a list of items with `fn` and joins the markup.
+ *
+ * @see https://html.spec.whatwg.org/multipage/syntax.html#escapingString
+ */
 export function join<T>(items: readonly T[], fn: (item: T, index: number) => SafeHtml): SafeHtml {
   return new SafeHtml(items.map((item, i) => fn(item, i).value).join(''));
 }

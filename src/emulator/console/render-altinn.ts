@@ -18,7 +18,11 @@ function form(post: string, title: string, fields: SafeHtml, submit: string): Sa
   </form>`;
 }
 
-/** The Altinn view's content. */
+/**
+ * The Altinn view's content.
+ *
+ * @see https://docs.altinn.studio/authentication/
+ */
 export function renderAltinn(o: Overview): SafeHtml {
   const clientOptions = join(
     o.integrations,

@@ -14,7 +14,11 @@ function describeOffset(ms: number): string {
   return `${ms > 0 ? 'ahead of' : 'behind'} this machine by ${days ? `${days} d ` : ''}${rest} s`;
 }
 
-/** The Faults and clock view's content. */
+/**
+ * The Faults and clock view's content.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after
+ */
 export function renderFaults(o: Overview): SafeHtml {
   const faults = o.faults.length
     ? html`<table><caption>Active faults</caption>
@@ -69,7 +73,11 @@ export function renderFaults(o: Overview): SafeHtml {
   </section>`;
 }
 
-/** The Try it view's content. */
+/**
+ * The Try it view's content.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after
+ */
 export function renderTry(o: Overview): SafeHtml {
   const candidates = o.integrations.filter((c) => !c.admin);
   return html`<h2 id="h-try">Try it</h2>

@@ -69,7 +69,11 @@ function integration(c: IntegrationView): SafeHtml {
   </article>`;
 }
 
-/** The Integrations view's content. */
+/**
+ * The Integrations view's content.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function renderIntegrations(o: Overview): SafeHtml {
   return html`<h2 id="h-integrations">Integrations</h2>
   <form class="js-only card create" data-post="/_emulator/clients" data-refresh="integrations" data-create-client>

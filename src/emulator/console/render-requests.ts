@@ -24,7 +24,11 @@ function withCode(text: string): SafeHtml {
   return join(text.split('`'), (part, i) => (i % 2 ? html`<code>${part}</code>` : html`${part}`));
 }
 
-/** Whether an entry passes the filter (the page's script applies the same test). */
+/**
+ * Whether an entry passes the filter (the page's script applies the same test).
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
 export function matches(entry: RequestLogEntry, f: RequestFilter): boolean {
   return (
     (!f.client || entry.clientId === f.client) &&
@@ -33,7 +37,11 @@ export function matches(entry: RequestLogEntry, f: RequestFilter): boolean {
   );
 }
 
-/** One entry; `entry` must already be scrubbed for the page. */
+/**
+ * One entry; `entry` must already be scrubbed for the page.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
 export function renderEntry(e: RequestLogEntry): SafeHtml {
   const refused = e.outcome !== 'ok';
   return html`<li class="entry ${e.outcome}" data-id="${e.id}" data-client="${e.clientId ?? ''}" data-endpoint="${e.endpoint}" data-outcome="${e.outcome}">
@@ -68,7 +76,11 @@ function options(values: readonly string[], selected: string | undefined, all: s
   return html`<option value="">${all}</option>${join(values, (v) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${v}</option>`)}`;
 }
 
-/** The Requests view's content. */
+/**
+ * The Requests view's content.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
 export function renderRequests(entries: RequestLogEntry[], filter: RequestFilter, clients: string[]): SafeHtml {
   const shown = entries
     .filter((e) => matches(e, filter))

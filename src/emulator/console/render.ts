@@ -30,7 +30,11 @@ export interface ViewData {
   filter: RequestFilter;
 }
 
-/** One view's content (what the script swaps in after a change). */
+/**
+ * One view's content (what the script swaps in after a change).
+ *
+ * @see https://www.w3.org/WAI/ARIA/apg/
+ */
 export function renderView(id: ViewId, d: ViewData): SafeHtml {
   switch (id) {
     case 'integrations':
@@ -48,7 +52,11 @@ export function renderView(id: ViewId, d: ViewData): SafeHtml {
   }
 }
 
-/** The whole page. */
+/**
+ * The whole page.
+ *
+ * @see https://www.w3.org/WAI/ARIA/apg/
+ */
 export function renderPage(d: ViewData): SafeHtml {
   const o = d.overview;
   return html`<!DOCTYPE html>

@@ -101,7 +101,11 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-/** The console's routes. */
+/**
+ * The console's routes.
+ *
+ * @see https://www.w3.org/TR/CSP3/
+ */
 export function consoleRoutes(core: EmulatorCore): Route[] {
   const route = (pattern: RegExp, methods: Route['methods']): Route => ({ pattern, endpoint: 'admin', methods });
   const viewIds = new Set<string>(VIEWS.map((v) => v.id));

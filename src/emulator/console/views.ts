@@ -67,7 +67,11 @@ function keyBits(n: unknown): number {
   return (bytes.length - start) * 8;
 }
 
-/** One integration without its key material. */
+/**
+ * One integration without its key material.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function integrationView(client: EmulatedClient, nowMs: number, adminId: string): IntegrationView {
   return {
     clientId: client.clientId,
@@ -91,7 +95,11 @@ export function integrationView(client: EmulatedClient, nowMs: number, adminId: 
   };
 }
 
-/** The whole state the console lists. */
+/**
+ * The whole state the console lists.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function overview(core: EmulatorCore): Overview {
   const now = core.clock.now();
   const adminId = core.state.admin.clientId;
@@ -137,7 +145,11 @@ function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** A log entry safe to put on a page: any token, assertion, PEM block or key inside it is replaced by a marker. */
+/**
+ * A log entry safe to put on a page: any token, assertion, PEM block or key inside it is replaced by a marker.
+ *
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export function pageEntry(entry: RequestLogEntry): RequestLogEntry {
   return scrub(entry) as RequestLogEntry;
 }
