@@ -12,6 +12,9 @@ import { pageEntry } from './views.ts';
 /** How often a comment line keeps idle connections (and proxies) from timing out. */
 const KEEPALIVE_MS = 15_000;
 
+/** Unsent bytes a stream may hold before its reader is dropped. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 /**
  * The SSE frame of one entry.
  *
@@ -39,7 +42,11 @@ export function openEventStream(core: EmulatorCore, ctx: RequestContext): void {
   });
   res.write('retry: 2000\n\n');
   const write = (entry: RequestLogEntry) => {
-    if (!res.destroyed) res.write(entryEvent(entry));
+    if (res.destroyed) return;
+    // A reader that stopped reading would make the server buffer every request for it: drop it instead (its
+    // browser reconnects and catches up from Last-Event-ID).
+    if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
+    else res.write(entryEvent(entry));
   };
   const lastHeader = req.headers['last-event-id'];
   const since = typeof lastHeader === 'string' ? lastHeader : ctx.url.searchParams.get('since');
