@@ -33,7 +33,7 @@ export interface FileTokenStoreOptions {
 export function defaultTokenCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec says a relative path is invalid and must be ignored.
-  const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+  const base = xdg?.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(base, 'maskinporten');
 }
 
