@@ -35,6 +35,15 @@ function checkExpiry(exp: Date, iat: Date, kind: TokenKind, field: 'exp' | 'expi
   }
 }
 
+/**
+ * Whether an expiry (epoch ms) lies no more than {@link MAX_TOKEN_LIFETIME_SECONDS} after `now`: the one sanity bound
+ * on a token's expiry against the clock, for tokens from the endpoint and from a shared store alike (a token that
+ * claims to outlive it is a broken answer or a tampered entry that must not be cached for ever).
+ */
+export function expiresWithinBound(expiresAt: number, now: number): boolean {
+  return expiresAt - now <= MAX_TOKEN_LIFETIME_SECONDS * 1000;
+}
+
 /** An ISO date, or a marker for a date that cannot be shown (never throws, so printing a token never does). */
 function iso(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();

@@ -24,6 +24,8 @@ export interface SharedFetch {
   key: string;
   context: StoreContext | undefined;
   fetch: () => Promise<AccessToken>;
+  /** Whether a stored entry is believable at all; one that is not is a miss, and is deleted from the store. */
+  sane: (stored: StoredToken) => boolean;
   /** Whether a stored token is good enough (usable; for a refresh, newer than the one held). */
   accept: (stored: StoredToken) => boolean;
   /** How long (ms) the store keeps a fetched token; ≤ 0: not stored. */
@@ -67,7 +69,12 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
   const read = async (): Promise<AccessToken | undefined | typeof UNAVAILABLE> => {
     const stored = await attempt(() => store.get(key, context));
     if (stored === UNAVAILABLE) return UNAVAILABLE;
-    if (!stored || !isStoredToken(stored) || !f.accept(stored)) return undefined;
+    if (!stored || !isStoredToken(stored)) return undefined;
+    if (!f.sane(stored)) {
+      await attempt(() => store.delete(key, context));
+      return undefined;
+    }
+    if (!f.accept(stored)) return undefined;
     try {
       return fromStored(stored);
     } catch {

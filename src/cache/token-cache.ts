@@ -5,7 +5,7 @@
  * least-recently-used eviction, and an optional shared store. Errors are never cached. Knows nothing of HTTP.
  */
 import { ConfigError } from '../errors.ts';
-import type { AccessToken } from '../token.ts';
+import { type AccessToken, expiresWithinBound } from '../token.ts';
 import { fetchThroughStore, type SourcedToken, type TokenSource } from './shared-fetch.ts';
 import type { StoreContext, TokenStore } from './store.ts';
 
@@ -250,6 +250,8 @@ export class TokenCache {
           flight.mayServeStored = false;
           return fetch();
         },
+        // The same expiry bound as for a token from the endpoint: an entry past it is a miss, and dropped.
+        sane: (s) => expiresWithinBound(s.expiresAt, this.#clock.now()),
         accept: (s) =>
           s.expiresAt - this.#margin > this.#clock.now() && (newerThan === undefined || s.expiresAt > newerThan),
         // Entries expire in the store when the token stops being usable; a stale fetch's token is not shared.

@@ -13,7 +13,7 @@ import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../pro
 import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '../protocol/token-endpoint.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
-import { AccessToken } from '../token.ts';
+import { AccessToken, expiresWithinBound } from '../token.ts';
 import {
   deadlineError,
   parseRetryAfter,
@@ -92,7 +92,7 @@ export async function discover(ctx: CallContext, authority: string): Promise<Aut
  */
 export function checkNotExpired(ctx: CallContext, token: AccessToken): AccessToken {
   const now = ctx.serverNow();
-  if (!(token.expiresAt.getTime() - now <= MAX_TOKEN_LIFETIME_SECONDS * 1000)) {
+  if (!expiresWithinBound(token.expiresAt.getTime(), now)) {
     throw new InvalidResponseError(
       `the ${token.kind} token expires more than ${MAX_TOKEN_LIFETIME_SECONDS} s from now: refused, not cached`,
       { setting: 'exp' },

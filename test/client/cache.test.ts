@@ -287,4 +287,29 @@ describe('client cache', () => {
     assert.equal(count(emulator, 'token'), 3, 'two failures and the success');
     assert.equal(sleeps.length, 2);
   });
+
+  it('treats a stored token that expires beyond the lifetime bound as a miss, and drops it from the store', async () => {
+    const far = clock.now() + 1e15;
+    const store = new MemoryStore();
+    const bogus = {
+      value: 'opaqueStoredToken123',
+      kind: 'maskinporten' as const,
+      expiresAt: far,
+      issuedAt: far - 60_000,
+    };
+    const c = client({ cache: { store } });
+    const key = async () => {
+      await c.getAccessToken(['a']);
+      return [...store.map.keys()][0]!;
+    };
+    const k = await key();
+    store.map.set(k, { token: { ...bogus, scopes: ['a'] }, ttlMs: 60_000 });
+    const fresh = client({ cache: { store } });
+    const before = count(emulator, 'token');
+    const token = await fresh.getAccessToken(['a']);
+    assert.notEqual(token.value, bogus.value, 'the far-future stored entry was not handed out');
+    assert.ok(token.expiresAt.getTime() - clock.now() <= 24 * 3600_000);
+    assert.equal(count(emulator, 'token'), before + 1, 'fetched upstream instead');
+    assert.notEqual(store.map.get(k)?.token.value, bogus.value, 'the bogus entry is gone from the store');
+  });
 });
