@@ -4,25 +4,19 @@
  * The calls themselves live in `client/fetchers.ts`; this class holds the state: credentials, cache, clock offset.
  */
 import { inspect } from 'node:util';
-import { RefreshingValue } from './cache/refreshing-value.ts';
 import type { StoreContext } from './cache/store.ts';
 import { deriveStoreContext } from './cache/store-context.ts';
 import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
-import {
-  type CallContext,
-  type Credentials,
-  discover,
-  fetchAltinnToken,
-  fetchMaskinportenToken,
-} from './client/fetchers.ts';
+import { type ActiveCredentials, buildCredentials } from './client/credentials.ts';
+import { type CallContext, discover, fetchAltinnToken, fetchMaskinportenToken } from './client/fetchers.ts';
 import { describe, packageVersion, raceAbort, scopeListKey } from './client/helpers.ts';
 import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
 import { AbortedError, ConfigError } from './errors.ts';
-import { type LoadedSigner, loadSigner, loadSignerSync } from './keys/signer.ts';
-import { type AuthorizationServerMetadata, authorityBase, fallbackMetadata } from './protocol/discovery.ts';
-import { type AuthorityKind, authorityKindOf, authorityPreset } from './protocol/environments.ts';
+import type { LoadedSigner } from './keys/signer.ts';
+import type { AuthorizationServerMetadata } from './protocol/discovery.ts';
+import type { AuthorityKind } from './protocol/environments.ts';
 import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
-import { type MaskinportenSettings, validateSettings } from './settings.ts';
+import type { MaskinportenSettings } from './settings.ts';
 import { createTelemetry, type Logger, type Operation, type Telemetry } from './telemetry.ts';
 import type { AccessToken } from './token.ts';
 import { resolveCallPolicy } from './transport/retry.ts';
@@ -37,15 +31,6 @@ interface ResolvedRequest {
   cacheKeys: Record<Operation, string>;
   fetchers: Record<Operation, TokenFetcher>;
   /** What a shared store is told with each call (only when one is configured). */
-  storeContext?: StoreContext;
-}
-
-/** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
-interface ActiveCredentials extends Credentials {
-  /** Maskinporten or Skyporten: decides the issuer assumed while discovery fails. */
-  kind: AuthorityKind;
-  signer: LoadedSigner | Promise<LoadedSigner>;
-  discovery: RefreshingValue<AuthorizationServerMetadata>;
   storeContext?: StoreContext;
 }
 
@@ -73,12 +58,16 @@ export class MaskinportenClient {
   readonly #scopeListMemo = new Map<string, ResolvedRequest>();
 
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigError('options must be an object (or left out)', { setting: 'options' });
+    }
     this.#options = options;
     this.#clock = options.clock ?? { now: () => Date.now() };
     const grantLifetime = options.grantLifetimeSeconds ?? 60;
     if (!Number.isInteger(grantLifetime) || grantLifetime < 1 || grantLifetime > 120) {
       throw new ConfigError(
         `grantLifetimeSeconds must be a whole number 1–120, got ${String(options.grantLifetimeSeconds)}`,
+        { setting: 'grantLifetimeSeconds' },
       );
     }
     this.#logger = options.logger;
@@ -124,46 +113,13 @@ export class MaskinportenClient {
 
   /** Validates settings and builds a credentials set from them (a PKCS#12 key still loading). */
   #credentials(given: MaskinportenSettings): ActiveCredentials {
-    // A preset name (`test`, `prod`, `skyporten-test`, …) stands for its authority.
-    const preset =
-      given !== null && typeof given === 'object' && typeof given.authority === 'string'
-        ? authorityPreset(given.authority)
-        : undefined;
-    const settings = preset === undefined ? given : { ...given, authority: preset };
-    validateSettings(settings, this.#options.allowInsecureRequests === true);
-    const signer = loadSignerSync(settings);
-    const authority = authorityBase(settings.authority);
-    const kind = settings.authorityKind ?? authorityKindOf(authority);
-    let pending: LoadedSigner | Promise<LoadedSigner>;
-    if (signer) pending = signer;
-    else {
-      pending = loadSigner(settings);
-      pending.catch(() => undefined); // reported to the first caller
-    }
-    const creds: ActiveCredentials = {
-      settings: Object.freeze({ ...settings }),
-      authority,
-      kind,
-      signer: pending,
-      metadata: () => discovery.get(),
-      discovery: undefined as never,
-    };
-    const discovery: RefreshingValue<AuthorizationServerMetadata> = new RefreshingValue({
-      fetch: () => discover(this.#ctx, authority),
-      fallback: () => fallbackMetadata(authority, kind),
+    return buildCredentials(given, {
+      allowInsecureRequests: this.#options.allowInsecureRequests === true,
+      discover: (authority) => discover(this.#ctx, authority),
       clock: this.#clock,
-      staleAfterMs: this.#options.discoveryRefreshMs ?? 12 * 60 * 60 * 1000,
-      retryAfterFailureMs: 30_000,
-      onError: (err) =>
-        this.#logger?.warn?.(
-          { err: describe(err), authority },
-          discovery.current
-            ? 'discovery refresh failed; keeping the last discovered issuer'
-            : 'discovery failed; using the authority as issuer',
-        ),
+      discoveryRefreshMs: this.#options.discoveryRefreshMs,
+      logger: this.#logger,
     });
-    creds.discovery = discovery;
-    return creds;
   }
 
   /** The client id. */

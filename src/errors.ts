@@ -78,6 +78,8 @@ export interface MaskinportenErrorOptions {
   attempts?: number;
   /** The setting, option or response field at fault (e.g. `authority`, `ClientId`, `expires_in`). */
   setting?: string;
+  /** What is wrong with it, without its name (`must be an absolute URL, got "x"`), for callers that name it their way. */
+  reason?: string;
 }
 
 /**
@@ -104,6 +106,8 @@ export class MaskinportenError extends Error {
   readonly attempts: number | undefined;
   /** The setting, option or response field at fault, when one is (e.g. `authority`, `ClientId`, `expires_in`). */
   readonly setting: string | undefined;
+  /** What is wrong with {@link setting}, without naming it, when the error is about one setting. */
+  readonly reason: string | undefined;
 
   constructor(code: MaskinportenErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -118,11 +122,13 @@ export class MaskinportenError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.attempts = options.attempts;
     this.setting = options.setting;
+    this.reason = options.reason;
   }
 }
 
 /** Settings that cannot be used: a missing or malformed value. The message names the setting. */
 export class ConfigError extends MaskinportenError {
+  declare readonly code: 'ERR_CONFIG';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_CONFIG', message, options);
   }
@@ -130,6 +136,7 @@ export class ConfigError extends MaskinportenError {
 
 /** Key material that cannot be used: it does not decode, lacks its private half, or has an unsupported type. */
 export class KeyError extends MaskinportenError {
+  declare readonly code: 'ERR_INVALID_KEY';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_KEY', message, options);
   }
@@ -137,6 +144,7 @@ export class KeyError extends MaskinportenError {
 
 /** A value that is not a well-formed compact JWS/JWT. */
 export class JwsError extends MaskinportenError {
+  declare readonly code: 'ERR_INVALID_JWS';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_JWS', message, options);
   }
@@ -144,19 +152,78 @@ export class JwsError extends MaskinportenError {
 
 /** An argument passed from code that cannot be used as given. */
 export class ArgumentError extends MaskinportenError {
+  declare readonly code: 'ERR_INVALID_ARGUMENT';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_ARGUMENT', message, options);
   }
 }
 
+/** The codes of a {@link TokenRequestError}: why Maskinporten refused the grant. */
+export type TokenRequestErrorCode =
+  | 'ERR_INVALID_AUDIENCE'
+  | 'ERR_UNKNOWN_CLIENT'
+  | 'ERR_UNKNOWN_KID'
+  | 'ERR_EXPIRED_KEY'
+  | 'ERR_INVALID_SIGNATURE'
+  | 'ERR_INVALID_CERTIFICATE'
+  | 'ERR_CLOCK_SKEW'
+  | 'ERR_GRANT_REPLAYED'
+  | 'ERR_INVALID_SCOPE'
+  | 'ERR_ACCESS_DENIED'
+  | 'ERR_AUTHORIZATION_DETAILS'
+  | 'ERR_INVALID_GRANT'
+  | 'ERR_INVALID_REQUEST';
+
 /** Maskinporten refused the token request (a 4xx answer). `code` says why; `mpCode` and `traceId` say where. */
-export class TokenRequestError extends MaskinportenError {}
+export class TokenRequestError extends MaskinportenError {
+  declare readonly code: TokenRequestErrorCode;
+  constructor(code: TokenRequestErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** The codes of an {@link UnavailableError}: the service could not answer. */
+export type UnavailableErrorCode = 'ERR_NETWORK' | 'ERR_TIMEOUT' | 'ERR_SERVER' | 'ERR_RATE_LIMITED';
 
 /** Maskinporten or Altinn could not answer (5xx, 429, network failure, timeout) even after retries. */
-export class UnavailableError extends MaskinportenError {}
+export class UnavailableError extends MaskinportenError {
+  declare readonly code: UnavailableErrorCode;
+  constructor(code: UnavailableErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** A URL setting with plain http to a host that is not loopback, without `allowInsecureRequests`. */
+export class InsecureUrlError extends MaskinportenError {
+  declare readonly code: 'ERR_INSECURE_URL';
+  constructor(message: string, options: MaskinportenErrorOptions = {}) {
+    super('ERR_INSECURE_URL', message, options);
+  }
+}
+
+/** A token that had already expired when it arrived: a clock problem. `clockOffsetMs` says how far off, if known. */
+export class TokenExpiredError extends MaskinportenError {
+  declare readonly code: 'ERR_TOKEN_EXPIRED';
+  constructor(message: string, options: MaskinportenErrorOptions = {}) {
+    super('ERR_TOKEN_EXPIRED', message, options);
+  }
+}
+
+/** The emulator could not start or read its state file. */
+export class EmulatorError extends MaskinportenError {
+  declare readonly code: 'ERR_EMULATOR_STATE' | 'ERR_EMULATOR_START';
+  constructor(
+    code: 'ERR_EMULATOR_STATE' | 'ERR_EMULATOR_START',
+    message: string,
+    options: MaskinportenErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}
 
 /** The call was aborted through its `AbortSignal`. */
 export class AbortedError extends MaskinportenError {
+  declare readonly code: 'ERR_ABORTED';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_ABORTED', message, options);
   }
@@ -164,6 +231,7 @@ export class AbortedError extends MaskinportenError {
 
 /** An answer that does not follow the protocol: not JSON, truncated, no token, a token that is not a JWT. */
 export class InvalidResponseError extends MaskinportenError {
+  declare readonly code: 'ERR_INVALID_RESPONSE';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_RESPONSE', message, options);
   }
@@ -171,10 +239,79 @@ export class InvalidResponseError extends MaskinportenError {
 
 /** Altinn refused to exchange the Maskinporten token. */
 export class AltinnExchangeError extends MaskinportenError {
+  declare readonly code: 'ERR_ALTINN_EXCHANGE';
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_ALTINN_EXCHANGE', message, options);
   }
 }
+
+/** One problem in a configuration. Never holds a secret value. */
+export interface ConfigProblem {
+  /** The setting's path, e.g. `MaskinportenSettings:Authority`. */
+  path: string;
+  /** Where the offending value came from, when one did. */
+  source?: string;
+  message: string;
+}
+
+/** A configuration with one or more problems (`code: 'ERR_CONFIG'`); `problems` lists them all. */
+export class ConfigValidationError extends ConfigError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.path}: ${p.message}${p.source ? ` (from ${p.source})` : ''}`);
+    super(`the Maskinporten settings are not valid:\n${lines.join('\n')}`);
+    this.problems = Object.freeze(problems.map((p) => Object.freeze({ ...p })));
+  }
+}
+
+/** The codes of errors from verifying presented tokens (`maskinporten/verify`). */
+export type TokenVerificationErrorCode = Extract<
+  MaskinportenErrorCode,
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_ALGORITHM'
+  | 'ERR_TOKEN_UNKNOWN_KID'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_ISSUER'
+  | 'ERR_TOKEN_KIND'
+  | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_CLAIM'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_CONSUMER_NOT_ALLOWED'
+  | 'ERR_KEYS_UNAVAILABLE'
+>;
+
+/**
+ * Every error this package throws, as a union discriminated by `code`: `switch (err.code)` narrows to the class
+ * and its fields (`case 'ERR_CONFIG'` → {@link ConfigError}, `case 'ERR_TIMEOUT'` → {@link UnavailableError}, …).
+ * The self-service and verification errors are defined with their subpaths and appear here by their codes.
+ *
+ * @example
+ * catch (e) {
+ *   if (!isMaskinportenError(e)) throw e;
+ *   switch (e.code) {
+ *     case 'ERR_INVALID_SCOPE': console.error(e.mpCode, e.errorDescription); break;
+ *     case 'ERR_CONFIG': console.error(e.setting, e.reason); break;
+ *   }
+ * }
+ */
+export type AnyMaskinportenError =
+  | ConfigError
+  | KeyError
+  | JwsError
+  | ArgumentError
+  | InsecureUrlError
+  | TokenRequestError
+  | UnavailableError
+  | AbortedError
+  | InvalidResponseError
+  | TokenExpiredError
+  | AltinnExchangeError
+  | EmulatorError
+  | (MaskinportenError & { readonly code: 'ERR_SELF_SERVICE' })
+  | (MaskinportenError & { readonly code: TokenVerificationErrorCode });
 
 /**
  * A JSON syntax error safe to keep as a `cause`: V8 quotes part of the input in some messages
@@ -187,8 +324,14 @@ export function redactedJsonError(err: unknown): SyntaxError {
   return redacted;
 }
 
-/** True when `err` is any error of this package (also across duplicate copies of the package). */
-export function isMaskinportenError(err: unknown): err is MaskinportenError {
+/**
+ * True when `err` is any error of this package (also across duplicate copies of the package); narrows to
+ * {@link AnyMaskinportenError}, so a `switch` on `code` narrows further.
+ *
+ * @param err - Anything caught.
+ * @returns Whether it is an error of this package.
+ */
+export function isMaskinportenError(err: unknown): err is AnyMaskinportenError {
   if (err instanceof MaskinportenError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_') && 'mpCode' in err;

@@ -4,7 +4,7 @@
  * or fragment, which have no meaning in a base URL and would put credentials where they get printed).
  */
 import { isIP } from 'node:net';
-import { ConfigError, MaskinportenError } from './errors.ts';
+import { ConfigError, InsecureUrlError } from './errors.ts';
 
 /**
  * True for a loopback host: `localhost`, an IPv4 address in 127.0.0.0/8, or the IPv6 address `::1` (bracketed or
@@ -46,40 +46,32 @@ export function isSecureOrLoopback(url: URL): boolean {
  * @param allowInsecureRequests - Permit plain http on hosts other than loopback.
  * @returns The parsed URL.
  * @throws ConfigError `ERR_CONFIG` (missing, not a URL, not http(s), userinfo, query or fragment);
- *   MaskinportenError `ERR_INSECURE_URL` (plain http on a non-loopback host).
+ *   InsecureUrlError `ERR_INSECURE_URL` (plain http on a non-loopback host). Each names the setting in `setting`
+ *   and says what is wrong without naming it in `reason`.
  */
 export function checkUrlSetting(name: string, value: unknown, allowInsecureRequests: boolean): URL {
-  if (typeof value !== 'string' || !value.trim()) {
-    throw new ConfigError(`${name} is required: an absolute https URL`, { setting: name });
-  }
+  const refuse = (reason: string) => new ConfigError(`${name} ${reason}`, { setting: name, reason });
+  if (typeof value !== 'string' || !value.trim()) throw refuse('is required: an absolute https URL');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${name} must be an absolute URL, got ${JSON.stringify(value)}`, { setting: name });
+    throw refuse(`must be an absolute URL, got ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name} must be an http(s) URL, got ${url.protocol}`, { setting: name });
-  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw refuse(`must be an http(s) URL, got ${url.protocol}`);
   if (url.username !== '' || url.password !== '') {
     // The value itself is not quoted: it holds a credential.
-    throw new ConfigError(
-      `${name} must not hold a user name or password (user:pass@host): give the bare base URL, e.g. ${url.protocol}//${url.host}/`,
-      { setting: name },
+    throw refuse(
+      `must not hold a user name or password (user:pass@host): give the bare base URL, e.g. ${url.protocol}//${url.host}/`,
     );
   }
-  if (url.search !== '' || value.includes('?')) {
-    throw new ConfigError(`${name} must not have a query string (?…): give the bare base URL`, { setting: name });
-  }
-  if (url.hash !== '' || value.includes('#')) {
-    throw new ConfigError(`${name} must not have a fragment (#…): give the bare base URL`, { setting: name });
-  }
+  if (url.search !== '' || value.includes('?'))
+    throw refuse('must not have a query string (?…): give the bare base URL');
+  if (url.hash !== '' || value.includes('#')) throw refuse('must not have a fragment (#…): give the bare base URL');
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureRequests) {
-    throw new MaskinportenError(
-      'ERR_INSECURE_URL',
-      `${name} ${url.origin} uses plain http: use https, or set allowInsecureRequests: true for a non-loopback test server`,
-      { setting: name },
-    );
+    const reason = `${url.origin} uses plain http: use https, or set allowInsecureRequests: true for a non-loopback test server`;
+    throw new InsecureUrlError(`${name} ${reason}`, { setting: name, reason });
   }
   return url;
 }

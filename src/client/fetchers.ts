@@ -3,7 +3,14 @@
  * explicit context, so the client class only composes them. Each retries as the call policy says and turns every
  * answer into a token or a coded error.
  */
-import { AbortedError, ConfigError, InvalidResponseError, MaskinportenError, redactedJsonError } from '../errors.ts';
+import {
+  AbortedError,
+  ConfigError,
+  InvalidResponseError,
+  MaskinportenError,
+  redactedJsonError,
+  TokenExpiredError,
+} from '../errors.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
 import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } from '../protocol/altinn-exchange.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
@@ -100,8 +107,7 @@ export function checkNotExpired(ctx: CallContext, token: AccessToken): AccessTok
   }
   if (token.expiresAt.getTime() <= now) {
     const offset = ctx.clockOffsetMs();
-    throw new MaskinportenError(
-      'ERR_TOKEN_EXPIRED',
+    throw new TokenExpiredError(
       `the ${token.kind} token was already expired when it arrived (exp ${token.expiresAt.toISOString()}): check this machine's clock`,
       offset === undefined ? {} : { clockOffsetMs: offset },
     );

@@ -3,6 +3,7 @@
  * secrets, environment variables, Azure Key Vault, values from code — and returns validated settings together with
  * where each value came from.
  */
+import { ConfigError } from '../errors.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import { FlatConfig, type SettingSource } from './flat-config.ts';
 import { readSection, type SectionSettings } from './section.ts';
@@ -48,6 +49,16 @@ export interface LoadedSettings {
   environment: string;
   /** True when the section used the legacy shape (`EncodedJwk`, `Environment`). */
   legacy: boolean;
+}
+
+/** Refuses options that are not an object, and a section path that is not a string (coded, not a TypeError). */
+function checkOptions(options: LoadSettingsOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('options must be an object (or left out)', { setting: 'options' });
+  }
+  if (options.section !== undefined && (typeof options.section !== 'string' || !options.section)) {
+    throw new ConfigError(`section must be a non-empty string such as "MaskinportenSettings"`, { setting: 'section' });
+  }
 }
 
 /** The environment name the options resolve to. */
@@ -167,6 +178,7 @@ export function settingsFromConfig(config: FlatConfig, section: string, options:
  * const client = new MaskinportenClient(settings);
  */
 export async function loadMaskinportenSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
+  checkOptions(options);
   const section = options.section ?? DEFAULT_SECTION;
   const loaded = await loadNamedMaskinportenSettings({ default: section }, options);
   return loaded.default!;
@@ -185,7 +197,18 @@ export async function loadNamedMaskinportenSettings(
   sections: Record<string, string>,
   options: LoadSettingsOptions = {},
 ): Promise<Record<string, LoadedSettings>> {
+  checkOptions(options);
+  if (sections === null || typeof sections !== 'object') {
+    throw new ConfigError('sections must be an object of names and section paths', { setting: 'sections' });
+  }
   const names = Object.values(sections);
+  for (const name of names) {
+    if (typeof name !== 'string' || !name) {
+      throw new ConfigError(`a section must be a non-empty string, got ${JSON.stringify(name)}`, {
+        setting: 'section',
+      });
+    }
+  }
   const config = readLocalSources(options, names);
   const kv = keyVaultTarget(options, config);
   if (kv && 'problem' in kv) throw new ConfigValidationError([kv.problem]);

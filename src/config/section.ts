@@ -3,8 +3,8 @@
  * (with the setting's path and its source, never its value) instead of stopping at the first. Accepts today's
  * shape (`Authority`, `ClientId`, `Jwk`/`JwkBase64`, …) and the legacy one (`ClientId`, `EncodedJwk`, `Environment`).
  */
-import { KeyError, type MaskinportenError } from '../errors.ts';
-import { loadSignerSync } from '../keys/signer.ts';
+import { isMaskinportenError, KeyError, type MaskinportenError } from '../errors.ts';
+import { type KeySetting, loadSignerSync } from '../keys/signer.ts';
 import { AUTHORITY_KINDS, type AuthorityKind } from '../protocol/environments.ts';
 import { checkUrlSetting, hideSecretsWhenPrinted, type MaskinportenSettings } from '../settings.ts';
 import { type ConfigValue, describeSource, type FlatConfig, type SettingSource } from './flat-config.ts';
@@ -31,15 +31,22 @@ const STRING_KEYS = {
   pkcs12Password: 'Pkcs12Password',
 } as const;
 
-/** The settings field each key-related setting name reports its source from. */
-const KEY_SOURCE: Record<string, keyof MaskinportenSettings> = {
-  Alg: 'alg',
-  Kid: 'kid',
-  Jwk: 'jwk',
-  Pem: 'pem',
-  EncodedJwk: 'jwkBase64',
-  JwkBase64: 'jwkBase64',
+/** The configuration key of each key setting an error can name (the legacy section calls `jwkBase64` EncodedJwk). */
+const KEY_NAMES: Record<KeySetting, string> = {
+  jwk: 'Jwk',
+  jwkBase64: 'JwkBase64',
+  pem: 'Pem',
+  certificateChain: 'CertificateChain',
+  pkcs12: 'Pkcs12',
+  pkcs12Password: 'Pkcs12Password',
+  kid: 'Kid',
+  alg: 'Alg',
 };
+
+/** The problem's text for an error about one setting: what is wrong without its name, when the error says it. */
+function reasonOf(err: MaskinportenError): string {
+  return err.reason ?? err.message;
+}
 
 /** Reads and validates `section`; returns the settings or the problems. */
 export function readSection(
@@ -162,7 +169,8 @@ export function readSection(
     try {
       checkUrlSetting('Authority', settings.authority, options.allowInsecureRequests === true);
     } catch (err) {
-      problem('Authority', (err as MaskinportenError).message.replace(/^Authority /, ''), src('authority'));
+      if (!isMaskinportenError(err)) throw err;
+      problem('Authority', reasonOf(err), src('authority'));
     }
   }
   if ((settings.clientId === undefined || !settings.clientId.trim()) && !reported('ClientId')) {
@@ -176,39 +184,20 @@ export function readSection(
     try {
       checkUrlSetting('AltinnPlatformUrl', settings.altinnPlatformUrl, options.allowInsecureRequests === true);
     } catch (err) {
-      problem(
-        'AltinnPlatformUrl',
-        (err as MaskinportenError).message.replace(/^AltinnPlatformUrl /, ''),
-        src('altinnPlatformUrl'),
-      );
+      if (!isMaskinportenError(err)) throw err;
+      problem('AltinnPlatformUrl', reasonOf(err), src('altinnPlatformUrl'));
     }
   }
+  const names = legacy ? { jwkBase64: 'EncodedJwk' } : {};
   try {
-    loadSignerSync(settings as MaskinportenSettings);
+    loadSignerSync(settings as MaskinportenSettings, names);
   } catch (err) {
     if (!(err instanceof KeyError)) throw err;
-    // Name the setting at fault: Alg or Kid when those were set and are what the signer refused, else the key.
-    const keyName =
-      settings.alg !== undefined && /^alg must be/.test(err.message)
-        ? 'Alg'
-        : settings.kid !== undefined && /^kid must be/.test(err.message)
-          ? 'Kid'
-          : settings.jwk !== undefined
-            ? 'Jwk'
-            : settings.jwkBase64 !== undefined
-              ? legacy
-                ? 'EncodedJwk'
-                : 'JwkBase64'
-              : settings.pem !== undefined
-                ? 'Pem'
-                : 'JwkBase64';
-    const keySource = src(KEY_SOURCE[keyName]!);
+    // The error names the setting at fault; no key at all is reported where one is expected.
+    const setting: KeySetting = err.setting === undefined ? 'jwkBase64' : (err.setting as KeySetting);
+    const keyName = setting === 'jwkBase64' && legacy ? 'EncodedJwk' : KEY_NAMES[setting];
     // A key setting of the wrong type was reported already; "no signing key" would only repeat it.
-    if (!reported(keyName)) {
-      // The signer names the base64 form JwkBase64; the legacy section calls it EncodedJwk.
-      const message = keyName === 'EncodedJwk' ? err.message.replaceAll('JwkBase64', 'EncodedJwk') : err.message;
-      problem(keyName, message, keySource);
-    }
+    if (!reported(keyName)) problem(keyName, err.message, src(setting));
   }
   if (problems.length) return { problems, partial: settings };
   // Loaded settings are often logged while a configuration is debugged: they print without the key.

@@ -47,7 +47,7 @@ export async function readPkcs12(data: Uint8Array | string, password = ''): Prom
       wrongPassword
         ? 'the PKCS#12 file could not be opened: check pkcs12Password'
         : 'the PKCS#12 data does not decode: expected a .p12/.pfx file (or its base64)',
-      { cause },
+      { cause, setting: wrongPassword ? 'pkcs12Password' : 'pkcs12' },
     );
   }
   const keyBags = [

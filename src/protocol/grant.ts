@@ -78,6 +78,11 @@ export function normalizeScopes(scopes: readonly string[] | string): string[] {
 
 /** Validates a request (or a bare scope list) and returns its canonical form. */
 export function normalizeTokenRequest(request: TokenRequest | readonly string[] | string): NormalizedTokenRequest {
+  if (request === null || (typeof request !== 'string' && typeof request !== 'object')) {
+    throw new ArgumentError('a token request is scopes (a string or an array of strings) or an object { scopes, … }', {
+      setting: 'request',
+    });
+  }
   const r: TokenRequest =
     typeof request === 'string' || Array.isArray(request) ? { scopes: request as string[] } : (request as TokenRequest);
   const out: NormalizedTokenRequest = { scopes: normalizeScopes(r.scopes) };
@@ -89,6 +94,9 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
     out.consumerOrg = r.consumerOrg;
   }
   if (r.resource !== undefined) {
+    if (typeof r.resource !== 'string' && !Array.isArray(r.resource)) {
+      throw new ArgumentError('resource must be an absolute URI or an array of them', { setting: 'resource' });
+    }
     const list = typeof r.resource === 'string' ? [r.resource] : [...r.resource];
     for (const res of list) {
       if (typeof res !== 'string' || !URL.canParse(res) || res.includes('#')) {
@@ -103,7 +111,7 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
     out.pid = r.pid;
   }
   if (r.systemUser !== undefined) {
-    if (!isOrgNumber(r.systemUser.org))
+    if (!isOrgNumber(r.systemUser?.org))
       throw new ArgumentError('systemUser.org must be a nine-digit organisation number');
     const ref = r.systemUser.externalRef;
     if (ref !== undefined && !/^[a-zA-Z0-9æøåÆØÅ_-]{1,255}$/.test(ref)) {
@@ -113,7 +121,7 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
   }
   if (r.consent !== undefined) {
     if (
-      typeof r.consent.id !== 'string' ||
+      typeof r.consent?.id !== 'string' ||
       typeof r.consent.from !== 'string' ||
       !r.consent.from.startsWith('urn:altinn:')
     ) {

@@ -4,10 +4,10 @@
  */
 import {
   InvalidResponseError,
-  type MaskinportenErrorCode,
   type MaskinportenErrorOptions,
   redactedJsonError,
   TokenRequestError,
+  type TokenRequestErrorCode,
   UnavailableError,
 } from '../errors.ts';
 import { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME_SECONDS } from './constants.ts';
@@ -111,7 +111,7 @@ function classify(
   error: string | undefined,
   description: string,
   ctx: ErrorContext,
-): [MaskinportenErrorCode, string] {
+): [TokenRequestErrorCode, string] {
   const d = description.toLowerCase();
   const kid = ctx.kid ?? '(none)';
   if (mpCode === 'MP-110' || d.includes('claim aud')) {
