@@ -286,7 +286,8 @@ export type TokenVerificationErrorCode = Extract<
 /**
  * Every error this package throws, as a union discriminated by `code`: `switch (err.code)` narrows to the class
  * and its fields (`case 'ERR_CONFIG'` → {@link ConfigError}, `case 'ERR_TIMEOUT'` → {@link UnavailableError}, …).
- * The self-service and verification errors are defined with their subpaths and appear here by their codes.
+ * The self-service and verification errors are defined with their subpaths (`SelfServiceError`,
+ * `TokenVerificationError`) and appear here by their codes.
  *
  * @example
  * catch (e) {

@@ -6,17 +6,29 @@
 export type { StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
 export { MaskinportenClient } from './client.ts';
-export type { MaskinportenErrorCode, MaskinportenErrorOptions } from './errors.ts';
+export type {
+  AnyMaskinportenError,
+  ConfigProblem,
+  MaskinportenErrorCode,
+  MaskinportenErrorOptions,
+  TokenRequestErrorCode,
+  TokenVerificationErrorCode,
+  UnavailableErrorCode,
+} from './errors.ts';
 export {
   AbortedError,
   AltinnExchangeError,
   ArgumentError,
   ConfigError,
+  ConfigValidationError,
+  EmulatorError,
+  InsecureUrlError,
   InvalidResponseError,
   isMaskinportenError,
   JwsError,
   KeyError,
   MaskinportenError,
+  TokenExpiredError,
   TokenRequestError,
   UnavailableError,
 } from './errors.ts';
