@@ -23,7 +23,8 @@ const LIVE = { timeout: 15_000 };
 
 /** Runs `maskinporten token …` (the built CLI); resolves with its exit code and output, never printing either. */
 function cliToken(emulator: Emulator, clientId: string, keyFile: string, scope: string) {
-  const args = ['token', '--authority', emulator.issuer, '--client-id', clientId, '--key-file', keyFile];
+  // No token cache: each run must ask the emulator (the second meets the injected 503).
+  const args = ['token', '--no-cache', '--authority', emulator.issuer, '--client-id', clientId, '--key-file', keyFile];
   const child = spawn(NODE, [CLI, ...args, '--scope', scope], {
     cwd: ROOT,
     env: { PATH: dirname(NODE), NO_COLOR: '1' },
