@@ -4,14 +4,21 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { type KeyVaultOptions, type LoadedSettings, loadMaskinportenSettings } from '../config/index.ts';
+import {
+  describeSource,
+  type KeyVaultOptions,
+  type LoadedSettings,
+  loadMaskinportenSettings,
+} from '../config/index.ts';
 import { isKeyVaultHost, KEY_VAULT_HOST_SUFFIXES } from '../config/sources/key-vault.ts';
 import { isLoopbackHost, type MaskinportenSettings } from '../settings.ts';
 import { UsageError } from './args.ts';
+import { altinnPlatformFlag, authorityFlag, authorityMistake } from './authority-hint.ts';
 
 /** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
 export const SETTINGS_FLAGS = {
   'config-dir': { type: 'string' },
+  'app-environment': { type: 'string' },
   environment: { type: 'string' },
   'secrets-file': { type: 'string', multiple: true },
   section: { type: 'string' },
@@ -30,7 +37,8 @@ export const SETTINGS_FLAGS = {
 export function settingsHelp(defaultSection: string): string {
   return `Settings (loaded as an app loads them, flags on top):
   --config-dir DIR          directory of appsettings.json and appsettings.{Environment}.json (default: .)
-  --environment NAME        environment name (default: NODE_ENV, DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, Production)
+  --app-environment NAME    the app's environment name, which picks appsettings.{NAME}.json (default: NODE_ENV,
+                            DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, Production); --environment is its old name
   --section PATH            settings section (default: ${defaultSection}); env vars ${defaultSection}__ClientId etc. apply
   --secrets-file FILE       a JSON file of secret settings, e.g. .maskinporten-secrets.json from init (repeatable)
   --authority URL|test|prod Maskinporten authority
@@ -71,30 +79,46 @@ export function keyFromFile(file: string): Partial<MaskinportenSettings> {
 /** Loads settings for a command from the configuration sources and the flags. */
 export async function settingsFromFlags(values: Values, defaultSection: string): Promise<LoadedSettings> {
   const overrides: Partial<MaskinportenSettings> = {};
-  if (typeof values.authority === 'string') overrides.authority = values.authority;
+  if (typeof values.authority === 'string') overrides.authority = authorityFlag(values.authority);
   if (typeof values['client-id'] === 'string') overrides.clientId = values['client-id'];
   if (typeof values['key-file'] === 'string') Object.assign(overrides, keyFromFile(values['key-file']));
   if (typeof values.kid === 'string') overrides.kid = values.kid;
-  if (typeof values['altinn-platform-url'] === 'string') overrides.altinnPlatformUrl = values['altinn-platform-url'];
-  if (overrides.authority && ['test', 'prod', 'dev'].includes(overrides.authority)) {
-    const { maskinportenAuthority } = await import('../config/presets.ts');
-    overrides.authority = maskinportenAuthority(overrides.authority as 'test');
-  }
+  if (typeof values['altinn-platform-url'] === 'string')
+    overrides.altinnPlatformUrl = altinnPlatformFlag(values['altinn-platform-url']);
+  const environment = appEnvironment(values);
   const secretsFiles = listOf(values['secrets-file']);
   for (const file of secretsFiles) {
     // The loader skips missing secrets files (an app's mount may come later); a file named on the command line
     // must be there.
     if (!existsSync(file)) throw new UsageError(`--secrets-file ${file} does not exist`);
   }
-  return loadMaskinportenSettings({
+  const loaded = await loadMaskinportenSettings({
     ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
     ...(secretsFiles.length ? { secretsFiles } : {}),
-    ...(typeof values.environment === 'string' ? { environment: values.environment } : {}),
+    ...(environment === undefined ? {} : { environment }),
     section: typeof values.section === 'string' ? values.section : defaultSection,
     configure: overrides,
     allowInsecureRequests: values.insecure === true,
     ...keyVaultOption(values),
   });
+  // An endpoint pasted as the authority (…/token) from a settings file fails late and obscurely: say it now.
+  const mistake = authorityMistake(loaded.settings.authority);
+  if (mistake) {
+    const source = loaded.sources.authority;
+    throw new UsageError(
+      `Authority ${mistake}${source && source.kind !== 'code' ? ` (set in ${describeSource(source)})` : ''}`,
+    );
+  }
+  return loaded;
+}
+
+/** `--app-environment`, or its old name `--environment`. */
+function appEnvironment(values: Values): string | undefined {
+  const app = typeof values['app-environment'] === 'string' ? values['app-environment'] : undefined;
+  const old = typeof values.environment === 'string' ? values.environment : undefined;
+  if (app !== undefined && old !== undefined && app !== old)
+    throw new UsageError(`--app-environment ${app} and --environment ${old} (its old name) contradict each other`);
+  return app ?? old;
 }
 
 /** The loader's `keyVault` option for `--keyvault` / `--keyvault-url`. */

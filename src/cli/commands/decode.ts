@@ -3,9 +3,9 @@
  * signature against the issuer's published keys.
  */
 import { readFileSync } from 'node:fs';
-import { resolveAuthority } from '../../config/presets.ts';
 import { decodeCompact } from '../../keys/jws.ts';
 import { parse, UsageError } from '../args.ts';
+import { authorityFlag } from '../authority-hint.ts';
 import { type KnownIssuer, presetIssuers, type Verdict, verifyWithKnownIssuers } from '../known-issuers.ts';
 import { bold, green } from '../output.ts';
 
@@ -55,7 +55,7 @@ function checkedUrl(value: string, flag: string): string {
 
 /** A Maskinporten authority's issuer: its base URL with the trailing slash. */
 function issuerOfAuthority(value: string): string {
-  const url = checkedUrl(resolveAuthority(value), '--authority');
+  const url = checkedUrl(authorityFlag(value), '--authority');
   return url.endsWith('/') ? url : `${url}/`;
 }
 

@@ -10,6 +10,7 @@ import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
 import { loadSigner } from '../../keys/signer.ts';
 import { authorityBase, discoveryUrl } from '../../protocol/discovery.ts';
 import { parse } from '../args.ts';
+import { authorityMistake } from '../authority-hint.ts';
 import { bold, green } from '../output.ts';
 import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
 
@@ -27,7 +28,7 @@ Exit status 0 when every check passes, 1 otherwise.
 ${settingsHelp('MaskinportenSettings')}
 
 Examples:
-  maskinporten doctor --config-dir ./App --environment Production
+  maskinporten doctor --config-dir ./App --app-environment Production
   maskinporten doctor --scope altinn:serviceowner/notifications.create --json
 `;
 
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     name: 'settings',
     ok: true,
     detail: [
-      `section ${loaded.section} (environment ${loaded.environment}${loaded.legacy ? ', legacy shape' : ''})`,
+      `section ${loaded.section} (app environment ${loaded.environment}${loaded.legacy ? ', legacy shape' : ''})`,
       `authority ${settings.authority} from ${where('authority')}`,
       `clientId ${settings.clientId} from ${where('clientId')}`,
       `key (${keyName}) from ${where(keyName as keyof typeof sources)} [redacted]`,
@@ -146,35 +147,47 @@ export async function run(argv: string[]): Promise<number> {
 
   const url = discoveryUrl(settings.authority);
   let offsetMs: number | undefined;
+  let reached = false;
+  let discovered = false;
   try {
     const sent = Date.now();
     const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    reached = true;
     const received = Date.now();
     const date = res.headers.get('date');
     if (date) offsetMs = Date.parse(date) + 500 - (sent + received) / 2;
-    const meta = (await res.json()) as { issuer?: string };
+    const meta = (await res.json().catch(() => ({}))) as { issuer?: string };
     const expected = `${authorityBase(settings.authority)}/`;
-    if (!res.ok || typeof meta.issuer !== 'string') throw new Error(`${url} answered ${res.status} without an issuer`);
-    checks.push(
-      meta.issuer === expected
-        ? { name: 'discovery', ok: true, detail: `${url} names issuer ${meta.issuer}` }
-        : {
-            name: 'discovery',
-            ok: false,
-            detail: `issuer ${meta.issuer} differs from the authority ${expected}`,
-            fix: 'check Authority: it must be the environment the client is registered in',
-          },
-    );
+    if (!res.ok || typeof meta.issuer !== 'string') {
+      checks.push({
+        name: 'discovery',
+        ok: false,
+        detail: `${url} answered ${res.status} without an issuer: ${settings.authority} is not a Maskinporten authority`,
+        fix: `set Authority to the base URL of the environment the client is registered in (e.g. https://test.maskinporten.no/ or https://maskinporten.no/)${authorityMistake(settings.authority) ? `; ${authorityMistake(settings.authority)}` : ''}`,
+      });
+    } else if (meta.issuer === expected) {
+      discovered = true;
+      checks.push({ name: 'discovery', ok: true, detail: `${url} names issuer ${meta.issuer}` });
+    } else {
+      checks.push({
+        name: 'discovery',
+        ok: false,
+        detail: `issuer ${meta.issuer} differs from the authority ${expected}`,
+        fix: `check Authority: it must be the environment the client is registered in (${meta.issuer}?)`,
+      });
+    }
   } catch (err) {
     checks.push({
       name: 'discovery',
       ok: false,
-      detail: `${url}: ${(err as Error).message}`,
-      fix: 'check Authority and the network path (proxy, firewall) to it',
+      detail: `${url}: ${networkProblem(err, url)}`,
+      fix: 'check Authority and the network path (DNS, proxy, firewall) to it',
     });
   }
 
-  if (offsetMs === undefined) {
+  if (!reached) {
+    checks.push({ name: 'clock', ok: false, detail: 'not measured: the server was never reached' });
+  } else if (offsetMs === undefined) {
     checks.push({ name: 'clock', ok: false, detail: 'the server sent no Date header; the offset is unknown' });
   } else {
     const s = Math.round(offsetMs / 100) / 10;
@@ -188,6 +201,11 @@ export async function run(argv: string[]): Promise<number> {
             fix: 'sync the clock (NTP), or set correctClockSkew: true on the client',
           },
     );
+  }
+  // A grant sent to an authority that is not one fails for that reason alone; its error would only mislead.
+  if (!discovered) {
+    checks.push({ name: 'token', ok: false, detail: 'not tried: fix discovery first (see above)' });
+    return report();
   }
 
   const scopes = listFlag(values.scope);
@@ -222,6 +240,23 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   return report();
+}
+
+/** A failed request in plain words: which host was not found, or refused the connection. */
+function networkProblem(err: unknown, url: string): string {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  const host = new URL(url).host;
+  switch (cause?.code ?? (err as { name?: string }).name) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host ${new URL(url).hostname} was not found (DNS): check the host name in Authority`;
+    case 'ECONNREFUSED':
+      return `nothing answers at ${host} (connection refused): is the server running, and the port right?`;
+    case 'TimeoutError':
+      return `${host} did not answer within 10 s`;
+    default:
+      return (err as Error).message;
+  }
 }
 
 function fixFor(code: string): string {

@@ -8,8 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
+import { isLoopbackHost } from '../../settings.ts';
 import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
+import { altinnPlatformFlag, authorityFlag, didYouMean } from '../authority-hint.ts';
 import { occupied, writeFilesAtomically } from '../files.ts';
 import { type IgnoreTarget, ignoreInGit } from '../gitignore.ts';
 import { bold, green, warn } from '../output.ts';
@@ -38,6 +40,8 @@ Options:
                             loopback receive an Azure token
   --section NAME            settings section (default MaskinportenSettings)
   --authority URL           the Maskinporten authority to write (default: the environment's; e.g. a local emulator)
+  --altinn-platform-url URL the Altinn platform to write (default: derived from the authority; a local emulator's
+                            own URL is written for it)
   --insecure                allow a plain-http authority (an emulator on another host)
   --force                   replace existing files
   --yes                     never ask; fail on what is missing
@@ -65,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     [TRUST_VAULT_HOST_FLAG]: { type: 'boolean' },
     section: { type: 'string' },
     authority: { type: 'string' },
+    'altinn-platform-url': { type: 'string' },
     insecure: { type: 'boolean' },
     force: { type: 'boolean' },
     yes: { type: 'boolean' },
@@ -87,8 +92,21 @@ export async function run(argv: string[]): Promise<number> {
       (await ask('Maskinporten environment (test or prod)', 'test')) ??
       'test'
     ).toLowerCase();
-    if (env !== 'test' && env !== 'prod') throw new UsageError(`--environment must be test or prod, got ${env}`);
-    const authority = values.authority ?? maskinportenAuthority(env);
+    if (env !== 'test' && env !== 'prod') {
+      const guess = didYouMean(env, ['test', 'prod']);
+      throw new UsageError(
+        `--environment must be test or prod (the Maskinporten environment), got ${env}${guess ? `: did you mean ${guess}?` : ''}`,
+      );
+    }
+    const authority = values.authority === undefined ? maskinportenAuthority(env) : authorityFlag(values.authority);
+    // A local emulator serves the Altinn exchange on its own origin; Digdir's environments pair with Altinn's own
+    // (the client derives those), so only the emulator's needs writing for token --altinn to work.
+    const altinnPlatformUrl =
+      values['altinn-platform-url'] !== undefined
+        ? altinnPlatformFlag(values['altinn-platform-url'])
+        : isLoopbackHost(new URL(authority).hostname)
+          ? new URL(authority).origin
+          : undefined;
     let scopes = listFlag(values.scope);
     if (!scopes.length)
       scopes = listFlag(await ask('Scopes (space-separated), e.g. altinn:serviceowner/notifications.create'));
@@ -171,9 +189,15 @@ export async function run(argv: string[]): Promise<number> {
       ...(doc[section] as object | undefined),
       Authority: authority,
       ...(clientId ? { ClientId: clientId } : {}),
+      ...(altinnPlatformUrl ? { AltinnPlatformUrl: altinnPlatformUrl } : {}),
     };
     writeFilesAtomically([{ path: appsettingsPath, content: `${JSON.stringify(doc, null, 2)}\n`, mode: 0o644 }], true);
-    say(`   wrote ${section}:Authority${clientId ? ` and ${section}:ClientId` : ''} to ${appsettingsPath}`);
+    const written = [
+      'Authority',
+      ...(clientId ? ['ClientId'] : []),
+      ...(altinnPlatformUrl ? ['AltinnPlatformUrl'] : []),
+    ];
+    say(`   wrote ${written.map((k) => `${section}:${k}`).join(', ')} to ${appsettingsPath}`);
 
     say(bold('4. Secrets'));
     const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
@@ -219,7 +243,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`   ${Object.values(names).join('\n   ')}`);
     const sectionFlag = section === 'MaskinportenSettings' ? '' : ` --section ${section}`;
     const keyFlag = secretsFile ? `--secrets-file ${rel(secretsFile)}` : `--key-file ${rel(files.jwkBase64)}`;
-    const doctor = `maskinporten doctor --config-dir ${rel(configDir)} --environment ${appEnv}${sectionFlag} ${keyFlag} --scope ${scopes[0]}`;
+    const doctor = `maskinporten doctor --config-dir ${rel(configDir)} --app-environment ${appEnv}${sectionFlag} ${keyFlag} --scope ${scopes[0]}`;
     say(`${green('Done.')} Check the setup with: ${doctor}`);
     if (json) {
       process.stdout.write(

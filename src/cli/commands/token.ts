@@ -34,7 +34,7 @@ ${settingsHelp('MaskinportenSettings')}
 
 Examples:
   maskinporten token --scope altinn:serviceowner/notifications.create --altinn --altinn-test
-  maskinporten token --config-dir ./App --environment Production --scope digdir:dialogporten --output header
+  maskinporten token --config-dir ./App --app-environment Production --scope digdir:dialogporten --output header
   maskinporten token --authority test --client-id ID --key-file maskinporten-keys/private.jwk.json --scope x:y --dry-run
 `;
 
