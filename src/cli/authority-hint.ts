@@ -2,7 +2,7 @@
  * Mistakes newcomers make with an authority, caught before anything is sent: a misspelled preset (`tset`), and a
  * URL of one of Maskinporten's endpoints pasted where the authority (the base URL) belongs.
  */
-import { ALTINN_PLATFORM_URLS, MASKINPORTEN_BASE_URLS } from '../protocol/environments.ts';
+import { ALTINN_PLATFORM_URLS, AUTHORITY_PRESETS, authorityPreset } from '../protocol/environments.ts';
 import { UsageError } from './args.ts';
 
 /** Edit distance, for "did you mean". */
@@ -32,7 +32,6 @@ export function didYouMean(value: string, names: readonly string[]): string | un
 const ENDPOINTS: [RegExp, string][] = [
   [/\/token\/?$/, 'the token endpoint'],
   [/\/jwk\/?$/, 'the key set (JWKS)'],
-  [/\/\.well-known\/(oauth-authorization-server|openid-configuration)\/?$/, 'the metadata document'],
   [/\/authorize\/?$/, 'an authorization endpoint'],
 ];
 
@@ -57,17 +56,18 @@ export function authorityMistake(authority: string): string | undefined {
 }
 
 /**
- * Reads `--authority`: a preset (test, prod, dev) or a URL. A misspelled preset gets "did you mean", and a pasted
+ * Reads `--authority`: a preset (test, prod, dev, skyporten-test, skyporten-prod) or a URL. A misspelled preset gets "did you mean", and a pasted
  * endpoint URL is refused with the authority it belongs to.
  * @throws UsageError naming the flag
  */
 export function authorityFlag(value: string, flag = '--authority'): string {
-  const preset = value.trim().toLowerCase();
-  if (Object.hasOwn(MASKINPORTEN_BASE_URLS, preset)) return `${MASKINPORTEN_BASE_URLS[preset as 'test']}/`;
+  const preset = authorityPreset(value);
+  if (preset) return preset;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) {
-    const guess = didYouMean(preset, Object.keys(MASKINPORTEN_BASE_URLS));
+    const names = Object.keys(AUTHORITY_PRESETS);
+    const guess = didYouMean(value, names);
     throw new UsageError(
-      `${flag} ${JSON.stringify(value)} is neither a URL nor a preset (${Object.keys(MASKINPORTEN_BASE_URLS).join(', ')})${guess ? `: did you mean ${guess}?` : ''}`,
+      `${flag} ${JSON.stringify(value)} is neither a URL nor a preset (${names.join(', ')})${guess ? `: did you mean ${guess}?` : ''}`,
     );
   }
   const mistake = authorityMistake(value);

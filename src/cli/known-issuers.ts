@@ -5,7 +5,7 @@
  */
 import { importPublicJwk } from '../keys/jwk.ts';
 import { type DecodedJws, isRsaAlgorithm, verifyDecoded } from '../keys/jws.ts';
-import { ALTINN_PLATFORM_URLS, MASKINPORTEN_BASE_URLS } from '../protocol/environments.ts';
+import { ALTINN_PLATFORM_URLS, AUTHORITY_PRESETS } from '../protocol/environments.ts';
 
 /** An issuer trusted for verification, and where the trust comes from (for the printed verdict). */
 export interface KnownIssuer {
@@ -21,9 +21,11 @@ export function altinnIssuer(platformUrl: string): string {
 /** The issuers of the presets: each Maskinporten environment and each Altinn platform. */
 export function presetIssuers(): KnownIssuer[] {
   return [
-    ...Object.entries(MASKINPORTEN_BASE_URLS).map(([env, base]) => ({
-      issuer: `${base}/`,
-      source: `Maskinporten ${env}`,
+    ...Object.entries(AUTHORITY_PRESETS).map(([preset, issuer]) => ({
+      issuer,
+      source: preset.startsWith('skyporten')
+        ? `Skyporten ${preset.slice('skyporten-'.length)}`
+        : `Maskinporten ${preset}`,
     })),
     ...Object.entries(ALTINN_PLATFORM_URLS).map(([env, url]) => ({
       issuer: altinnIssuer(url),

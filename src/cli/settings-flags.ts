@@ -41,7 +41,7 @@ export function settingsHelp(defaultSection: string): string {
                             DOTNET_ENVIRONMENT, ASPNETCORE_ENVIRONMENT, Production); --environment is its old name
   --section PATH            settings section (default: ${defaultSection}); env vars ${defaultSection}__ClientId etc. apply
   --secrets-file FILE       a JSON file of secret settings, e.g. .maskinporten-secrets.json from init (repeatable)
-  --authority URL|test|prod Maskinporten authority
+  --authority URL|PRESET    Maskinporten authority: a URL, or test, prod, dev, skyporten-test, skyporten-prod
   --client-id ID            client id
   --key-file FILE           private key: JWK (.json), base64 JWK, PEM, or PKCS#12 (.p12/.pfx; password in MASKINPORTEN_KEY_PASSWORD)
   --kid KID                 key id (for a PEM key, or to override the JWK's)

@@ -165,7 +165,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
       ok(await run(['clients', 'list', '--admin-api', emulator.selfServiceUrl]));
     });
 
-    it('list, show and delete', TIMEOUT, async () => {
+    it('list, show and delete', LONG, async () => {
       const { file } = await publicKeyFile('show-key');
       const id = json<{ client: ClientJson }>(
         await run(['clients', 'create', '--name', 'to-delete', '--scope', SCOPE, '--public-key', file, '--json']),
@@ -329,7 +329,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
 
     it(
       'prune removes named keys, all but the newest N, or expired ones, and never the last without --force',
-      TIMEOUT,
+      LONG,
       async () => {
         const kids = kidsOf(clientId);
         assert.equal(kids.length, 5);

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,4 +236,118 @@ describe('maskinporten doctor (built CLI)', () => {
     usageError(await run(['--nope']));
     usageError(await run(['--scope']));
   });
+
+  it(
+    'when discovery fails: no grant error, no "Date header" for a server never reached, and the host named',
+    TIMEOUT,
+    async () => {
+      // A port nothing listens on any more.
+      const closed = createServer();
+      await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((done) => closed.close(done));
+      const refused = report(await run([...flagsFor({ authority: `http://127.0.0.1:${port}/` }), '--json']));
+      assert.match(
+        check(refused, 'discovery').detail,
+        new RegExp(`nothing answers at 127\\.0\\.0\\.1:${port} \\(connection`),
+      );
+      assert.equal(check(refused, 'clock').detail, 'not measured: the server was never reached');
+      assert.equal(check(refused, 'token').detail, 'not tried: fix discovery first (see above)');
+
+      const unknownHost = report(await run([...flagsFor({ authority: 'https://no-such-host.invalid/' }), '--json']));
+      assert.match(check(unknownHost, 'discovery').detail, /the host no-such-host\.invalid was not found \(DNS\)/);
+      assert.match(check(unknownHost, 'token').detail, /not tried/);
+
+      // A server that answers, but is no authority (a wrong path): 404, said so, and no grant is sent.
+      emulator.requests.clear();
+      const wrongPath = report(await run([...flagsFor({ authority: `${emulator.url}/some/app/` }), '--json']));
+      assert.match(
+        check(wrongPath, 'discovery').detail,
+        /answered 404 without an issuer: .* is not a Maskinporten authority/,
+      );
+      assert.match(check(wrongPath, 'discovery').fix ?? '', /base URL/);
+      assert.match(check(wrongPath, 'clock').detail, /within|ahead|behind/, 'the clock is measured from the answer');
+      assert.match(check(wrongPath, 'token').detail, /not tried/);
+      assert.deepEqual(emulator.requests.entries({ endpoint: 'token' }), [], 'no grant sent');
+    },
+  );
+
+  it('a token-endpoint URL pasted as the authority is refused with the authority it belongs to', TIMEOUT, async () => {
+    // doctor reports it as its settings check; token (and every other command) refuses it as a usage error.
+    const doctor = await run(flagsFor({ authority: `${emulator.url}/token` }));
+    assert.match(doctor.stdout, /✖ settings: --authority .*\/token is the token endpoint, not the authority/);
+    const r = await runCli(
+      ['token', ...flagsFor({ authority: `${emulator.url}/token` }), '--scope', SCOPE, '--dry-run'],
+      {
+        cwd: dir,
+      },
+    );
+    usageError(
+      secrets.check(r),
+      new RegExp(
+        `--authority ${emulator.url}/token is the token endpoint, not the authority: the authority is the base URL, ${emulator.url}/`,
+      ),
+    );
+    // From a settings file too, naming the file.
+    const cwd = join(dir, 'pasted');
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(
+      join(cwd, 'appsettings.json'),
+      JSON.stringify({ MaskinportenSettings: { Authority: 'https://test.maskinporten.no/token' } }),
+    );
+    const fromFile = await runCli(['token', '--client-id', 'x', '--key-file', keyFile, '--scope', SCOPE, '--dry-run'], {
+      cwd,
+    }).then((x) => secrets.check(x));
+    usageError(
+      fromFile,
+      /Authority https:\/\/test\.maskinporten\.no\/token is the token endpoint.*https:\/\/test\.maskinporten\.no\/ \(set in .*appsettings\.json/,
+    );
+  });
+
+  it(
+    'misspelled presets get "did you mean"; --app-environment is the app environment, --environment its old name',
+    TIMEOUT,
+    async () => {
+      const dry = (extra: string[], options: RunOptions = {}) =>
+        runCli(['token', '--client-id', 'x', '--key-file', keyFile, '--scope', SCOPE, '--dry-run', ...extra], {
+          cwd: dir,
+          ...options,
+        }).then((x) => secrets.check(x));
+      usageError(
+        await dry(['--authority', 'tset']),
+        /--authority "tset" is neither a URL nor a preset .*: did you mean test\?/,
+      );
+      usageError(await dry(['--authority', 'skyporten-tst']), /did you mean skyporten-test\?/);
+      usageError(
+        await dry(['--authority', 'test', '--altinn-platform-url', 'tt2']),
+        /--altinn-platform-url "tt2" .*did you mean tt02\?/,
+      );
+      usageError(
+        await dry(['--authority', 'zzzzzz']),
+        /neither a URL nor a preset \(prod, test, dev, skyporten-prod, skyporten-test\)$/m,
+      );
+      const sky = JSON.parse(ok(await dry(['--authority', 'skyporten-test'])).stdout) as { claims: { aud: string } };
+      assert.equal(sky.claims.aud, 'https://test.sky.maskinporten.no');
+      const init = await runCli(['init', '--environment', 'tset', '--scope', SCOPE, '--client-id', 'x'], {
+        cwd: join(dir, 'pasted'),
+      });
+      usageError(init, /--environment must be test or prod .*: did you mean test\?/);
+
+      const cwd = join(dir, 'app-env');
+      mkdirSync(cwd, { recursive: true });
+      writeFileSync(
+        join(cwd, 'appsettings.Staging.json'),
+        JSON.stringify({ MaskinportenSettings: { Authority: emulator.issuer } }),
+      );
+      const viaNew = JSON.parse(ok(await dry(['--app-environment', 'Staging'], { cwd })).stdout) as {
+        claims: { aud: string };
+      };
+      const viaOld = JSON.parse(ok(await dry(['--environment', 'Staging'], { cwd })).stdout) as {
+        claims: { aud: string };
+      };
+      assert.equal(viaNew.claims.aud, emulator.issuer);
+      assert.equal(viaOld.claims.aud, emulator.issuer);
+      usageError(await dry(['--app-environment', 'Staging', '--environment', 'Production'], { cwd }), /contradict/);
+    },
+  );
 });

@@ -3,9 +3,9 @@
  * requests against it, clean shutdown on signals, usage errors.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -168,6 +168,58 @@ describe('maskinporten emulator (built CLI)', () => {
       run.child.kill('SIGKILL');
     }
   });
+
+  it(
+    'writes the admin credentials as export lines to source (0600), never to the terminal; removed on stop',
+    TIMEOUT,
+    async () => {
+      const file = join(dir, 'admin.env');
+      const run = runCli(['emulator', '--admin-env', file]);
+      try {
+        const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(await run.firstLine)?.[1];
+        assert.ok(url);
+        for (let i = 0; i < 100 && !run.stdout().includes('admin credentials'); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        assert.ok(run.stdout().includes(`admin credentials    source ${file}`), run.stdout());
+        assert.equal(statSync(file).mode & 0o777, 0o600);
+        const jwkBase64 = /MaskinportenAdmin__JwkBase64='([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1];
+        assert.ok(jwkBase64 && !run.stdout().includes(jwkBase64), 'the key is in the file, not on the terminal');
+        // Sourced in a shell, the file is all the admin commands need.
+        const listed = spawnSync(
+          '/bin/sh',
+          ['-c', `. "$1" && "$2" "$3" clients list --json`, 'sh', file, NODE, join(ROOT, CLI)],
+          {
+            env: { PATH: process.env.PATH ?? '' },
+            encoding: 'utf8',
+          },
+        );
+        assert.equal(listed.status, 0, listed.stderr);
+        assert.ok(
+          (JSON.parse(listed.stdout) as { client_name: string }[]).some((c) => c.client_name === 'emulator-admin'),
+        );
+        run.child.kill('SIGINT');
+        assert.deepEqual(await run.exit, { code: 0, signal: null });
+        assert.ok(!existsSync(file), 'removed when the emulator stops');
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+      // Without --admin-env: a private temporary file, named in the --json ready line.
+      const json = runCli(['emulator', '--json']);
+      try {
+        const ready = JSON.parse(await json.firstLine) as { adminEnvFile: string };
+        assert.match(
+          readFileSync(ready.adminEnvFile, 'utf8'),
+          /^export MaskinportenAdmin__Authority='http:\/\/127\.0\.0\.1:\d+\/'\n/,
+        );
+        assert.equal(statSync(dirname(ready.adminEnvFile)).mode & 0o777, 0o700);
+        json.child.kill('SIGTERM');
+        await json.exit;
+        assert.ok(!existsSync(ready.adminEnvFile));
+      } finally {
+        json.child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('--port N listens on N', TIMEOUT, async () => {
     const port = await freePort();

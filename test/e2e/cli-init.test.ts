@@ -69,7 +69,10 @@ describe('maskinporten init without a TTY (built CLI)', () => {
     const r = await runCli(args, { cwd, ...options });
     const keyFile = join(cwd, 'maskinporten-keys', 'jwk.base64');
     if (existsSync(keyFile)) secrets.addJwkBase64(readFileSync(keyFile, 'utf8'));
-    return secrets.check(r, args[0] === 'token' ? { tokensFrom: [emulator.issuer] } : {});
+    return secrets.check(
+      r,
+      args[0] === 'token' ? { tokensFrom: [emulator.issuer, `${emulator.url}/authentication/api/v1/openid/`] } : {},
+    );
   };
   /** How many clients the admin's organisation has, through the CLI itself. */
   const clientCount = async () => {
@@ -151,7 +154,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       // appsettings.Staging.json: the authority and client id, no secret.
       const settingsText = readFileSync(join(cwd, 'appsettings.Staging.json'), 'utf8');
       assert.deepEqual(JSON.parse(settingsText), {
-        MaskinportenSettings: { Authority: emulator.issuer, ClientId: clientId },
+        MaskinportenSettings: { Authority: emulator.issuer, ClientId: clientId, AltinnPlatformUrl: emulator.url },
       });
       for (const secret of secrets.values) assert.ok(!settingsText.includes(secret), 'no secret in appsettings');
 
@@ -200,6 +203,24 @@ describe('maskinporten init without a TTY (built CLI)', () => {
         ),
       );
       assert.equal(payloadOf(jwtsIn(token.stdout)[0]!).client_id, clientId);
+      assert.match(suggested, /--app-environment Staging/);
+      // The emulator's Altinn exchange is written too, so the Altinn token works from the settings alone.
+      const altinn = ok(
+        await run(
+          [
+            'token',
+            '--app-environment',
+            'Staging',
+            '--secrets-file',
+            '.maskinporten-secrets.json',
+            '--scope',
+            SCOPE,
+            '--altinn',
+          ],
+          cwd,
+        ),
+      );
+      assert.equal(payloadOf(jwtsIn(altinn.stdout)[0]!).iss, `${emulator.url}/authentication/api/v1/openid/`);
     },
   );
 
@@ -255,7 +276,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       assert.deepEqual(JSON.parse(readFileSync(join(cwd, 'config', 'appsettings.Production.json'), 'utf8')), {
         MaskinportenSettings: { Authority: 'https://maskinporten.no/', ClientId: 'portal-made-id' },
       });
-      assert.match(r.stdout, /doctor --config-dir config --environment Production/);
+      assert.match(r.stdout, /doctor --config-dir config --app-environment Production/);
     },
   );
 

@@ -251,7 +251,7 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
         const settings = readFileSync(join(cwd, 'appsettings.Staging.json'), 'utf8');
         assert.doesNotMatch(settings, /JwkBase64|"d"/);
         assert.deepEqual(JSON.parse(settings), {
-          MaskinportenSettings: { Authority: emulator.issuer, ClientId: clientId },
+          MaskinportenSettings: { Authority: emulator.issuer, ClientId: clientId, AltinnPlatformUrl: emulator.url },
         });
         assert.equal(
           readFileSync(join(cwd, '.gitignore'), 'utf8'),

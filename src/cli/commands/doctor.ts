@@ -8,7 +8,8 @@ import { describeSource, type LoadedSettings } from '../../config/index.ts';
 import { MaskinportenError } from '../../errors.ts';
 import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
 import { loadSigner } from '../../keys/signer.ts';
-import { authorityBase, discoveryUrl } from '../../protocol/discovery.ts';
+import { discoveryUrl, fallbackMetadata } from '../../protocol/discovery.ts';
+import { authorityKindOf } from '../../protocol/environments.ts';
 import { parse } from '../args.ts';
 import { authorityMistake } from '../authority-hint.ts';
 import { bold, green } from '../output.ts';
@@ -157,7 +158,10 @@ export async function run(argv: string[]): Promise<number> {
     const date = res.headers.get('date');
     if (date) offsetMs = Date.parse(date) + 500 - (sent + received) / 2;
     const meta = (await res.json().catch(() => ({}))) as { issuer?: string };
-    const expected = `${authorityBase(settings.authority)}/`;
+    const expected = fallbackMetadata(
+      settings.authority,
+      settings.authorityKind ?? authorityKindOf(settings.authority),
+    ).issuer;
     if (!res.ok || typeof meta.issuer !== 'string') {
       checks.push({
         name: 'discovery',

@@ -1,11 +1,16 @@
 /**
  * `maskinporten emulator`: runs the local Maskinporten + Altinn emulator until interrupted.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
 import { isLoopbackHost } from '../../settings.ts';
 import { parse, parsePort } from '../args.ts';
+import { writeFilesAtomically } from '../files.ts';
 import { openBrowser } from '../open-browser.ts';
 import { bold, dim, warn } from '../output.ts';
+import { shellQuote } from '../shell.ts';
 
 export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--open] [--json]
 
@@ -19,12 +24,26 @@ Options:
   --state FILE   keep clients, keys and signing keys in FILE across restarts
   --open         open the console in a browser, where there is one (the URL is printed either way)
   --json         print one JSON line with the URLs and the admin client's credentials when ready
+  --admin-env FILE
+                 where to write the admin credentials as export lines (mode 0600; default: a private temporary
+                 file, named when ready); source it, then the clients, keys and scopes commands use the emulator
 
 Examples:
   maskinporten emulator --port 8123
   maskinporten emulator --open
   maskinporten emulator --state .emulator-state.json --json
 `;
+
+/** Writes `export NAME='value'` lines to `file` (mode 0600), or to a fresh private directory; removed on stop. */
+function writeAdminEnv(file: string | undefined, vars: Record<string, string>): { file: string; remove: () => void } {
+  const dir = file === undefined ? mkdtempSync(join(tmpdir(), 'maskinporten-emulator-')) : undefined;
+  const path = file === undefined ? join(dir!, 'admin.env') : resolve(file);
+  const content = Object.entries(vars)
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}`)
+    .join('\n');
+  writeFilesAtomically([{ path, content: `${content}\n`, mode: 0o600 }], true);
+  return { file: path, remove: () => rmSync(dir ?? path, { recursive: true, force: true }) };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -33,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     state: { type: 'string' },
     json: { type: 'boolean' },
     open: { type: 'boolean' },
+    'admin-env': { type: 'string' },
   });
   const host = values.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
@@ -54,6 +74,12 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   const admin = emulator.adminClient;
+  // The admin credentials as export lines in a private file, ready to `source`: the key never goes to the terminal.
+  const adminEnv = writeAdminEnv(values['admin-env'], {
+    MaskinportenAdmin__Authority: emulator.issuer,
+    MaskinportenAdmin__ClientId: admin.clientId,
+    MaskinportenAdmin__JwkBase64: admin.jwkBase64,
+  });
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -63,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
         altinnPlatformUrl: emulator.altinnPlatformUrl,
         selfServiceUrl: emulator.selfServiceUrl,
         consoleUrl: `${emulator.url}/`,
+        adminEnvFile: adminEnv.file,
         adminClient: { clientId: admin.clientId, kid: admin.kid, scopes: admin.scopes, jwkBase64: admin.jwkBase64 },
       })}\n`,
     );
@@ -74,7 +101,8 @@ export async function run(argv: string[]): Promise<number> {
         `  token endpoint       ${emulator.tokenEndpoint}`,
         `  Altinn platform      ${emulator.altinnPlatformUrl}`,
         `  self-service API     ${emulator.selfServiceUrl}/clients`,
-        `  admin client id      ${admin.clientId} ${dim('(its key: run with --json)')}`,
+        `  admin client id      ${admin.clientId}`,
+        `  admin credentials    source ${adminEnv.file} ${dim('(export lines for MaskinportenAdmin__*; then maskinporten clients list)')}`,
         `  console              ${emulator.url}/`,
         dim('Press Ctrl+C to stop.'),
         '',
@@ -92,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   await stopped;
   await emulator.close();
+  adminEnv.remove();
   if (!values.json) process.stdout.write('Emulator stopped.\n');
   return 0;
 }

@@ -5,11 +5,13 @@
 import { MaskinportenClient } from '../../client.ts';
 import { createFileTokenStore } from '../../file-store/index.ts';
 import { loadSigner } from '../../keys/signer.ts';
-import { authorityBase } from '../../protocol/discovery.ts';
+import { fallbackMetadata } from '../../protocol/discovery.ts';
+import { authorityKindOf } from '../../protocol/environments.ts';
 import { buildGrantClaims, normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
 import type { AccessToken } from '../../token.ts';
 import { parse, UsageError } from '../args.ts';
 import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+import { shellQuote } from '../shell.ts';
 
 export const help = `Usage: maskinporten token --scope SCOPE [--scope SCOPE…] [options]
 
@@ -44,11 +46,6 @@ const GRANT_LIFETIME_SECONDS = 60;
 /** RFC 6750 §2.1 token68: what a bearer token may hold (every compact JWS does). */
 export function isToken68(value: string): boolean {
   return /^[A-Za-z0-9\-._~+/]+=*$/.test(value);
-}
-
-/** `value` as one POSIX shell word: single-quoted, with each `'` closed, escaped and reopened. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 function describeExpiry(token: AccessToken): string {
@@ -98,21 +95,21 @@ export async function run(argv: string[]): Promise<number> {
   const { settings } = await settingsFromFlags(values, 'MaskinportenSettings');
 
   if (values['dry-run']) {
+    // What the client assumes without discovery: Maskinporten's issuer ends in a slash, Skyporten's does not.
+    const assumed = fallbackMetadata(settings.authority, settings.authorityKind ?? authorityKindOf(settings.authority));
     const signer = await loadSigner(settings);
     const header = signer.x5c
       ? { alg: signer.alg, x5c: `[${signer.x5c.length} certificate(s)]` }
       : { alg: signer.alg, kid: signer.kid };
     const claims = buildGrantClaims({
       clientId: settings.clientId,
-      audience: `${authorityBase(settings.authority)}/`,
+      audience: assumed.issuer,
       nowSeconds: Math.floor(Date.now() / 1000),
       request: normalized,
       // The lifetime MaskinportenClient gives its grants by default, so the dry run shows what a real run sends.
       lifetimeSeconds: GRANT_LIFETIME_SECONDS,
     });
-    process.stdout.write(
-      `${JSON.stringify({ header, claims, tokenEndpoint: `${authorityBase(settings.authority)}/token` }, null, 2)}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ header, claims, tokenEndpoint: assumed.tokenEndpoint }, null, 2)}\n`);
     return 0;
   }
 
