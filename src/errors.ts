@@ -326,6 +326,19 @@ export function redactedJsonError(err: unknown): SyntaxError {
 }
 
 /**
+ * Text a server sent, made safe to put in an error message (and so in logs and on a terminal): C0 and C1 control
+ * characters, DEL, Unicode line/paragraph separators and bidirectional overrides are shown as `\uXXXX` escapes, so a
+ * hostile server cannot move the cursor, recolour or retitle a terminal, or forge log lines. Every piece of
+ * server-supplied text in a message goes through here.
+ */
+export function serverText(text: string): string {
+  return text.replace(
+    /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
  * True when `err` is any error of this package (also across duplicate copies of the package); narrows to
  * {@link AnyMaskinportenError}, so a `switch` on `code` narrows further.
  *

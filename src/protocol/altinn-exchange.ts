@@ -2,7 +2,13 @@
  * The Altinn token exchange (protocol notes §5) as pure functions: the request for a Maskinporten token, and the
  * reading of the answer, which is the bare JWT as text or the same JWT as a JSON string.
  */
-import { AltinnExchangeError, InvalidResponseError, redactedJsonError, UnavailableError } from '../errors.ts';
+import {
+  AltinnExchangeError,
+  InvalidResponseError,
+  redactedJsonError,
+  serverText,
+  UnavailableError,
+} from '../errors.ts';
 import { ALTINN_EXCHANGE_PATH } from './constants.ts';
 
 /** Options of the exchange call. */
@@ -61,6 +67,8 @@ export function exchangeErrorFromResponse(
   } catch {
     detail = text.length < 200 && !/^\s*</.test(text) ? text.trim() : '';
   }
+  detail = serverText(detail);
+  if (traceId !== undefined) traceId = serverText(traceId);
   if (status === 429)
     return new UnavailableError('ERR_RATE_LIMITED', 'Altinn is rate limiting the exchange (429)', { status });
   if (status >= 500) return new UnavailableError('ERR_SERVER', `Altinn's exchange failed with ${status}`, { status });

@@ -6,6 +6,7 @@ import {
   InvalidResponseError,
   type MaskinportenErrorOptions,
   redactedJsonError,
+  serverText,
   TokenRequestError,
   type TokenRequestErrorCode,
   UnavailableError,
@@ -49,9 +50,12 @@ export function processTokenSuccess(text: string, status: number): TokenResponse
     throw new InvalidResponseError('the token endpoint answered without an access_token', { status });
   }
   if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer') {
-    throw new InvalidResponseError(`the token endpoint issued a ${body.token_type} token; only Bearer is supported`, {
-      status,
-    });
+    throw new InvalidResponseError(
+      `the token endpoint issued a ${serverText(body.token_type)} token; only Bearer is supported`,
+      {
+        status,
+      },
+    );
   }
   const expiresIn = body.expires_in;
   if (
@@ -222,8 +226,8 @@ export function tokenErrorFromResponse(
   } catch {
     // a non-JSON error body: classified by status alone below
   }
-  const error = typeof body.error === 'string' ? body.error : undefined;
-  const rawDescription = typeof body.error_description === 'string' ? body.error_description : '';
+  const error = typeof body.error === 'string' ? serverText(body.error) : undefined;
+  const rawDescription = typeof body.error_description === 'string' ? serverText(body.error_description) : '';
   const traceId = TRACE_ID.exec(rawDescription)?.[1]?.trim();
   const description = rawDescription.replace(TRACE_ID, '').trim();
   const mpCode = typeof body.error_uri === 'string' ? /MP-\d+/.exec(body.error_uri)?.[0] : undefined;

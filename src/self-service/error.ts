@@ -3,7 +3,7 @@
  * `{status, timestamp, correlation_id, errors: [{errorMessage, isFieldError, objectName, fieldIdentifier}], error,
  * error_description}`; the `errorMessage`s are what says what to fix, so they lead the message.
  */
-import { MaskinportenError, type MaskinportenErrorOptions } from '../errors.ts';
+import { MaskinportenError, type MaskinportenErrorOptions, serverText } from '../errors.ts';
 
 /** One entry of Digdir's `errors` array. */
 export interface SelfServiceErrorEntry {
@@ -70,21 +70,23 @@ export function selfServiceErrorOf(method: string, path: string, status: number,
   }
   const errors = entriesOf(body);
   const str = (v: unknown) =>
-    typeof v === 'string' && v.replace(/^[\s,]+/, '') ? v.replace(/^[\s,]+/, '') : undefined;
+    typeof v === 'string' && v.replace(/^[\s,]+/, '') ? serverText(v.replace(/^[\s,]+/, '')) : undefined;
   // A validation failure's error_description is the messages joined behind a comma; the entries say it better.
   const description =
     errors.length > 0
       ? errors
           .map((e) =>
-            e.isFieldError && e.fieldIdentifier ? `${e.fieldIdentifier}: ${e.errorMessage}` : e.errorMessage,
+            serverText(
+              e.isFieldError && e.fieldIdentifier ? `${e.fieldIdentifier}: ${e.errorMessage}` : e.errorMessage,
+            ),
           )
           .join('; ')
       : (str(body.error_description) ??
         str(body.message) ??
-        (text.length < 300 && !text.startsWith('<') ? text.trim() : ''));
+        (text.length < 300 && !text.startsWith('<') ? serverText(text.trim()) : ''));
   const hint = HINTS[status];
   const error = str(body.error);
-  const correlationId = typeof body.correlation_id === 'string' ? body.correlation_id : undefined;
+  const correlationId = typeof body.correlation_id === 'string' ? serverText(body.correlation_id) : undefined;
   return new SelfServiceError(
     `${method} ${path} answered ${status}${description ? `: ${description}` : ''}${hint ? ` (${hint})` : ''}${correlationId ? ` [correlation id ${correlationId}]` : ''}`,
     {

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
-import { count, FakeClock, type ProxyOptions, rejectsWith, startProxy } from '../helpers/client-env.ts';
+import {
+  count,
+  FakeClock,
+  type ProxyOptions,
+  rejectsWith,
+  startLocalServer,
+  startProxy,
+} from '../helpers/client-env.ts';
 
 describe('client token response', () => {
   const clock = new FakeClock();
@@ -96,6 +103,44 @@ describe('client token response', () => {
       assert.match(err.message, /clock/);
     } finally {
       await close();
+    }
+  });
+
+  it('escapes control characters of server-supplied text in error messages (no terminal or log injection)', async () => {
+    const hostile = 'x\u001b]0;PWNED\u0007\r\nFAKE\u001b[2J\u0085\u2028';
+    let answer: [number, Record<string, unknown>] = [200, {}];
+    const server = await startLocalServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url!.startsWith('/.well-known')) {
+        res.end(JSON.stringify({ issuer: `${server.url}/`, token_endpoint: `${server.url}/token` }));
+        return;
+      }
+      res.statusCode = answer[0];
+      res.end(JSON.stringify(answer[1]));
+    });
+    try {
+      const client = new MaskinportenClient(
+        { ...created.settings, authority: `${server.url}/` },
+        { clock, retry: false },
+      );
+      for (const [status, body, code] of [
+        [
+          200,
+          { access_token: 'opaque-token-1234567890', token_type: `Bearer${hostile}`, expires_in: 60 },
+          'ERR_INVALID_RESPONSE',
+        ],
+        [400, { error: hostile }, 'ERR_INVALID_GRANT'],
+        [400, { error: 'forbidden', error_description: hostile }, 'ERR_ACCESS_DENIED'],
+        [503, { error: 'server_error', error_description: hostile }, 'ERR_SERVER'],
+      ] as const) {
+        answer = [status, body];
+        const err = await rejectsWith(client.getAccessToken(['a']), code);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters a hostile server might send
+        assert.doesNotMatch(err.message, /[\u0000-\u001f\u007f-\u009f\u2028]/, `no raw control character (${status})`);
+        assert.match(err.message, /\\u001b/, 'shown escaped');
+      }
+    } finally {
+      await server.close();
     }
   });
 });
