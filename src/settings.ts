@@ -5,6 +5,7 @@
 import { type InspectOptions, inspect } from 'node:util';
 import { ConfigError } from './errors.ts';
 import type { KeyMaterial } from './keys/signer.ts';
+import { controlCharacterAt, controlCharacterName } from './protocol/control-characters.ts';
 import { AUTHORITY_KINDS, type AuthorityKind } from './protocol/environments.ts';
 import { checkUrlSetting } from './url-policy.ts';
 
@@ -26,12 +27,29 @@ export interface MaskinportenSettings extends KeyMaterial {
 
 export { checkUrlSetting, isLoopbackHost, isSecureOrLoopback } from './url-policy.ts';
 
+/**
+ * The settings that are plain text (not key material, whose PEM has line breaks): they appear in requests, messages
+ * and `String(client)`, so a control character in them is refused.
+ */
+const PLAIN_STRING_SETTINGS = ['authority', 'clientId', 'altinnPlatformUrl', 'authorityKind', 'kid', 'alg'] as const;
+
 /** Validates settings (not the key, which the signer loader checks). */
 export function validateSettings(settings: MaskinportenSettings, allowInsecureRequests: boolean): void {
   if (settings === null || typeof settings !== 'object') {
     throw new ConfigError(
       'settings must be an object with authority, clientId and a key (jwk, jwkBase64, pem or pkcs12)',
     );
+  }
+  // Checked before parsing: the URL parser silently drops CR, LF and tab, and the raw value is what gets printed.
+  for (const name of PLAIN_STRING_SETTINGS) {
+    const value = (settings as unknown as Record<string, unknown>)[name];
+    const at = typeof value === 'string' ? controlCharacterAt(value) : -1;
+    if (at !== -1) {
+      throw new ConfigError(
+        `${name} must not contain control characters: found ${controlCharacterName(value as string, at)}; remove the line break or stray character from the setting`,
+        { setting: name },
+      );
+    }
   }
   checkUrlSetting('authority', settings.authority, allowInsecureRequests);
   if (typeof settings.clientId !== 'string' || !settings.clientId.trim()) {

@@ -14,6 +14,7 @@ import {
   ORG_AUTHORITY,
   SYSTEM_USER_TYPE,
 } from './constants.ts';
+import { controlCharacterAt, controlCharacterName } from './control-characters.ts';
 
 /** A token request: the scopes plus every optional grant claim Maskinporten supports. */
 export interface TokenRequest {
@@ -40,15 +41,6 @@ export interface NormalizedTokenRequest {
   consent?: { id: string; from: string };
 }
 
-/** The index of the first C0 or C1 control character or DEL in `s`, or -1. */
-function controlCharacterAt(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return i;
-  }
-  return -1;
-}
-
 /**
  * Splits every entry on spaces, drops duplicates and sorts, so scope order never matters.
  *
@@ -65,7 +57,7 @@ export function normalizeScopes(scopes: readonly string[] | string): string[] {
     const at = controlCharacterAt(s);
     if (at !== -1) {
       throw new ArgumentError(
-        `scopes must not contain control characters: found U+${s.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')} in a scope; separate scopes with spaces`,
+        `scopes must not contain control characters: found ${controlCharacterName(s, at)} in a scope; separate scopes with spaces`,
         { setting: 'scopes' },
       );
     }

@@ -48,6 +48,25 @@ describe('client settings and options', () => {
     assert.match(throwsWith(make({ altinnPlatformUrl: 'not a url' }), 'ERR_CONFIG').message, /altinnPlatformUrl/);
   });
 
+  it('refuses control characters in settings with ERR_CONFIG naming the setting', () => {
+    const authority = created.settings.authority;
+    for (const [setting, value] of [
+      ['authority', `${authority}\r\nX-Injected: 1`],
+      ['authority', `${authority}\u0000`],
+      ['authority', authority.replace(/\/$/, '\r\n/')],
+      ['clientId', 'c\r\nx'],
+      ['clientId', 'c\u001b[31m'],
+      ['altinnPlatformUrl', 'https://platform.tt02.altinn.no/\n'],
+      ['kid', 'k\u0085'],
+    ] as const) {
+      const err = throwsWith(make({ [setting]: value }), 'ERR_CONFIG');
+      assert.equal(err.setting, setting);
+      assert.match(err.message, new RegExp(`^${setting} must not contain control characters`));
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters refused
+      assert.doesNotMatch(err.message, /[\u0000-\u001f\u0085]/, 'the message itself is clean');
+    }
+  });
+
   it('takes the authority with or without its trailing slash', async () => {
     const withSlash = make({ authority: `${emulator.url}/` })();
     const without = make({ authority: emulator.url })();
