@@ -95,15 +95,30 @@ interface JwkOrigin {
   label: string;
 }
 
+/** Member names never accepted in a JWK's JSON text. */
+const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function parseJwkText(text: string, origin: JwkOrigin): Record<string, unknown> {
   let value: unknown;
+  let forbidden: string | undefined;
   try {
-    value = JSON.parse(text);
+    // A member named like these would reach `Object.prototype` once the key is copied or merged: refused, as
+    // everywhere in configuration.
+    value = JSON.parse(text, (name, v: unknown) => {
+      if (FORBIDDEN_MEMBERS.has(name)) forbidden ??= name;
+      return v;
+    });
   } catch (err) {
     throw keyError(
       origin.setting,
       `${origin.label} is not valid JSON: expected the key pair as a JWK object`,
       redactedJsonError(err),
+    );
+  }
+  if (forbidden !== undefined) {
+    throw keyError(
+      origin.setting,
+      `${origin.label} has a member named "${forbidden}", which is not allowed (such names would reach Object.prototype): remove it`,
     );
   }
   return checkJwkShape(value, origin);

@@ -153,6 +153,25 @@ describe('configuration refuses prototype-polluting member names', () => {
     at(problems, 'MaskinportenSettings:Prototype:x');
   });
 
+  it('a Jwk or JwkBase64 given as JSON text with such a member (an environment variable)', async () => {
+    const jwk = JSON.parse(key.json) as Record<string, unknown>;
+    for (const member of ['__proto__', 'constructor', 'prototype']) {
+      const text = `${key.json.replace(/}\s*$/, '')}, "${member}": {"polluted": "yes"}}`;
+      assert.equal(JSON.parse(text).kty, jwk.kty, 'still a well-formed JWK otherwise');
+      for (const [name, value] of [
+        ['Jwk', text],
+        ['JwkBase64', Buffer.from(text).toString('base64')],
+      ] as const) {
+        const d = dir();
+        d.write('appsettings.json', { MaskinportenSettings: { Authority: TEST, ClientId: 'c' } });
+        const problems = await problemsOf({ configDir: d.path, env: { [`MaskinportenSettings__${name}`]: value } });
+        const p = at(problems, `MaskinportenSettings:${name}`);
+        assert.match(p.message, new RegExp(`member named "${member}"`));
+        assert.doesNotMatch(p.message, /polluted/);
+      }
+    }
+  });
+
   it('a valid configuration still loads, with the Jwk object rebuilt as a plain object', async () => {
     const d = dir();
     d.write('appsettings.json', {
