@@ -91,6 +91,14 @@ export function normalizeTokenRequest(request: TokenRequest | readonly string[] 
     }
     const list = typeof r.resource === 'string' ? [r.resource] : [...r.resource];
     for (const res of list) {
+      // The URL parser drops CR, LF and tab silently, so a control character is looked for first, as in scopes.
+      const at = typeof res === 'string' ? controlCharacterAt(res) : -1;
+      if (at !== -1) {
+        throw new ArgumentError(
+          `resource must not contain control characters: found ${controlCharacterName(res, at)} in a resource URI`,
+          { setting: 'resource' },
+        );
+      }
       if (typeof res !== 'string' || !URL.canParse(res) || res.includes('#')) {
         throw new ArgumentError(`resource must be absolute URIs without a fragment, got ${JSON.stringify(res)}`);
       }

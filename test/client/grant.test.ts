@@ -202,4 +202,20 @@ describe('client grant: header and claims', () => {
     }
     assert.equal(count(emulator, 'token'), before, 'no request reached the token endpoint');
   });
+
+  it('refuses control characters in resource, as in scopes, before anything is sent', async () => {
+    const c = client();
+    const before = count(emulator, 'token');
+    for (const resource of [
+      'https://a.example/api\r\n',
+      'https://a.example/\r\napi',
+      ['https://a.example/', 'https://b.example/\u0000'],
+      'https://a.example/\u001b[31m',
+    ]) {
+      const err = await rejectsWith(c.getAccessToken({ scopes: ['test:read'], resource }), 'ERR_INVALID_ARGUMENT');
+      assert.equal(err.setting, 'resource');
+      assert.match(err.message, /resource must not contain control characters: found U\+00(0D|00|1B)/);
+    }
+    assert.equal(count(emulator, 'token'), before, 'no request reached the token endpoint');
+  });
 });
