@@ -8,7 +8,7 @@ import { describeSource, type LoadedSettings } from '../../config/index.ts';
 import { MaskinportenError } from '../../errors.ts';
 import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
 import { loadSigner } from '../../keys/signer.ts';
-import { discoveryUrl, fallbackMetadata } from '../../protocol/discovery.ts';
+import { discoveryUrls, fallbackMetadata } from '../../protocol/discovery.ts';
 import { authorityKindOf } from '../../protocol/environments.ts';
 import { parse } from '../args.ts';
 import { authorityMistake } from '../authority-hint.ts';
@@ -146,13 +146,22 @@ export async function run(argv: string[]): Promise<number> {
     return report();
   }
 
-  const url = discoveryUrl(settings.authority);
+  const [rfc8414, openid] = discoveryUrls(settings.authority);
+  let url = rfc8414;
   let offsetMs: number | undefined;
   let reached = false;
   let discovered = false;
   try {
-    const sent = Date.now();
-    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    const get = (u: string) =>
+      fetch(u, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    let sent = Date.now();
+    let res = await get(url);
+    // Skyporten documents only OpenID Connect's metadata: the client tries it next, and so does the doctor.
+    if (res.status === 404) {
+      url = openid;
+      sent = Date.now();
+      res = await get(url);
+    }
     reached = true;
     const received = Date.now();
     const date = res.headers.get('date');
