@@ -255,7 +255,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     adminShown,
   );
 
-  const createClient = async (input: CreateClientInput): Promise<CreatedClient> => {
+  /** The registered client as plain data: the admin route's JSON answer, which hands the key to its caller. */
+  const registerClient = async (input: CreateClientInput): Promise<CreatedClient> => {
     if (input === null || typeof input !== 'object') throw new ArgumentError('createClient needs { scopes, … }');
     const generated = input.jwks === undefined ? await generateRsaKeyPair() : undefined;
     const client = state.addClient({
@@ -283,6 +284,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       created.settings.jwkBase64 = created.jwkBase64;
     }
     return created;
+  };
+  // In code, the result prints (util.inspect, JSON.stringify) without the private key, as the admin client does;
+  // `privateJwk` and `jwkBase64` stay readable by property access.
+  const createClient = async (input: CreateClientInput): Promise<CreatedClient> => {
+    const created = await registerClient(input);
+    const { privateJwk, jwkBase64, settings, ...shown } = created;
+    const masked = (v: unknown) => (v === undefined ? undefined : '[secret]');
+    printsAs(settings, 'CreatedClientSettings', () => ({ ...settings, jwkBase64: masked(settings.jwkBase64) }));
+    return printsAs(created, 'CreatedClient', () => ({
+      ...shown,
+      privateJwk: masked(privateJwk),
+      jwkBase64: masked(jwkBase64),
+      settings: { ...settings, jwkBase64: masked(settings.jwkBase64) },
+    }));
   };
 
   const info = () => ({
@@ -318,7 +333,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...protectedApiRoutes(core),
     ...adminRoutes({
       info,
-      createClient: (b) => createClient(b as unknown as CreateClientInput),
+      createClient: (b) => registerClient(b as unknown as CreateClientInput),
       defineScope: (b) => state.defineScope(b as unknown as ScopeDefinition),
       addDelegation: (b) => state.addDelegation(b as unknown as Delegation),
       addSystemUser: (b) => state.addSystemUser(b as unknown as NewSystemUser),

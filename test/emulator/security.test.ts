@@ -322,6 +322,43 @@ describe('emulator security', () => {
       }
     });
 
+    it('util.inspect and JSON.stringify of createClient() results (keys stay readable by name)', async () => {
+      const emulator = await startEmulator();
+      try {
+        const created = await emulator.createClient({ scopes: ['a'] });
+        const { privateJwk, jwkBase64 } = created;
+        const secrets = [privateJwk!.d, privateJwk!.p, privateJwk!.q, privateJwk!.dp, jwkBase64] as string[];
+        const printed = [
+          inspect(created, { depth: Number.POSITIVE_INFINITY }),
+          inspect(created, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+          JSON.stringify(created),
+          inspect(created.settings),
+          JSON.stringify(created.settings),
+          inspect({ wrapped: created }, { depth: Number.POSITIVE_INFINITY }),
+          JSON.stringify({ wrapped: created }),
+        ];
+        for (const text of printed) {
+          for (const secret of secrets) assert.ok(!text.includes(secret), `a secret was printed: ${text.slice(0, 80)}`);
+        }
+        assert.equal(JSON.parse(printed[2]!).clientId, created.clientId);
+        assert.equal(JSON.parse(printed[2]!).privateJwk, '[secret]');
+        assert.match(printed[0]!, /CreatedClient/);
+        assert.equal(typeof created.privateJwk!.d, 'string');
+        assert.equal(created.settings.jwkBase64, jwkBase64);
+        assert.equal({ ...created.settings }.jwkBase64, jwkBase64, 'a copy of the settings carries the key');
+        // The admin route still hands the key to its caller.
+        const res = await fetch(`${emulator.url}/_emulator/clients`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ scopes: ['a'] }),
+        });
+        const body = (await res.json()) as { privateJwk: { d: string } };
+        assert.equal(typeof body.privateJwk.d, 'string');
+      } finally {
+        await emulator.close();
+      }
+    });
+
     it('a corrupt state file is reported without quoting its content', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'emulator-security-'));
       try {
