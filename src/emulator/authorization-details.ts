@@ -1,7 +1,7 @@
 /**
  * Validation of the grant's `authorization_details` (RFC 9396) for Altinn system users and consents, and the
  * enriched form each takes in the issued token (protocol notes §2–3). MP-301: unknown type; MP-302: unknown fields;
- * MP-303: invalid values or nothing registered to match.
+ * MP-303 (`invalid_altinn_customer_configuration`): invalid values or nothing registered to match.
  */
 import {
   CONSENT_TYPE,
@@ -40,16 +40,23 @@ function orgFromIso6523(value: unknown, what: string): string {
   return org;
 }
 
+const org = (orgNo: string) => ({ authority: ORG_AUTHORITY, ID: `${NORWEGIAN_ORG_PREFIX}${orgNo}` });
+
+/** What a grant's `authorization_details` are checked against. */
+export interface DetailsContext {
+  client: EmulatedClient;
+  state: EmulatorState;
+  nowMs: number;
+  /** The grant's `consumer_org`: a supplier asking for a consent given to its customer [S34]. */
+  consumerOrg?: string;
+}
+
 /**
  * Validates `authorization_details` for `client` and returns the token's `authorization_details`, enriched with
  * the registered system user or consent.
  */
-export function resolveAuthorizationDetails(
-  details: unknown,
-  client: EmulatedClient,
-  state: EmulatorState,
-  nowMs: number,
-): Record<string, unknown>[] {
+export function resolveAuthorizationDetails(details: unknown, ctx: DetailsContext): Record<string, unknown>[] {
+  const { client, state, nowMs } = ctx;
   if (!Array.isArray(details) || details.length === 0) {
     throw mp.invalidDetailsValue('authorization_details must be a non-empty JSON array.');
   }
@@ -59,21 +66,23 @@ export function resolveAuthorizationDetails(
     if (entry.type === SYSTEM_USER_TYPE) {
       rejectUnknownFields(entry, ['type', 'systemuser_org', 'externalRef']);
       if (++systemUsers > 1) throw mp.invalidDetailsValue('only one system user may be requested per token.');
-      const org = orgFromIso6523(entry.systemuser_org, `authorization_details[${i}].systemuser_org`);
+      const party = orgFromIso6523(entry.systemuser_org, `authorization_details[${i}].systemuser_org`);
       const externalRef = entry.externalRef;
       if (externalRef !== undefined && (typeof externalRef !== 'string' || !EXTERNAL_REF.test(externalRef))) {
         throw mp.invalidDetailsValue('externalRef must be 1–255 characters of letters, digits, "_" and "-".');
       }
-      const user = state.findSystemUser(org, client.clientId, externalRef as string | undefined);
+      const user = state.findSystemUser(party, client.clientId, externalRef as string | undefined);
       if (!user) {
+        // A system user made with an externalRef is found only with it; one made without, by the party's org number
+        // or no externalRef at all [S37].
         throw mp.invalidDetailsValue(
-          `no system user for organisation ${org}${externalRef ? ` with externalRef ${externalRef}` : ''} is available to client ${client.clientId}.`,
+          `no system user for organisation ${party}${externalRef ? ` with externalRef ${externalRef}` : ''} is available to client ${client.clientId}; a system user created with an externalRef must be asked for with it.`,
         );
       }
       return {
         type: SYSTEM_USER_TYPE,
         systemuser_id: [user.id],
-        systemuser_org: { authority: ORG_AUTHORITY, ID: `${NORWEGIAN_ORG_PREFIX}${user.org}` },
+        systemuser_org: org(user.org),
         system_id: user.systemId,
         ...(user.externalRef === undefined ? {} : { externalRef: user.externalRef }),
       };
@@ -88,15 +97,18 @@ export function resolveAuthorizationDetails(
         );
       }
       const consent = state.consent(entry.id);
-      if (!consent || consent.from !== entry.from || consent.toOrg !== client.orgNo) {
-        throw mp.invalidDetailsValue(`no consent ${entry.id} from ${entry.from} to organisation ${client.orgNo}.`);
+      // On behalf of a customer (consumer_org), the consent must have been given to that customer [S34].
+      const toOrg = ctx.consumerOrg ?? client.orgNo;
+      if (!consent || consent.from !== entry.from || consent.toOrg !== toOrg) {
+        throw mp.invalidDetailsValue(`no consent ${entry.id} from ${entry.from} to organisation ${toOrg}.`);
       }
       if (consent.validTo <= nowMs) throw mp.invalidDetailsValue(`consent ${entry.id} expired.`);
       return {
         type: CONSENT_TYPE,
         id: consent.id,
         from: consent.from,
-        to: `urn:altinn:organization:identifier-no:${consent.toOrg}`,
+        // An ISO 6523 party object, as real TT02 consent tokens carry it [S20, S34].
+        to: org(consent.toOrg),
         consented: new Date(consent.consentedAt).toISOString(),
         validTo: new Date(consent.validTo).toISOString(),
         consentRights: consent.consentRights,

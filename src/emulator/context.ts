@@ -5,6 +5,7 @@
 import type { AccessPolicy } from './access.ts';
 import type { EmulatorClock } from './clock.ts';
 import type { FaultSet } from './faults.ts';
+import type { GrantRuleSet } from './grant-rules.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 import type { RequestLog } from './request-log.ts';
 import type { EmulatorState } from './state.ts';
@@ -18,8 +19,16 @@ export interface EmulatorCore {
   replay: ReplayGuard;
   /** Origin, no trailing slash. */
   url: string;
-  /** `url + '/'`: the Maskinporten issuer and grant audience. */
+  /** `url + '/'` (Skyporten: `url`): the Maskinporten issuer and grant audience. */
   issuer: string;
+  /** `url + '/token'`. */
+  tokenEndpoint: string;
+  /** Which reading of the grant rules the token endpoint applies. */
+  rules: GrantRuleSet;
+  /** True when the emulator answers as Skyporten: issuer without a trailing slash, OpenID discovery. */
+  skyporten: boolean;
+  /** The `delegation_source` of delegated tokens: the Altinn portal's issuer. */
+  delegationSource: string;
   /** Altinn platform base URL (same origin). */
   altinnPlatformUrl: string;
   /** Altinn's token issuer. */

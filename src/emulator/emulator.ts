@@ -6,25 +6,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
-import { generateRsaKeyPair, type RsaPrivateJwk, type RsaPublicJwk, toJwkBase64, toPublicJwk } from '../keys/jwk.ts';
+import { generateRsaKeyPair, toJwkBase64, toPublicJwk } from '../keys/jwk.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
 import { isLoopbackHost } from '../settings.ts';
 import { accessPolicy, checkAdminSecret, checkHostnames } from './access.ts';
-import { type Clock, EmulatorClock } from './clock.ts';
+import { EmulatorClock } from './clock.ts';
 import type { EmulatorCore } from './context.ts';
-import { type ActiveFault, FaultSet, type FaultSpec } from './faults.ts';
-import type {
-  Consent,
-  Delegation,
-  EmulatedClient,
-  NewConsent,
-  NewSystemUser,
-  ScopeDefinition,
-  SystemUser,
-} from './model.ts';
+import type { AdminClient, CreateClientInput, CreatedClient, Emulator, EmulatorOptions } from './emulator-api.ts';
+import { FaultSet, type FaultSpec } from './faults.ts';
+import { GRANT_RULE_SETS } from './grant-rules.ts';
+import type { Delegation, NewConsent, NewSystemUser, ScopeDefinition } from './model.ts';
 import { ReplayGuard } from './replay-guard.ts';
-import { RequestLog, type RequestLogEntry } from './request-log.ts';
+import { RequestLog } from './request-log.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { altinnRoutes } from './routes/altinn.ts';
 import { maskinportenRoutes } from './routes/maskinporten.ts';
@@ -33,128 +27,12 @@ import { selfServiceRoutes } from './routes/self-service.ts';
 import { createHandler, guard } from './server.ts';
 import { EmulatorState } from './state.ts';
 
-/** Options for {@link startEmulator}. */
-export interface EmulatorOptions {
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Address to bind; 127.0.0.1 by default. Anything but loopback exposes the emulator to the network. */
-  host?: string;
-  /** The base clock (epoch ms); the emulator's own clock runs on it plus an adjustable offset. */
-  clock?: Clock;
-  /** A JSON file keeping clients, keys and signing keys across restarts (written atomically, mode 0600). */
-  stateFile?: string;
-  /** Organisation number → Altinn organisation code, for `urn:altinn:org`. Default: `991825827` → `digdir`. */
-  orgCodes?: Record<string, string>;
-  /** Size of the emulator's RSA signing keys; 2048 by default (real Maskinporten uses 4096). */
-  signingKeySize?: 2048 | 3072 | 4096;
-  /** How many requests the request log keeps; 1000 by default. */
-  logLimit?: number;
-  /**
-   * Host names the emulator answers to besides the address it listens on (e.g. a Docker service name). Requests
-   * with any other `Host` header get 403, which defeats DNS rebinding.
-   */
-  hostnames?: string[];
-  /**
-   * The secret the control routes (`/_emulator/*`) require as `Authorization: Bearer <adminSecret>`. Bound beyond
-   * loopback, one is made for each run when left out (read it from {@link Emulator.adminSecret}); on loopback the
-   * control routes are open unless one is given.
-   */
-  adminSecret?: string;
-}
-
-/** Input of {@link Emulator.createClient}. */
-export interface CreateClientInput {
-  scopes: string[];
-  /** Public JWKs to register. Left out, a key pair is generated and returned; `[]` makes a certificate-only client. */
-  jwks?: RsaPublicJwk[];
-  clientName?: string;
-  description?: string;
-  orgNo?: string;
-  /** Seconds; 120 by default. */
-  accessTokenLifetime?: number;
-  clientId?: string;
-}
-
-/** A client registered through {@link Emulator.createClient}, with its generated key pair when one was made. */
-export interface CreatedClient {
-  clientId: string;
-  clientName: string;
-  orgNo: string;
-  scopes: string[];
-  accessTokenLifetime: number;
-  /** Key id of the generated key. */
-  kid?: string;
-  /** The generated key pair (emulator keys only: never use them anywhere else). */
-  privateJwk?: RsaPrivateJwk;
-  publicJwk?: RsaPublicJwk;
-  /** The generated key pair, base64-encoded as the seed's `JwkBase64` setting holds it. */
-  jwkBase64?: string;
-  /** Settings for `MaskinportenClient` pointing at this emulator. */
-  settings: { authority: string; clientId: string; jwkBase64?: string; altinnPlatformUrl: string };
-}
-
-/** The emulator's administrator client for the self-service API. */
-export interface AdminClient {
-  clientId: string;
-  kid: string;
-  scopes: string[];
-  privateJwk: RsaPrivateJwk;
-  jwkBase64: string;
-  settings: { authority: string; clientId: string; jwkBase64: string };
-}
-
-/** A running emulator. */
-export interface Emulator {
-  /** Origin, no trailing slash, e.g. `http://127.0.0.1:41234`. */
-  readonly url: string;
-  /** The Maskinporten issuer (`url + '/'`): the `authority` for clients and the grant's `aud`. */
-  readonly issuer: string;
-  /** The Altinn platform base URL (same origin). */
-  readonly altinnPlatformUrl: string;
-  /** The self-service API base URL (same origin). */
-  readonly selfServiceUrl: string;
-  /** Token endpoint URL. */
-  readonly tokenEndpoint: string;
-  /** The administrator client that may use the self-service API. */
-  readonly adminClient: AdminClient;
-  /** The secret the control routes require (`Authorization: Bearer …`), or undefined when they are open. */
-  readonly adminSecret: string | undefined;
-  /** Registers a client; generates a key pair unless `jwks` is given. */
-  createClient(input: CreateClientInput): Promise<CreatedClient>;
-  /** The client with this id, as the emulator holds it. */
-  getClient(clientId: string): EmulatedClient | undefined;
-  /** Defines a scope's token properties (`atMaxAge`, `accessibleForAll`). */
-  defineScope(scope: ScopeDefinition): ScopeDefinition;
-  /** Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf. */
-  addDelegation(delegation: Delegation): Delegation;
-  /** Registers an Altinn system user of `org` that the listed clients may act as. */
-  addSystemUser(input: NewSystemUser): SystemUser;
-  /** Registers an Altinn consent from `from` to `toOrg`. */
-  addConsent(input: NewConsent): Consent;
-  /** Fault control. */
-  readonly faults: {
-    add(spec: FaultSpec): ActiveFault;
-    remove(id: number): boolean;
-    clear(): void;
-    list(): ActiveFault[];
-  };
-  /** Clock control. */
-  readonly clock: {
-    now(): number;
-    readonly offsetMs: number;
-    setOffset(ms: number): void;
-    advance(ms: number): void;
-    set(time: Date | number): void;
-  };
-  /** The request log. */
-  readonly requests: { entries(filter?: { endpoint?: string }): RequestLogEntry[]; clear(): void };
-  /** Stops listening and closes every connection. */
-  close(): Promise<void>;
-  /** Same as {@link close}, for `await using`. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
+export type { AdminClient, CreateClientInput, CreatedClient, Emulator, EmulatorOptions };
 
 const DEFAULT_ORG_CODES = { '991825827': 'digdir' };
+
+/** Altinn TT02's portal issuer, the `delegation_source` of tokens from Maskinporten TEST [S36]. */
+const DEFAULT_DELEGATION_SOURCE = 'https://tt02.altinn.no/';
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -183,6 +61,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`port must be 0–65535, got ${port}`);
   const hostnames = checkHostnames(options.hostnames);
+  const rules = options.rules ?? 'live';
+  if (!GRANT_RULE_SETS.includes(rules)) {
+    throw new ArgumentError(`rules must be ${GRANT_RULE_SETS.map((r) => `"${r}"`).join(' or ')}, got ${String(rules)}`);
+  }
+  const delegationSource = options.delegationSource ?? DEFAULT_DELEGATION_SOURCE;
+  if (typeof delegationSource !== 'string' || !URL.canParse(delegationSource)) {
+    throw new ArgumentError(`delegationSource must be an absolute URL, got ${JSON.stringify(delegationSource)}`);
+  }
   const givenSecret = checkAdminSecret(options.adminSecret);
   if (!isLoopbackHost(host)) {
     process.emitWarning(
@@ -220,6 +106,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     replay: new ReplayGuard(),
     url,
     issuer: `${url}/`,
+    tokenEndpoint: `${url}/token`,
+    rules,
+    skyporten: false,
+    delegationSource,
     altinnPlatformUrl: url,
     altinnIssuer: `${url}${ALTINN_OPENID_PATH}`,
     orgCodes: new Map(Object.entries(options.orgCodes ?? DEFAULT_ORG_CODES)),
@@ -303,9 +193,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const info = () => ({
     url,
     issuer: core.issuer,
-    tokenEndpoint: `${url}/token`,
+    tokenEndpoint: core.tokenEndpoint,
     altinnPlatformUrl: core.altinnPlatformUrl,
     selfServiceUrl: url,
+    rules: core.rules,
     adminClient: { clientId: adminClient.clientId, kid: adminClient.kid, scopes: adminClient.scopes },
   });
 
@@ -373,7 +264,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     issuer: core.issuer,
     altinnPlatformUrl: core.altinnPlatformUrl,
     selfServiceUrl: url,
-    tokenEndpoint: `${url}/token`,
+    tokenEndpoint: core.tokenEndpoint,
+    rules: core.rules,
     adminClient,
     adminSecret: core.access.adminSecret,
     createClient,

@@ -1,12 +1,13 @@
 /**
  * Every rule Maskinporten applies to a JWT grant (protocol notes §2 and §4), in the order a request meets them.
  * Each broken rule throws the {@link MpError} the real service answers with; a grant that passes comes back as the
- * facts the token issuer needs.
+ * facts the token issuer needs. Where the live server and the documentation disagree, `grant-rules.ts` holds both.
  */
 import type { KeyObject } from 'node:crypto';
 import { type DecodedJws, decodeCompact, isRsaAlgorithm, verifyDecodedAsync } from '../keys/jws.ts';
-import { IAT_SKEW_SECONDS, isOrgNumber, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
+import { IAT_SKEW_SECONDS, isOrgNumber } from '../protocol/constants.ts';
 import { resolveAuthorizationDetails } from './authorization-details.ts';
+import { checkAudience, checkTimes, type GrantRuleSet, parseResource } from './grant-rules.ts';
 import type { EmulatedClient } from './model.ts';
 import { mp } from './mp-errors.ts';
 import type { ReplayGuard } from './replay-guard.ts';
@@ -38,7 +39,8 @@ export interface ValidatedGrant {
   scopes: string[];
   clientAmr: 'private_key_jwt' | 'virksomhetssertifikat';
   consumerOrg?: string;
-  resource?: string[];
+  /** As asked for: the token's `aud` becomes this value. */
+  resource?: string | string[];
   pid?: string;
   authorizationDetails?: Record<string, unknown>[];
 }
@@ -47,12 +49,12 @@ export interface ValidatedGrant {
 export interface GrantContext {
   state: EmulatorState;
   issuer: string;
+  /** The token endpoint URL, which the live server also accepts as `aud`. */
+  tokenEndpoint: string;
+  /** Which reading of the rules to apply. */
+  rules: GrantRuleSet;
   nowMs: number;
   replay: ReplayGuard;
-}
-
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
 }
 
 /** Decodes an assertion for logging and validation; malformed input is MP-011. */
@@ -64,21 +66,31 @@ export function decodeAssertion(assertion: string): DecodedJws {
   }
 }
 
-function resolveKey(decoded: DecodedJws, client: EmulatedClient, ctx: GrantContext): KeyObject {
+/** The key that verifies a grant, and how the client authenticated with it (the token's `client_amr`). */
+interface ResolvedKey {
+  key: KeyObject;
+  amr: ValidatedGrant['clientAmr'];
+}
+
+function resolveKey(decoded: DecodedJws, client: EmulatedClient, ctx: GrantContext): ResolvedKey {
   const { kid, x5c } = decoded.header;
-  if (kid !== undefined && x5c !== undefined) {
+  if (kid !== undefined && x5c !== undefined && ctx.rules === 'documented') {
     throw mp.badRequest('The JWT header must carry either kid or x5c, not both.');
   }
-  if (kid !== undefined) {
+  // Live, both together are accepted and the kid is used [S35]; a certificate-only client has no kid to use, so
+  // its certificate is.
+  const useKid = kid !== undefined && (x5c === undefined || client.keys.length > 0);
+  if (useKid) {
     if (typeof kid !== 'string' || !kid) throw mp.badRequest('The JWT header kid must be a non-empty string.');
     const registered = ctx.state.clientKey(client.clientId, kid);
     if (!registered) {
+      if (ctx.rules === 'live') throw mp.unknownKid();
       throw mp.clientAuthFailed(
         `Invalid JWT. No key with kid ${kid} is registered on client ${client.clientId} in this environment.`,
       );
     }
     if (registered.expiresAt <= ctx.nowMs) throw mp.expiredKey(kid);
-    return registered.key;
+    return { key: registered.key, amr: 'private_key_jwt' };
   }
   if (client.keys.length > 0) {
     throw mp.clientAuthFailed(
@@ -88,49 +100,13 @@ function resolveKey(decoded: DecodedJws, client: EmulatedClient, ctx: GrantConte
   if (x5c === undefined) {
     throw mp.invalidX5c('Failed to extract certificate from jwt: the header has neither kid nor x5c.');
   }
-  return keyFromX5c(x5c, client.orgNo, ctx.nowMs).key;
-}
-
-function checkTimes(claims: Record<string, unknown>, nowSeconds: number): void {
-  const { iat, exp, nbf } = claims;
-  if (!isInt(iat)) throw mp.badRequest('The claim iat must be a whole number of seconds since the epoch.');
-  if (!isInt(exp)) throw mp.badRequest('The claim exp must be a whole number of seconds since the epoch.');
-  if (iat > nowSeconds + IAT_SKEW_SECONDS) {
-    throw mp.invalidTime(
-      `Issue time is after now: iat is ${iat - nowSeconds} s ahead of the server clock (±${IAT_SKEW_SECONDS} s allowed).`,
-    );
-  }
-  if (iat < nowSeconds - IAT_SKEW_SECONDS) {
-    throw mp.invalidTime(
-      `Issue time is too old: iat is ${nowSeconds - iat} s behind the server clock (±${IAT_SKEW_SECONDS} s allowed).`,
-    );
-  }
-  if (exp <= iat) throw mp.invalidTime('exp must be after iat.');
-  if (exp - iat > MAX_GRANT_LIFETIME_SECONDS) {
-    throw mp.invalidTime(`exp is ${exp - iat} s after iat: a grant may live at most ${MAX_GRANT_LIFETIME_SECONDS} s.`);
-  }
-  // No skew on exp: iat is at most 10 s old, so `exp <= now - skew` could never fire before the iat rule does.
-  if (exp <= nowSeconds) throw mp.invalidTime('The grant has expired (exp has passed).');
-  if (nbf !== undefined) {
-    if (!isInt(nbf)) throw mp.badRequest('The claim nbf must be a whole number of seconds since the epoch.');
-    if (nbf > nowSeconds + IAT_SKEW_SECONDS) throw mp.invalidTime('The grant is not valid yet (nbf is in the future).');
-  }
+  return { key: keyFromX5c(x5c, client.orgNo, ctx.nowMs).key, amr: 'virksomhetssertifikat' };
 }
 
 function parseScopes(scope: unknown): string[] {
   if (scope === undefined || scope === null || (typeof scope === 'string' && !scope.trim())) throw mp.missingScope();
   if (typeof scope !== 'string') throw mp.badRequest('The claim scope must be a space-separated string.');
   return [...new Set(scope.split(/\s+/).filter(Boolean))];
-}
-
-function parseResource(resource: unknown): string[] | undefined {
-  if (resource === undefined) return undefined;
-  const valid =
-    Array.isArray(resource) &&
-    resource.length > 0 &&
-    resource.every((r) => typeof r === 'string' && URL.canParse(r) && !r.includes('#'));
-  if (!valid) throw mp.badRequest('The claim resource must be a JSON array of absolute URIs without fragments.');
-  return resource as string[];
 }
 
 function checkScopeAccess(
@@ -168,26 +144,21 @@ export async function validateGrant(decoded: DecodedJws, ctx: GrantContext): Pro
       `Client not found: check the client id (iss) and that the client exists in this environment.`,
     );
   }
-  const key = resolveKey(decoded, client, ctx);
+  const { key, amr } = resolveKey(decoded, client, ctx);
   if (!(await verifyDecodedAsync(decoded, key, header.alg))) {
     throw mp.invalidSignature('Could not validate JWT signature with the key the header points to.');
   }
   const unknown = Object.keys(claims).filter((c) => !ALLOWED_GRANT_CLAIMS.has(c));
   if (unknown.length) throw mp.badRequest(`Unknown claim(s) in the grant: ${unknown.join(', ')}.`);
-  if (typeof claims.aud !== 'string') {
-    throw mp.invalidAudience(
-      `aud must be one string equal to the issuer ${ctx.issuer}, not ${Array.isArray(claims.aud) ? 'an array' : typeof claims.aud}.`,
-    );
-  }
-  if (claims.aud !== ctx.issuer) throw mp.invalidAudience(`Expected ${ctx.issuer}, got ${claims.aud}.`);
-  checkTimes(claims, nowSeconds);
+  checkAudience(claims.aud, ctx.rules, ctx.issuer, ctx.tokenEndpoint);
+  checkTimes(claims, ctx.rules, nowSeconds);
   if (claims.sub !== undefined && claims.sub !== claims.iss)
     throw mp.badRequest('The claim sub, when sent, must equal iss.');
   if (claims.jti !== undefined && (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 256)) {
     throw mp.badRequest('The claim jti must be a non-empty string of at most 256 characters.');
   }
   const scopes = parseScopes(claims.scope);
-  const resource = parseResource(claims.resource);
+  const resource = parseResource(claims.resource, ctx.rules);
   if (claims.pid !== undefined && (typeof claims.pid !== 'string' || !/^\d{11}$/.test(claims.pid))) {
     throw mp.badRequest('The claim pid must be an 11-digit national identity number.');
   }
@@ -214,10 +185,16 @@ export async function validateGrant(decoded: DecodedJws, ctx: GrantContext): Pro
   const authorizationDetails =
     claims.authorization_details === undefined
       ? undefined
-      : resolveAuthorizationDetails(claims.authorization_details, client, ctx.state, ctx.nowMs);
+      : resolveAuthorizationDetails(claims.authorization_details, {
+          client,
+          state: ctx.state,
+          nowMs: ctx.nowMs,
+          ...(consumerOrg === undefined ? {} : { consumerOrg }),
+        });
 
   // Last, so a grant refused for another reason can be corrected and sent again with the same jti.
   if (typeof claims.jti === 'string') {
+    // Both readings refuse a grant whose exp is more than the skew behind: until then its jti must be remembered.
     const forgetAfter = ((claims.exp as number) + IAT_SKEW_SECONDS) * 1000;
     if (!ctx.replay.use(client.clientId, claims.jti, forgetAfter, ctx.nowMs)) throw mp.replay();
   }
@@ -225,7 +202,7 @@ export async function validateGrant(decoded: DecodedJws, ctx: GrantContext): Pro
     client,
     decoded,
     scopes,
-    clientAmr: header.x5c === undefined ? 'private_key_jwt' : 'virksomhetssertifikat',
+    clientAmr: amr,
   };
   if (consumerOrg !== undefined) out.consumerOrg = consumerOrg;
   if (resource !== undefined) out.resource = resource;

@@ -13,6 +13,8 @@ export type {
 export { startEmulator } from './emulator.ts';
 export type { ActiveFault, EndpointName, FaultSpec } from './faults.ts';
 export { ENDPOINT_NAMES } from './faults.ts';
+export type { GrantRuleSet } from './grant-rules.ts';
+export { GRANT_RULE_SETS } from './grant-rules.ts';
 export { MAX_BODY_BYTES } from './http.ts';
 export type {
   Consent,

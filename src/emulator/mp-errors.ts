@@ -10,6 +10,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unsupported_grant_type'
   | 'invalid_authorization_details'
+  | 'invalid_altinn_customer_configuration'
   | 'forbidden'
   | 'server_error'
   | 'temporarily_unavailable';
@@ -18,15 +19,19 @@ export type OAuthErrorCode =
 export class MpError extends Error {
   readonly status: number;
   readonly error: OAuthErrorCode;
+  /** The MP code the rule belongs to (kept in the request log even when the answer names none). */
   readonly mpCode: string;
   readonly description: string;
+  /** False for the answers the live server sends without an `error_uri` (protocol notes §4 (rev)). */
+  readonly withUri: boolean;
 
-  constructor(status: number, error: OAuthErrorCode, mpCode: string, description: string) {
+  constructor(status: number, error: OAuthErrorCode, mpCode: string, description: string, withUri = true) {
     super(description);
     this.status = status;
     this.error = error;
     this.mpCode = mpCode;
     this.description = description;
+    this.withUri = withUri;
   }
 }
 
@@ -34,16 +39,14 @@ export class MpError extends Error {
 export interface MpErrorBody {
   error: string;
   error_description: string;
-  error_uri: string;
+  error_uri?: string;
 }
 
-/** Renders an {@link MpError} the way Maskinporten does. */
+/** Renders an {@link MpError} the way Maskinporten does: with an `error_uri` ending in the MP code, unless live has none. */
 export function renderMpError(err: MpError, origin: string, traceId: string): MpErrorBody {
-  return {
-    error: err.error,
-    error_description: `${err.description} (trace_id: ${traceId})`,
-    error_uri: `${origin}/errors/${err.mpCode}`,
-  };
+  const body: MpErrorBody = { error: err.error, error_description: `${err.description} (trace_id: ${traceId})` };
+  if (err.withUri) body.error_uri = `${origin}/errors/${err.mpCode}`;
+  return body;
 }
 
 const AUTH_FAILED = 'Invalid assertion. Client authentication failed.';
@@ -69,6 +72,12 @@ export const mp = {
       'MP-120',
       `${AUTH_FAILED} The JWT is signed with an invalid certificate. ${detail}`,
     ),
+  /** The live text for a kid the client has not registered, sent without an MP code [protocol §4 (rev), S35, S38]. */
+  unknownKid: () =>
+    new MpError(400, 'invalid_grant', 'MP-100', `${AUTH_FAILED} Unknown key identifier (kid) for client.`, false),
+  /** The live server's time-rule answers ("JWT has expired" …), sent without an MP code [protocol §2 (rev), S30]. */
+  liveTime: (text: 'JWT has too long lifetime' | 'Issue time is in the future' | 'JWT has expired') =>
+    new MpError(400, 'invalid_grant', 'MP-130', text, false),
   expiredKey: (kid: string) =>
     new MpError(400, 'invalid_grant', 'MP-121', `${AUTH_FAILED} Expired key. The key with kid ${kid} has expired.`),
   certificateOrgMismatch: (clientOrg: string, certOrg: string) =>
@@ -119,6 +128,12 @@ export const mp = {
       'MP-302',
       `Unknown fields in authorization_details: ${fields.join(', ')}.`,
     ),
+  /** MP-303: no system user or consent matches the request, or a value names none [protocol §4 (rev), S37]. */
   invalidDetailsValue: (detail: string) =>
-    new MpError(400, 'invalid_authorization_details', 'MP-303', `Invalid value in authorization_details: ${detail}`),
+    new MpError(
+      400,
+      'invalid_altinn_customer_configuration',
+      'MP-303',
+      `Invalid value in authorization_details: ${detail}`,
+    ),
 };

@@ -320,11 +320,16 @@ export class EmulatorState {
     return { ...user };
   }
 
-  /** The system user of `org` that `clientId` may act as, matching `externalRef` when one is given. */
+  /**
+   * The system user of `org` that `clientId` may act as. A system user created without an `externalRef` has the
+   * party's organisation number as its `externalRef`, and a grant without one asks for exactly that; a system user
+   * created with one is found only when the grant names it (else MP-303) [S37].
+   */
   findSystemUser(org: string, clientId: string, externalRef: string | undefined): SystemUser | undefined {
-    const candidates = this.#data.systemUsers.filter((u) => u.org === org && u.clientIds.includes(clientId));
-    if (externalRef !== undefined) return candidates.find((u) => u.externalRef === externalRef);
-    return candidates.find((u) => u.externalRef === undefined) ?? (candidates.length === 1 ? candidates[0] : undefined);
+    const wanted = externalRef ?? org;
+    return this.#data.systemUsers.find(
+      (u) => u.org === org && u.clientIds.includes(clientId) && (u.externalRef ?? u.org) === wanted,
+    );
   }
 
   /** Registers a consent given by `from` to `toOrg`. */

@@ -21,6 +21,11 @@ function org(orgNo: string) {
   return { authority: ORG_AUTHORITY, ID: `${NORWEGIAN_ORG_PREFIX}${orgNo}` };
 }
 
+/** The token's `aud` for a requested `resource`: the string, or one array entry as a string. */
+function audience(resource: string | string[]): string | string[] {
+  return typeof resource === 'string' ? resource : resource.length === 1 ? resource[0]! : resource;
+}
+
 /** The lifetime (seconds) of a token for `scopes` from `clientLifetime`. */
 export function tokenLifetime(clientLifetime: number, scopes: string[], state: EmulatorState): number {
   let lifetime = clientLifetime;
@@ -44,14 +49,15 @@ export async function issueToken(
     iss: options.issuer,
     client_amr: grant.clientAmr,
     token_type: 'Bearer',
-    aud: grant.resource ? (grant.resource.length === 1 ? grant.resource[0] : grant.resource) : 'unspecified',
+    // Only when `resource` was asked for: recent tokens carry no `aud` at all otherwise [S27, S20, S34].
+    ...(grant.resource === undefined ? {} : { aud: audience(grant.resource) }),
     scope,
     consumer: org(grant.consumerOrg ?? grant.client.orgNo),
   };
   if (grant.consumerOrg !== undefined) {
+    // The Altinn portal's issuer, and no `client_orgno`, as in 2026 TT02 tokens [S7, S34, S36].
     claims.supplier = org(grant.client.orgNo);
     claims.delegation_source = options.delegationSource;
-    claims.client_orgno = grant.client.orgNo;
   }
   if (grant.authorizationDetails) claims.authorization_details = grant.authorizationDetails;
   if (grant.pid !== undefined) claims.pid = grant.pid;

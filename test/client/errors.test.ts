@@ -143,7 +143,7 @@ describe('client errors: token endpoint refusals', () => {
       client().getAccessToken({ scopes: ['a'], systemUser: { org: '310000077' } }),
       'ERR_AUTHORIZATION_DETAILS',
     );
-    assertTokenError(err, 400, 'invalid_authorization_details', 'MP-303');
+    assertTokenError(err, 400, 'invalid_altinn_customer_configuration', 'MP-303');
   });
 
   it('a replayed grant (jti) → ERR_GRANT_REPLAYED', async () => {

@@ -32,7 +32,7 @@ describe('emulator token endpoint: happy path', () => {
     assert.equal(payload.client_amr, 'private_key_jwt');
     assert.equal(payload.token_type, 'Bearer');
     assert.equal(payload.scope, 'test:read');
-    assert.equal(payload.aud, 'unspecified');
+    assert.equal(payload.aud, undefined, 'no aud unless resource was asked for (protocol §3 (rev))');
     assert.deepEqual(payload.consumer, { authority: 'iso6523-actorid-upis', ID: `0192:${client.orgNo}` });
     assert.equal((payload.exp as number) - (payload.iat as number), 120);
     assert.match(payload.jti as string, /^[A-Za-z0-9_-]{43}$/);

@@ -15,10 +15,10 @@ const SYSTEM_USER = 'urn:altinn:systemuser';
 const CONSENT = 'urn:altinn:consent';
 const ORG_AUTHORITY = 'iso6523-actorid-upis';
 
-/** An emulator whose base clock stands still: only `emulator.clock` moves it. */
+/** An emulator whose base clock stands still (only `emulator.clock` moves it), on the documented rules. */
 async function frozenEmulator(): Promise<Emulator> {
   const frozenAt = Date.now();
-  return startEmulator({ clock: { now: () => frozenAt } });
+  return startEmulator({ clock: { now: () => frozenAt }, rules: 'documented' });
 }
 
 function form(fields: Record<string, string>): URLSearchParams {
@@ -451,7 +451,7 @@ describe('emulator token endpoint: one test per rule', () => {
       );
     });
 
-    it('issues a delegated token: consumer is the consumer org, with supplier and delegation_source', async () => {
+    it('issues a delegated token: consumer is the consumer org, with supplier and delegation_source (protocol §3 (rev) [S7, S34, S36])', async () => {
       emulator.addDelegation({ consumerOrg, supplierOrg, scope: 'deleg:api' });
       const answer = await postToken(
         emulator,
@@ -461,8 +461,10 @@ describe('emulator token endpoint: one test per rule', () => {
       const claims = await verifiedClaims(emulator, answer.body.access_token as string);
       assert.deepEqual(claims.consumer, { authority: ORG_AUTHORITY, ID: `0192:${consumerOrg}` });
       assert.deepEqual(claims.supplier, { authority: ORG_AUTHORITY, ID: `0192:${supplierOrg}` });
-      assert.equal(claims.delegation_source, `${emulator.altinnPlatformUrl}/`);
-      assert.equal(claims.client_orgno, supplierOrg);
+      // The Altinn portal's issuer (TT02's, paired with TEST), and no client_orgno in a 2026 TT02 token.
+      assert.equal(claims.delegation_source, 'https://tt02.altinn.no/');
+      assert.equal(claims.client_orgno, undefined);
+      assert.equal(claims.aud, undefined, 'no aud without resource');
       assert.equal(claims.client_id, supplier.clientId);
       assert.equal(claims.scope, 'deleg:api');
     });
@@ -565,7 +567,7 @@ describe('emulator token endpoint: one test per rule', () => {
         [{ type: CONSENT, id: randomUUID(), from: 'urn:altinn:person:identifier-no:123' }],
       ]) {
         const answer = await postToken(emulator, grantWith(details));
-        assertMpError(answer, 400, 'invalid_authorization_details', 'MP-303');
+        assertMpError(answer, 400, 'invalid_altinn_customer_configuration', 'MP-303');
       }
     });
 
@@ -575,14 +577,14 @@ describe('emulator token endpoint: one test per rule', () => {
         emulator,
         grantWith([{ type: SYSTEM_USER, systemuser_org: { authority: ORG_AUTHORITY, ID: `0192:${otherParty}` } }]),
       );
-      assertMpError(none, 400, 'invalid_authorization_details', 'MP-303');
+      assertMpError(none, 400, 'invalid_altinn_customer_configuration', 'MP-303');
       const stranger = await emulator.createClient({ scopes: ['vendor:api'] });
       emulator.addSystemUser({ org: otherParty, clientIds: [stranger.clientId] });
       const notOurs = await postToken(
         emulator,
         grantWith([{ type: SYSTEM_USER, systemuser_org: { authority: ORG_AUTHORITY, ID: `0192:${otherParty}` } }]),
       );
-      assertMpError(notOurs, 400, 'invalid_authorization_details', 'MP-303');
+      assertMpError(notOurs, 400, 'invalid_altinn_customer_configuration', 'MP-303');
     });
 
     it('issues a system-user token carrying systemuser_id, systemuser_org and system_id', async () => {
@@ -606,7 +608,7 @@ describe('emulator token endpoint: one test per rule', () => {
       assert.equal(claims.client_id, vendor.clientId);
     });
 
-    it('issues a consent token carrying the registered consent', async () => {
+    it('issues a consent token carrying the registered consent, `to` an ISO 6523 object (protocol §3 (rev) [S20, S34])', async () => {
       const consentRights = [{ action: ['read'], resource: [{ type: 'urn:altinn:resource', value: 'ttd_skatt' }] }];
       const consent = emulator.addConsent({ from: fnr, toOrg: vendor.orgNo, consentRights });
       const answer = await postToken(emulator, grantWith([{ type: CONSENT, id: consent.id, from: fnr }]));
@@ -617,7 +619,7 @@ describe('emulator token endpoint: one test per rule', () => {
           type: CONSENT,
           id: consent.id,
           from: fnr,
-          to: `urn:altinn:organization:identifier-no:${vendor.orgNo}`,
+          to: { authority: ORG_AUTHORITY, ID: `0192:${vendor.orgNo}` },
           consented: new Date(consent.consentedAt).toISOString(),
           validTo: new Date(consent.validTo).toISOString(),
           consentRights,
@@ -637,7 +639,7 @@ describe('emulator token endpoint: one test per rule', () => {
         { type: CONSENT, id: expired.id, from: fnr },
       ]) {
         const answer = await postToken(emulator, grantWith([entry]));
-        assertMpError(answer, 400, 'invalid_authorization_details', 'MP-303');
+        assertMpError(answer, 400, 'invalid_altinn_customer_configuration', 'MP-303');
       }
     });
   });

@@ -124,12 +124,21 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
     }
   });
 
-  it('refuses both kid and x5c (MP-011)', async () => {
-    const answer = await postToken(
-      emulator,
-      makeGrant(emulator, client, { header: { kid: 'some-kid', x5c: [leaf.der, ca.der] }, key: leaf.key }),
-    );
-    assertMpError(answer, 400, 'invalid_request', 'MP-011');
+  it('accepts both kid and x5c live (the certificate of a certificate-only client), refuses them documented (MP-011)', async () => {
+    const grant = () =>
+      makeGrant(emulator, client, { header: { kid: 'some-kid', x5c: [leaf.der, ca.der] }, key: leaf.key });
+    assert.equal((await postToken(emulator, grant())).status, 200);
+    const documented = await startEmulator({ rules: 'documented' });
+    try {
+      const strict = await documented.createClient({ scopes: ['cert:read'], jwks: [], orgNo: ORG });
+      const answer = await postToken(
+        documented,
+        makeGrant(documented, strict, { header: { kid: 'some-kid', x5c: [leaf.der, ca.der] }, key: leaf.key }),
+      );
+      assertMpError(answer, 400, 'invalid_request', 'MP-011');
+    } finally {
+      await documented.close();
+    }
   });
 
   it('refuses x5c without kid from a client that has registered keys (MP-100)', async () => {

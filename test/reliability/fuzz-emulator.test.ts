@@ -79,7 +79,8 @@ const CODES_OF_ERROR: Record<string, string[]> = {
   invalid_grant: ['MP-012', 'MP-100', 'MP-110', 'MP-120', 'MP-121', 'MP-122', 'MP-123', 'MP-124', 'MP-130'],
   invalid_scope: ['MP-200'],
   forbidden: ['MP-250', 'MP-251'],
-  invalid_authorization_details: ['MP-301', 'MP-302', 'MP-303'],
+  invalid_authorization_details: ['MP-301', 'MP-302'],
+  invalid_altinn_customer_configuration: ['MP-303'],
 };
 const DIGEST = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' } as const;
 /** Altinn does not copy these Maskinporten claims (or sets them itself). */
@@ -461,7 +462,8 @@ function detailsOk(w: World, v: unknown): boolean {
         onlyKeys(org, ['authority', 'ID']) &&
         org.authority === ORG_AUTHORITY &&
         org.ID === `0192:${SU_ORG}` &&
-        (e.externalRef === undefined || e.externalRef === SU_REF)
+        // The system user was created with an externalRef, so a grant must name it [protocol §3 (rev), S37].
+        e.externalRef === SU_REF
       );
     }
     if (e.type === CONSENT_TYPE) {
@@ -499,7 +501,8 @@ function assertIssued(w: World, a: Answer, v: Extract<Verdict, { ok: true }>, cl
   assert.equal(t.iat, w.nowS);
   assert.equal(t.exp, w.nowS + lifetime);
   const resource = claims.resource as string[] | undefined;
-  assert.deepEqual(t.aud, resource ? (resource.length === 1 ? resource[0] : resource) : 'unspecified');
+  // No aud unless a resource was asked for.
+  assert.deepEqual(t.aud, resource ? (resource.length === 1 ? resource[0] : resource) : undefined);
   assert.deepEqual(t.consumer, { authority: ORG_AUTHORITY, ID: `0192:${v.consumerOrg ?? ORG}` });
   if (v.consumerOrg) assert.deepEqual(t.supplier, { authority: ORG_AUTHORITY, ID: `0192:${ORG}` });
   assert.equal(t.pid, claims.pid);
@@ -619,7 +622,11 @@ function certArbitraries(w: World) {
 /** Valid header/claim variations a grant may carry and still earn a token (for a party of `who`). */
 function validTweaks(w: World, who: PartyName): fc.Arbitrary<Tweak> {
   const party = w.parties[who];
-  const su = { type: SYSTEM_USER_TYPE, systemuser_org: { authority: ORG_AUTHORITY, ID: `0192:${SU_ORG}` } };
+  const su = {
+    type: SYSTEM_USER_TYPE,
+    systemuser_org: { authority: ORG_AUTHORITY, ID: `0192:${SU_ORG}` },
+    externalRef: SU_REF,
+  };
   const consent = { type: CONSENT_TYPE, id: w.consentId, from: CONSENT_FROM };
   return fc.oneof(
     claimTweak(
@@ -671,7 +678,11 @@ function faultTweaks(w: World, who: PartyName): fc.Arbitrary<Tweak> {
   const party = w.parties[who];
   const others = (Object.values(w.parties) as Party[]).filter((p) => p.name !== who);
   const grant = (...codes: string[]) => expectOf('invalid_grant', ...codes);
-  const details = (...codes: string[]) => expectOf('invalid_authorization_details', ...codes.map((c) => `MP-${c}`));
+  const details = (...codes: string[]) =>
+    expectOf(
+      codes.includes('303') ? 'invalid_altinn_customer_configuration' : 'invalid_authorization_details',
+      ...codes.map((c) => `MP-${c}`),
+    );
   const x5c = certArbitraries(w);
   const su = { type: SYSTEM_USER_TYPE, systemuser_org: { authority: ORG_AUTHORITY, ID: `0192:${SU_ORG}` } };
   const consent = { type: CONSENT_TYPE, id: w.consentId, from: CONSENT_FROM };
@@ -1089,7 +1100,13 @@ describe('fuzzing the emulator (property-based)', () => {
     // Frozen a little ahead (with a fraction of a second) so the certificates just made are valid.
     const nowMs = Math.floor(Date.now() / 1000) * 1000 + 5250;
     const stateFile = join(dir, 'state.json');
-    const emulator = await startEmulator({ clock: { now: () => nowMs }, stateFile, logLimit: 100_000 });
+    // The documented rules, which this model follows (README's rule table, "documented" column).
+    const emulator = await startEmulator({
+      clock: { now: () => nowMs },
+      stateFile,
+      logLimit: 100_000,
+      rules: 'documented',
+    });
     emulator.defineScope({ name: OPEN_SCOPE, accessibleForAll: true, atMaxAge: OPEN_MAX_AGE });
     const c1 = await emulator.createClient({ scopes: ['fuzz:read', 'fuzz:write', SERVICE_OWNER_SCOPE], orgNo: ORG });
     const c2 = await emulator.createClient({ scopes: ['fuzz:read'], orgNo: ORG, accessTokenLifetime: 300 });

@@ -14,7 +14,7 @@ import type { Route } from './route.ts';
 export function discoveryDocument(core: EmulatorCore): Record<string, unknown> {
   return {
     issuer: core.issuer,
-    token_endpoint: `${core.url}/token`,
+    token_endpoint: core.tokenEndpoint,
     jwks_uri: `${core.url}/jwk`,
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     grant_types_supported: [JWT_BEARER_GRANT_TYPE],
@@ -27,7 +27,8 @@ export function discoveryDocument(core: EmulatorCore): Record<string, unknown> {
 export function maskinportenRoutes(core: EmulatorCore): Route[] {
   return [
     {
-      pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}$`),
+      // With a trailing slash too, as real clients ask for it [S41].
+      pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}/?$`),
       endpoint: 'discovery',
       methods: { GET: (ctx) => sendJson(ctx, 200, discoveryDocument(core)) },
     },
@@ -58,12 +59,14 @@ export function maskinportenRoutes(core: EmulatorCore): Route[] {
           const grant = await validateGrant(decoded, {
             state: core.state,
             issuer: core.issuer,
+            tokenEndpoint: core.tokenEndpoint,
+            rules: core.rules,
             nowMs,
             replay: core.replay,
           });
           const { body } = await issueToken(grant, {
             issuer: core.issuer,
-            delegationSource: `${core.altinnPlatformUrl}/`,
+            delegationSource: core.delegationSource,
             nowMs,
             key: core.state.maskinportenKey,
             state: core.state,

@@ -1,6 +1,8 @@
 /**
  * Protected APIs for trying tokens end to end: a stand-in for Altinn's Notifications API (the seed's example
- * scope) that takes Altinn tokens, and an echo endpoint that validates a Maskinporten token and returns its claims.
+ * scope; `POST /notifications/api/v1/orders` and the newer `POST /notifications/api/v1/future/orders` that current
+ * clients call) that takes Altinn tokens, and an echo endpoint that validates a Maskinporten token and returns its
+ * claims.
  */
 import { randomUUID } from 'node:crypto';
 import { TokenVerificationError } from '../../verify/errors.ts';
@@ -85,6 +87,31 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
       },
     },
     {
+      pattern: /^\/notifications\/api\/v1\/future\/orders$/,
+      endpoint: 'notifications',
+      methods: {
+        POST: async (ctx) => {
+          await requireToken(ctx, altinn, NOTIFICATIONS_SCOPE);
+          const order = await orderBody(ctx);
+          const recipient = order.recipient;
+          if (recipient === null || typeof recipient !== 'object' || Array.isArray(recipient)) {
+            throw apiProblem(400, 'Bad Request', 'the order needs a "recipient" object');
+          }
+          if (typeof order.idempotencyId !== 'string' || !order.idempotencyId) {
+            throw apiProblem(400, 'Bad Request', 'the order needs an "idempotencyId" string');
+          }
+          const orderId = randomUUID();
+          const sendersReference = typeof order.sendersReference === 'string' ? order.sendersReference : null;
+          sendJson(
+            ctx,
+            201,
+            { notificationOrderId: orderId, notification: { shipmentId: randomUUID(), sendersReference } },
+            { location: `${core.url}/notifications/api/v1/future/orders/${orderId}` },
+          );
+        },
+      },
+    },
+    {
       pattern: /^\/api\/echo$/,
       endpoint: 'echo',
       methods: {
@@ -93,6 +120,21 @@ export function protectedApiRoutes(core: EmulatorCore): Route[] {
       },
     },
   ];
+}
+
+/** The order as a JSON object, or a 415/400 problem. */
+async function orderBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+  if (mediaType(ctx) !== 'application/json') throw apiProblem(415, 'Unsupported Media Type', 'send the order as JSON');
+  let order: unknown;
+  try {
+    order = JSON.parse((await readBody(ctx)).toString('utf8'));
+  } catch {
+    throw apiProblem(400, 'Bad Request', 'the order is not valid JSON');
+  }
+  if (order === null || typeof order !== 'object' || Array.isArray(order)) {
+    throw apiProblem(400, 'Bad Request', 'the order must be a JSON object');
+  }
+  return order as Record<string, unknown>;
 }
 
 async function echo(ctx: RequestContext, verifier: TokenVerifier): Promise<void> {
