@@ -50,6 +50,11 @@ export interface EmulatorOptions {
    * with `x5c`); `documented` keeps the documentation's stricter reading. README "The token endpoint's rules".
    */
   rules?: GrantRuleSet;
+  /**
+   * Answer as Skyporten: the issuer (and the grant `aud`) is the origin without a trailing slash, and the metadata
+   * is served at `/.well-known/openid-configuration` only, as Skyporten documents it [S22, S31].
+   */
+  skyporten?: boolean;
   /** The `delegation_source` of delegated tokens (the Altinn portal's issuer); `https://tt02.altinn.no/` by default. */
   delegationSource?: string;
 }
@@ -99,7 +104,7 @@ export interface AdminClient {
 export interface Emulator {
   /** Origin, no trailing slash, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
-  /** The Maskinporten issuer (`url + '/'`): the `authority` for clients and the grant's `aud`. */
+  /** The Maskinporten issuer (`url + '/'`; Skyporten: `url`): the `authority` for clients and the grant's `aud`. */
   readonly issuer: string;
   /** The Altinn platform base URL (same origin). */
   readonly altinnPlatformUrl: string;
@@ -109,6 +114,8 @@ export interface Emulator {
   readonly tokenEndpoint: string;
   /** The reading of the grant rules the token endpoint applies. */
   readonly rules: GrantRuleSet;
+  /** True when the emulator answers as Skyporten. */
+  readonly skyporten: boolean;
   /** The administrator client that may use the self-service API. */
   readonly adminClient: AdminClient;
   /** The secret the control routes require (`Authorization: Bearer …`), or undefined when they are open. */

@@ -65,6 +65,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (!GRANT_RULE_SETS.includes(rules)) {
     throw new ArgumentError(`rules must be ${GRANT_RULE_SETS.map((r) => `"${r}"`).join(' or ')}, got ${String(rules)}`);
   }
+  const skyporten = options.skyporten ?? false;
+  if (typeof skyporten !== 'boolean')
+    throw new ArgumentError(`skyporten must be true or false, got ${String(skyporten)}`);
   const delegationSource = options.delegationSource ?? DEFAULT_DELEGATION_SOURCE;
   if (typeof delegationSource !== 'string' || !URL.canParse(delegationSource)) {
     throw new ArgumentError(`delegationSource must be an absolute URL, got ${JSON.stringify(delegationSource)}`);
@@ -105,10 +108,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log: new RequestLog(options.logLimit),
     replay: new ReplayGuard(),
     url,
-    issuer: `${url}/`,
+    // Skyporten's issuer, and so its grant audience, has no trailing slash [S22, S31].
+    issuer: skyporten ? url : `${url}/`,
     tokenEndpoint: `${url}/token`,
     rules,
-    skyporten: false,
+    skyporten,
     delegationSource,
     altinnPlatformUrl: url,
     altinnIssuer: `${url}${ALTINN_OPENID_PATH}`,
@@ -197,6 +201,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     altinnPlatformUrl: core.altinnPlatformUrl,
     selfServiceUrl: url,
     rules: core.rules,
+    skyporten: core.skyporten,
     adminClient: { clientId: adminClient.clientId, kid: adminClient.kid, scopes: adminClient.scopes },
   });
 
@@ -266,6 +271,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     selfServiceUrl: url,
     tokenEndpoint: core.tokenEndpoint,
     rules: core.rules,
+    skyporten: core.skyporten,
     adminClient,
     adminSecret: core.access.adminSecret,
     createClient,

@@ -3,9 +3,9 @@
  * (client, key, scope, delegation) kept in maps with parsed keys cached, and every change written atomically to
  * the optional state file so clients, keys and signing keys survive a restart.
  */
-import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { ArgumentError, MaskinportenError } from '../errors.ts';
-import { importPrivateJwk, importPublicJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { importPublicJwk } from '../keys/jwk.ts';
 import { isOrgNumber } from '../protocol/constants.ts';
 import type { Clock } from './clock.ts';
 import { validateJwkSet } from './key-registration.ts';
@@ -17,21 +17,16 @@ import type {
   NewConsent,
   NewSystemUser,
   ScopeDefinition,
-  SigningKeyRecord,
   SystemUser,
 } from './model.ts';
 import { ScopeRegistry } from './scope-registry.ts';
+import { type SigningKey, signingKeyFrom } from './signing-key.ts';
 import { readStateFile, writeStateFile } from './state-file.ts';
+
+export type { SigningKey };
+
 import { checkNewClient, checkScopes, epochMs, optionalString, tokenLifetimeOrDefault } from './state-input.ts';
 import { DEFAULT_ORG_NO, DEFAULT_TOKEN_LIFETIME, newStateData } from './state-new.ts';
-
-/** A signing key ready for use: the private key, its id and its published public half. */
-export interface SigningKey {
-  kid: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicJwk: RsaPublicJwk;
-}
 
 /** What a new client is registered with. */
 export interface NewClient {
@@ -46,15 +41,6 @@ export interface NewClient {
 }
 
 export { DEFAULT_ORG_NO } from './state-new.ts';
-
-function signingKeyFrom(record: SigningKeyRecord): SigningKey {
-  const pub = toPublicJwk(record.privateJwk);
-  pub.use = 'sig';
-  pub.alg = 'RS256';
-  pub.kid = record.kid;
-  const privateKey = importPrivateJwk(record.privateJwk);
-  return { kid: record.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: pub };
-}
 
 /** The emulator's registry of clients, keys, scopes, delegations, system users and consents. */
 export class EmulatorState {
@@ -78,8 +64,8 @@ export class EmulatorState {
       () => clock.now(),
       () => this.persist(),
     );
-    this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten);
-    this.altinnKey = signingKeyFrom(data.signingKeys.altinn);
+    this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten, 'maskinporten');
+    this.altinnKey = signingKeyFrom(data.signingKeys.altinn, 'altinn');
   }
 
   /** Loads the state file when there is one, otherwise starts fresh with new signing and admin keys. */

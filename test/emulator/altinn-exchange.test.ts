@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
@@ -11,15 +12,21 @@ const SERVICE_OWNER_SCOPE = 'altinn:serviceowner/notifications.create';
 const ALTINN_OPENID = '/authentication/api/v1/openid/';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Asserts a 401 answer from the exchange: ProblemDetails JSON and a Bearer challenge. */
+/**
+ * Asserts a 401 answer from the exchange as ASP.NET's `Unauthorized()` under `[ApiController]` writes it:
+ * ProblemDetails with `type`, `title`, `status` and `traceId`, no `detail`, and no `WWW-Authenticate` (the endpoint
+ * is `[AllowAnonymous]`) — protocol §5 (rev) [S13].
+ */
 function assertUnauthorized(answer: Awaited<ReturnType<typeof exchange>>, why: string): void {
   assert.equal(answer.status, 401, `${why}: ${answer.text}`);
   assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer/);
+  assert.equal(answer.headers.get('www-authenticate'), null, why);
+  assert.deepEqual(Object.keys(obj(answer)).sort(), ['status', 'title', 'traceId', 'type'], why);
   const body = obj(answer);
+  assert.equal(body.type, 'https://tools.ietf.org/html/rfc9110#section-15.5.2');
+  assert.equal(body.title, 'Unauthorized');
   assert.equal(body.status, 401);
-  assert.equal(typeof body.title, 'string');
-  assert.equal(typeof body.detail, 'string');
+  assert.match(String(body.traceId), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
 }
 
 describe('Altinn token exchange', () => {
@@ -294,25 +301,165 @@ describe('Altinn token exchange', () => {
     });
   });
 
-  describe('410 answers', () => {
-    it('for X-Altinn-EnterpriseUser-Authentication, with ProblemDetails', async () => {
+  describe('410 answers, only after the token validated (protocol §5 (rev) [S13])', () => {
+    it('for X-Altinn-EnterpriseUser-Authentication with a valid token, with the real ProblemDetails', async () => {
       const token = await accessToken(emulator, digdir);
-      for (const value of ['dXNlcjpwYXNz', '']) {
-        const answer = await exchange(emulator, token, {
-          headers: { 'X-Altinn-EnterpriseUser-Authentication': value },
+      const answer = await exchange(emulator, token, {
+        headers: { 'X-Altinn-EnterpriseUser-Authentication': 'dXNlcjpwYXNz' },
+      });
+      assert.equal(answer.status, 410, answer.text);
+      assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(obj(answer).status, 410);
+      assert.equal(obj(answer).title, 'Virksomhetsbruker is no longer available');
+      assert.equal(obj(answer).type, 'https://docs.altinn.studio');
+      assert.match(String(obj(answer).detail), /Systembruker/);
+    });
+
+    it('not for an empty header value (string.IsNullOrEmpty): the exchange goes ahead', async () => {
+      const answer = await exchange(emulator, await accessToken(emulator, digdir), {
+        headers: { 'X-Altinn-EnterpriseUser-Authentication': '' },
+      });
+      assert.equal(answer.status, 200, answer.text);
+    });
+
+    it('a missing or invalid token is 401 first', async () => {
+      const headers = { 'x-altinn-enterpriseuser-authentication': 'x' };
+      assertUnauthorized(await exchange(emulator, undefined, { headers }), 'no token');
+      const mpToken = await accessToken(emulator, digdir);
+      const [h, , sig] = mpToken.split('.');
+      const altered = `${h}.${Buffer.from('{"consumer":{}}').toString('base64url')}.${sig}`;
+      assertUnauthorized(await exchange(emulator, altered, { headers }), 'altered token');
+    });
+  });
+
+  describe('the request as ASP.NET binds it (protocol §5 (rev) [S13])', () => {
+    it('matches the provider segment, and the path, case-insensitively', async () => {
+      const token = await accessToken(emulator, digdir);
+      for (const path of [
+        '/authentication/api/v1/exchange/Maskinporten',
+        '/authentication/api/v1/exchange/MASKINPORTEN',
+        '/Authentication/API/v1/Exchange/maskinporten',
+      ]) {
+        const answer = await call(`${emulator.altinnPlatformUrl}${path}`, {
+          headers: { authorization: `Bearer ${token}` },
         });
-        assert.equal(answer.status, 410, answer.text);
-        assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
-        assert.equal(obj(answer).status, 410);
-        assert.equal(typeof obj(answer).title, 'string');
+        assert.equal(answer.status, 200, `${path}: ${answer.text}`);
       }
     });
 
-    it('even without a token', async () => {
-      const answer = await exchange(emulator, undefined, {
-        headers: { 'x-altinn-enterpriseuser-authentication': 'x' },
+    it('answers an unknown provider 400 with its text, after the token check', async () => {
+      const token = await accessToken(emulator, digdir);
+      const answer = await call(`${emulator.altinnPlatformUrl}/authentication/api/v1/exchange/Skyporten`, {
+        headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(answer.status, 410);
+      assert.equal(answer.status, 400);
+      assert.match(answer.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.equal(
+        answer.text,
+        "Invalid token provider: Skyporten. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'.",
+      );
+      const noToken = await call(`${emulator.altinnPlatformUrl}/authentication/api/v1/exchange/Skyporten`);
+      assertUnauthorized(noToken, 'unknown provider without a token');
+    });
+
+    it('binds test=True, TRUE and " true " as true, test=False as false', async () => {
+      const token = await accessToken(emulator, digdir);
+      for (const [value, org] of [
+        ['True', 'ttd'],
+        ['TRUE', 'ttd'],
+        [' true ', 'ttd'],
+        ['False', 'digdir'],
+      ] as const) {
+        const answer = await call(`${exchangeUrl(emulator)}?test=${encodeURIComponent(value)}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(answer.status, 200, answer.text);
+        assert.equal(payloadOf(answer.text)['urn:altinn:org'], org, value);
+      }
+    });
+
+    it('answers a test value that is not a bool with a validation ProblemDetails 400', async () => {
+      const token = await accessToken(emulator, digdir);
+      for (const value of ['yes', '1', '']) {
+        const answer = await call(`${exchangeUrl(emulator)}?test=${value}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(answer.status, 400, answer.text);
+        assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
+        assert.equal(obj(answer).title, 'One or more validation errors occurred.');
+        assert.ok(Array.isArray((obj(answer).errors as Record<string, unknown>).test));
+      }
+    });
+  });
+
+  it('passes a one-entry authorization_details through as an object (protocol §5 (rev) [S39])', async () => {
+    const party = '310000031';
+    const vendor = await emulator.createClient({ scopes: ['vendor:api'], orgNo: '310000030' });
+    const user = emulator.addSystemUser({ org: party, clientIds: [vendor.clientId], systemId: 'vendor_system' });
+    const answer = await postToken(
+      emulator,
+      makeGrant(emulator, vendor, {
+        claims: {
+          authorization_details: [
+            {
+              type: 'urn:altinn:systemuser',
+              systemuser_org: { authority: 'iso6523-actorid-upis', ID: `0192:${party}` },
+            },
+          ],
+        },
+      }),
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const mp = payloadOf(answer.body.access_token as string);
+    assert.ok(Array.isArray(mp.authorization_details), 'Maskinporten: an array');
+    const altinn = payloadOf(await altinnToken(emulator, answer.body.access_token as string));
+    assert.deepEqual(altinn.authorization_details, (mp.authorization_details as unknown[])[0]);
+    assert.deepEqual((altinn.authorization_details as { systemuser_id: string[] }).systemuser_id, [user.id]);
+  });
+
+  describe('published keys and metadata', () => {
+    const certOf = (jwk: { x5c?: string[] }) => new X509Certificate(Buffer.from(jwk.x5c![0]!, 'base64'));
+
+    it("Altinn's JWKS: kid the certificate's SHA-1 thumbprint, an x5c chain, n and e in standard base64 (protocol §5 (rev) [S13])", async () => {
+      const jwks = obj(
+        await call(`${emulator.altinnPlatformUrl}${ALTINN_OPENID}.well-known/openid-configuration/jwks`),
+      );
+      const [jwk] = jwks.keys as { kid: string; kty: string; use: string; n: string; e: string; x5c: string[] }[];
+      const cert = certOf(jwk!);
+      assert.equal(jwk!.kid, cert.fingerprint.replaceAll(':', ''));
+      assert.equal(jwk!.kty, 'RSA');
+      assert.equal(jwk!.use, 'sig');
+      assert.ok(cert.verify(cert.publicKey), 'self-signed');
+      const key = createPublicKey({ key: { kty: 'RSA', n: jwk!.n, e: jwk!.e }, format: 'jwk' });
+      assert.ok(key.equals(cert.publicKey), 'n and e are the certificate key');
+      const token = await altinnToken(emulator, await accessToken(emulator, digdir));
+      assert.equal(headerOf(token).kid, jwk!.kid);
+      assert.equal(headerOf(token).x5t, Buffer.from(cert.fingerprint.replaceAll(':', ''), 'hex').toString('base64url'));
+    });
+
+    it("Maskinporten's /jwk: kid the certificate's SHA-256 thumbprint, with the x5c certificate (protocol §1 [S3, S23])", async () => {
+      const [jwk] = obj(await call(`${emulator.url}/jwk`)).keys as { kid: string; x5c: string[]; alg: string }[];
+      const cert = certOf(jwk!);
+      assert.equal(jwk!.kid, createHash('sha256').update(cert.raw).digest('base64url'));
+      assert.equal(jwk!.alg, 'RS256');
+      const token = await accessToken(emulator, digdir);
+      assert.equal(headerOf(token).kid, jwk!.kid);
+      assert.ok(createPublicKey({ key: jwk as never, format: 'jwk' }).equals(cert.publicKey));
+    });
+
+    it("Altinn's openid-configuration has OpenIdController's fields", async () => {
+      const config = obj(await call(`${emulator.altinnPlatformUrl}${ALTINN_OPENID}.well-known/openid-configuration`));
+      const base = `${emulator.altinnPlatformUrl}/authentication/api/v1`;
+      assert.deepEqual(config, {
+        issuer: `${base}/openid/`,
+        authorization_endpoint: `${base}/authorize/`,
+        token_endpoint: `${base}/token/`,
+        jwks_uri: `${base}/openid/.well-known/openid-configuration/jwks`,
+        response_types_supported: ['token'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        end_session_endpoint: `${base}/openid/logout/`,
+      });
     });
   });
 

@@ -41,6 +41,47 @@ describe('protected APIs', () => {
   });
   after(() => emulator.close());
 
+  describe('POST /notifications/api/v1/future/orders (the path current clients call)', () => {
+    const future = (token: string | undefined, body: unknown) =>
+      call(`${emulator.url}/notifications/api/v1/future/orders`, {
+        method: 'POST',
+        headers: { ...(token === undefined ? {} : bearer(token)), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const futureOrder = {
+      idempotencyId: 'order-1',
+      sendersReference: 'case-42',
+      recipient: { recipientEmail: { emailAddress: 'a@example.no', emailSettings: { subject: 'Hi', body: 'Hello' } } },
+    };
+
+    it('takes an Altinn token with the notifications scope: 201 with the order and shipment ids', async () => {
+      const token = await altinnToken(emulator, await accessToken(emulator, sender, [NOTIFICATIONS_SCOPE]));
+      const answer = await future(token, futureOrder);
+      assert.equal(answer.status, 201, answer.text);
+      const body = obj(answer);
+      assert.match(body.notificationOrderId as string, UUID);
+      const notification = body.notification as Record<string, unknown>;
+      assert.match(notification.shipmentId as string, UUID);
+      assert.equal(notification.sendersReference, 'case-42');
+      assert.equal(
+        answer.headers.get('location'),
+        `${emulator.url}/notifications/api/v1/future/orders/${body.notificationOrderId}`,
+      );
+    });
+
+    it('refuses no token (401), a token without the scope (403) and an order without recipient (400)', async () => {
+      assert.equal((await future(undefined, futureOrder)).status, 401);
+      const noScope = await altinnToken(emulator, await accessToken(emulator, other, ['test:read']));
+      assert.equal((await future(noScope, futureOrder)).status, 403);
+      const token = await altinnToken(emulator, await accessToken(emulator, sender, [NOTIFICATIONS_SCOPE]));
+      for (const body of [{ idempotencyId: 'x' }, { recipient: {} }, [], 'text']) {
+        const answer = await future(token, body);
+        assert.equal(answer.status, 400, answer.text);
+        assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      }
+    });
+  });
+
   describe('POST /notifications/api/v1/orders', () => {
     it('takes an Altinn token with the notifications scope: 201 with an order id and a Location', async () => {
       const token = await altinnToken(emulator, await accessToken(emulator, sender, [NOTIFICATIONS_SCOPE]));

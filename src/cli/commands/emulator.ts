@@ -12,7 +12,7 @@ import { openBrowser } from '../open-browser.ts';
 import { bold, dim, warn } from '../output.ts';
 import { shellQuote } from '../shell.ts';
 
-export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--open] [--json]
+export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--skyporten] [--open] [--json]
 
 Runs a local Maskinporten (token endpoint, discovery, keys), Altinn token exchange, self-service API and a
 Notifications API stand-in on one origin, with a web console at its root (integrations, keys, live requests,
@@ -22,6 +22,7 @@ Options:
   --port N       port to listen on (default: a free port)
   --host H       address to bind (default 127.0.0.1; anything else exposes the emulator to your network)
   --state FILE   keep clients, keys and signing keys in FILE across restarts
+  --skyporten    answer as Skyporten: issuer without a trailing slash, /.well-known/openid-configuration
   --open         open the console in a browser, where there is one (the URL is printed either way)
   --json         print one JSON line with the URLs and the admin client's credentials when ready
   --admin-env FILE
@@ -53,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     open: { type: 'boolean' },
     'admin-env': { type: 'string' },
+    skyporten: { type: 'boolean' },
   });
   const host = values.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
@@ -66,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     host,
     ...(port === undefined ? {} : { port }),
     ...(values.state === undefined ? {} : { stateFile: values.state }),
+    ...(values.skyporten ? { skyporten: true } : {}),
   });
   // Listen for the stop signals before saying we are ready: a caller may signal as soon as it reads the ready line.
   const stopped = new Promise<void>((resolve) => {
@@ -91,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
         consoleUrl: `${emulator.url}/`,
         adminEnvFile: adminEnv.file,
         adminClient: { clientId: admin.clientId, kid: admin.kid, scopes: admin.scopes, jwkBase64: admin.jwkBase64 },
+        // Bound beyond loopback, the control routes need it as `Authorization: Bearer …`.
+        ...(emulator.adminSecret === undefined ? {} : { adminSecret: emulator.adminSecret }),
       })}\n`,
     );
   } else {
@@ -104,6 +109,11 @@ export async function run(argv: string[]): Promise<number> {
         `  admin client id      ${admin.clientId}`,
         `  admin credentials    source ${adminEnv.file} ${dim('(export lines for MaskinportenAdmin__*; then maskinporten clients list)')}`,
         `  console              ${emulator.url}/`,
+        ...(emulator.adminSecret === undefined
+          ? []
+          : [
+              `  control routes       need Authorization: Bearer <admin secret> ${dim('(the secret: run with --json)')}`,
+            ]),
         dim('Press Ctrl+C to stop.'),
         '',
       ].join('\n'),

@@ -23,15 +23,34 @@ export function discoveryDocument(core: EmulatorCore): Record<string, unknown> {
   };
 }
 
+/**
+ * Skyporten's metadata, at `/.well-known/openid-configuration`: Maskinporten's fields with the issuer without a
+ * trailing slash, plus the members OpenID discovery requires, which cloud identity federation reads [S22, S31].
+ */
+export function skyportenDiscoveryDocument(core: EmulatorCore): Record<string, unknown> {
+  return {
+    ...discoveryDocument(core),
+    response_types_supported: ['token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+  };
+}
+
 /** The routes of the Maskinporten side. */
 export function maskinportenRoutes(core: EmulatorCore): Route[] {
   return [
-    {
-      // With a trailing slash too, as real clients ask for it [S41].
-      pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}/?$`),
-      endpoint: 'discovery',
-      methods: { GET: (ctx) => sendJson(ctx, 200, discoveryDocument(core)) },
-    },
+    core.skyporten
+      ? {
+          pattern: /^\/\.well-known\/openid-configuration\/?$/,
+          endpoint: 'discovery',
+          methods: { GET: (ctx) => sendJson(ctx, 200, skyportenDiscoveryDocument(core)) },
+        }
+      : {
+          // With a trailing slash too, as real clients ask for it [S41].
+          pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}/?$`),
+          endpoint: 'discovery',
+          methods: { GET: (ctx) => sendJson(ctx, 200, discoveryDocument(core)) },
+        },
     {
       pattern: /^\/jwk$/,
       endpoint: 'jwks',
