@@ -249,7 +249,9 @@ describe('maskinporten token and decode (built CLI)', () => {
     });
 
     it('--system-user-org gets a system user token for a registered system user', TIMEOUT, async () => {
-      const user = emulator.addSystemUser({ org: SYSTEM_USER_ORG, clientIds: [client.clientId], externalRef: 'ref-1' });
+      // One made without an externalRef (asked for without one) and one made with it (asked for only with it).
+      const user = emulator.addSystemUser({ org: SYSTEM_USER_ORG, clientIds: [client.clientId] });
+      emulator.addSystemUser({ org: SYSTEM_USER_ORG, clientIds: [client.clientId], externalRef: 'ref-1' });
       const r = ok(await run(['token', ...flags, '--scope', SCOPE, '--system-user-org', SYSTEM_USER_ORG]));
       const details = payloadOf(tokenOf(r)).authorization_details as Record<string, unknown>[];
       assert.equal(details[0]!.type, 'urn:altinn:systemuser');
