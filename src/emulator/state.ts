@@ -66,6 +66,9 @@ export class EmulatorState {
     );
     this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten, 'maskinporten');
     this.altinnKey = signingKeyFrom(data.signingKeys.altinn, 'altinn');
+    // The published kid is the certificate's thumbprint: the state file names the keys by it too.
+    data.signingKeys.maskinporten.kid = this.maskinportenKey.kid;
+    data.signingKeys.altinn.kid = this.altinnKey.kid;
   }
 
   /** Loads the state file when there is one, otherwise starts fresh with new signing and admin keys. */

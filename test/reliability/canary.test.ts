@@ -718,8 +718,19 @@ describe('secret canary', () => {
           ['decode', ['decode', CANARY.token], CANARY.tokenClaims.jti, 0],
           ['decode --json', ['decode', CANARY.token, '--json'], CANARY.tokenClaims.jti, 0],
           ['decode (stdin, Bearer)', ['decode', '-'], CANARY.tokenClaims.jti, 0, stdin],
-          ['decode --verify (emulator token)', ['decode', issued.value, '--verify'], cliClient.clientId, 0],
-          ['decode --verify --json (emulator)', ['decode', issued.value, '--verify', '--json'], cliClient.clientId, 0],
+          // The emulator is no preset issuer: --verify trusts it only when named.
+          [
+            'decode --verify (emulator token)',
+            ['decode', issued.value, '--verify', '--authority', cliEmulator.issuer],
+            cliClient.clientId,
+            0,
+          ],
+          [
+            'decode --verify --json (emulator)',
+            ['decode', issued.value, '--verify', '--json', '--authority', cliEmulator.issuer],
+            cliClient.clientId,
+            0,
+          ],
           ['decode --verify (forged)', ['decode', forged, '--verify'], 'canary-forged', 1],
         ];
         for (const [surface, args, shown, code, options] of runs) {
