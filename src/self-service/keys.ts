@@ -13,13 +13,53 @@ export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 export const MAX_KEY_LIFETIME_SECONDS = 365 * 24 * 60 * 60;
 
 /**
- * The public half of a key as the API takes it: a fresh object without any private member, whatever the caller
- * passed, so a private key handed in by mistake never leaves the machine.
+ * The public members a registered key may carry (RFC 7517 §4, RFC 7518 §6.3.1, and the self-service API's `exp`):
+ * the only ones ever posted.
+ */
+export const JWK_PUBLIC_MEMBERS = [
+  'kty',
+  'n',
+  'e',
+  'kid',
+  'alg',
+  'use',
+  'key_ops',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+  'x5u',
+  'exp',
+] as const;
+
+/** Plain data: a string, a finite number, or an array of strings. */
+function isPlainValue(v: unknown): boolean {
+  return (
+    typeof v === 'string' ||
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+  );
+}
+
+/**
+ * The public half of a key as the API takes it: a fresh object of the known public members' values only, as plain
+ * data, whatever the caller passed — private members, an own `toJSON`, getters or other functions never reach the
+ * request body, so a private key handed in by mistake never leaves the machine.
+ *
+ * @throws ArgumentError (`ERR_INVALID_ARGUMENT`) for a public member whose value is not plain data
+ * @see {@link JWK_PUBLIC_MEMBERS}
  */
 export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
   const out: Record<string, unknown> = {};
-  for (const [member, value] of Object.entries(key)) {
-    if (!(JWK_PRIVATE_MEMBERS as readonly string[]).includes(member)) out[member] = value;
+  for (const member of JWK_PUBLIC_MEMBERS) {
+    if (!Object.hasOwn(key, member)) continue;
+    const value = (key as Record<string, unknown>)[member];
+    if (value === undefined) continue;
+    if (!isPlainValue(value)) {
+      throw new ArgumentError(`key member ${member} must be a string, a number or an array of strings`, {
+        setting: member,
+      });
+    }
+    out[member] = Array.isArray(value) ? [...(value as string[])] : value;
   }
   return out as RegisteredJwk;
 }

@@ -89,6 +89,33 @@ describe('SelfServiceClient', () => {
     }
   });
 
+  it('posts only the known public members as plain data: an own toJSON or getter cannot post the private key', async () => {
+    const { privateJwk } = await generateRsaKeyPair({ kid: 'tojson' });
+    const api = await recordingServer(() => ({ status: 201, body: { keys: [] } }));
+    try {
+      const client = new SelfServiceClient(admin, { baseUrl: api.url });
+      const withToJson = { ...privateJwk, toJSON: () => privateJwk };
+      const withGetter = Object.defineProperty({ ...privateJwk }, 'extra', { get: () => privateJwk, enumerable: true });
+      for (const hostile of [withToJson, withGetter]) {
+        await client.replaceKeys('some-client', [hostile]);
+        const raw = JSON.stringify(api.seen.at(-1)!.body);
+        assert.ok(!raw.includes(privateJwk.d), 'the private exponent was not posted');
+        const posted = (api.seen.at(-1)!.body as { keys: Record<string, unknown>[] }).keys[0]!;
+        for (const member of Object.keys(posted)) {
+          assert.ok(['kty', 'n', 'e', 'kid', 'alg', 'use'].includes(member), `only public members: ${member}`);
+        }
+        assert.equal(posted.n, privateJwk.n);
+      }
+      const fnValued = { ...privateJwk, kid: { toJSON: () => privateJwk.d } as unknown as string };
+      await assert.rejects(
+        async () => client.replaceKeys('some-client', [fnValued]),
+        (err: Error & { code?: string }) => err.code === 'ERR_INVALID_ARGUMENT' && /kid/.test(err.message),
+      );
+    } finally {
+      api.server.close();
+    }
+  });
+
   const selfServicePaths = () =>
     emulator.requests.entries({ endpoint: 'self-service' }).map((e) => `${e.method} ${e.path}`);
 
