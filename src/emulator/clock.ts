@@ -4,6 +4,7 @@
  */
 
 import { ArgumentError } from '../errors.ts';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 
 /** Largest distance (ms) from the epoch a JavaScript `Date` can hold (ECMA-262 §21.4.1.1). */
 export const MAX_DATE_MS = 8.64e15;
@@ -50,10 +51,12 @@ export class EmulatorClock implements Clock {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
       throw new ArgumentError(`clock offset must be a finite number of ms, got ${String(ms)}`);
     }
-    // An offset that puts the clock outside what a Date can hold would make every later answer throw.
-    if (!isDateMs(this.#base.now() + ms)) {
+    // An offset that puts the clock outside what a Date can hold would make every later answer throw; one within
+    // a token lifetime of the limit would issue tokens whose `exp` no Date can hold.
+    const now = this.#base.now() + ms;
+    if (!isDateMs(now) || !isDateMs(now + MAX_TOKEN_LIFETIME_SECONDS * 1000)) {
       throw new ArgumentError(
-        `clock offset ${ms} ms moves the emulator's clock outside the Date range (±${MAX_DATE_MS} ms from 1970): use a smaller offset`,
+        `clock offset ${ms} ms moves the emulator's clock outside the Date range (±${MAX_DATE_MS} ms from 1970, less the longest token lifetime of ${MAX_TOKEN_LIFETIME_SECONDS} s): use a smaller offset`,
       );
     }
     this.#offsetMs = ms;

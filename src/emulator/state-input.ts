@@ -3,7 +3,7 @@
  * arrive — so bad input is a 400 naming the field, never a crash.
  */
 import { ArgumentError } from '../errors.ts';
-import { isOrgNumber } from '../protocol/constants.ts';
+import { isOrgNumber, MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { isDateMs } from './clock.ts';
 import type { ScopeDefinition } from './model.ts';
 import type { NewClient } from './state.ts';
@@ -58,12 +58,17 @@ export function checkNewClient(
 
 /**
  * A client's token lifetime with the default applied: absent or 0 (as the self-service API reads it) means the
- * default. Throws unless it is a whole number of seconds ≥ 0.
+ * default. Throws unless it is a whole number of seconds from 0 to {@link MAX_TOKEN_LIFETIME_SECONDS}.
  */
 export function tokenLifetimeOrDefault(value: number | undefined, defaultLifetime: number, name: string): number {
   if (value === undefined) return defaultLifetime;
-  if (!Number.isInteger(value) || value < 0) {
-    throw new ArgumentError(`${name} must be a whole number of seconds (0 for the default), got ${String(value)}`);
+  // Bounded as the client bounds a token's life: a longer-lived token would be refused by every client of this
+  // package, and a huge one would give an `exp` no Date can hold.
+  if (!Number.isInteger(value) || value < 0 || value > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new ArgumentError(
+      `${name} must be a whole number of seconds from 1 to ${MAX_TOKEN_LIFETIME_SECONDS} (0 for the default), got ${String(value)}`,
+      { setting: name },
+    );
   }
   return value === 0 ? defaultLifetime : value;
 }
@@ -87,7 +92,13 @@ export function checkScopeDefinition(scope: ScopeDefinition): void {
   for (const key of ['atMaxAge', 'authorizationMaxLifetime'] as const) {
     const v = scope[key];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) {
-      throw new ArgumentError(`${key} must be a whole number of seconds ≥ 0, got ${String(v)}`);
+      throw new ArgumentError(`${key} must be a whole number of seconds ≥ 0, got ${String(v)}`, { setting: key });
+    }
+    if (key === 'atMaxAge' && (v as number) > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new ArgumentError(
+        `atMaxAge must be at most ${MAX_TOKEN_LIFETIME_SECONDS} s (0 for no limit of its own), got ${String(v)}`,
+        { setting: key },
+      );
     }
   }
   for (const key of BOOLEANS) {

@@ -323,6 +323,51 @@ describe('bad input never crashes the emulator or produces a 500', () => {
     });
   });
 
+  describe('token lifetimes', () => {
+    it('are bounded to 24 h, with a clear error naming the setting, in code and over HTTP', async () => {
+      for (const lifetime of [1e300, 86_401, 2 ** 53]) {
+        await assert.rejects(
+          emulator.createClient({ scopes: ['a'], accessTokenLifetime: lifetime }),
+          (err: Error & { code?: string; setting?: string }) =>
+            err.code === 'ERR_INVALID_ARGUMENT' && err.setting === 'accessTokenLifetime' && /86400/.test(err.message),
+        );
+        const headers = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };
+        const created = await call(`${emulator.selfServiceUrl}/clients`, {
+          method: 'POST',
+          headers,
+          body: `{"client_name":"x","description":"x","scopes":[],"access_token_lifetime":${lifetime}}`,
+        });
+        assertJsonError(created, `POST access_token_lifetime ${lifetime}`);
+        const updated = await call(`${emulator.selfServiceUrl}/clients/${client.clientId}`, {
+          method: 'PUT',
+          headers,
+          body: `{"access_token_lifetime":${lifetime}}`,
+        });
+        assertJsonError(updated, `PUT access_token_lifetime ${lifetime}`);
+        assert.throws(
+          () => emulator.defineScope({ name: 'test:long', atMaxAge: lifetime }),
+          (err: Error & { code?: string }) => err.code === 'ERR_INVALID_ARGUMENT' && /atMaxAge/.test(err.message),
+        );
+      }
+      const longest = await emulator.createClient({ scopes: ['a'], accessTokenLifetime: 86_400 });
+      assert.equal(longest.accessTokenLifetime, 86_400);
+    });
+
+    it('the clock cannot be moved so near the Date limit that a token would expire beyond it', async () => {
+      const e = await startEmulator();
+      try {
+        const toLimit = 8.64e15 - e.clock.now();
+        assert.throws(
+          () => e.clock.setOffset(toLimit - 60_000),
+          (err: Error & { code?: string }) => err.code === 'ERR_INVALID_ARGUMENT' && /Date range/.test(err.message),
+        );
+        e.clock.setOffset(toLimit - 2 * 86_400_000);
+      } finally {
+        await e.close();
+      }
+    });
+  });
+
   describe('JSON bodies of the self-service API and the exchange', () => {
     it('all errors are JSON', async () => {
       const auth = { authorization: `Bearer ${admin}` };
