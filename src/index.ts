@@ -41,8 +41,10 @@ export {
   ALTINN_EXCHANGE_PATH,
   JWT_BEARER_GRANT_TYPE,
   MAX_GRANT_LIFETIME_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
   WELL_KNOWN_PATH,
 } from './protocol/constants.ts';
+export type { AuthorizationServerMetadata } from './protocol/discovery.ts';
 export type {
   AltinnEnvironment,
   AuthorityKind,

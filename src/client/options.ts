@@ -50,6 +50,9 @@ export interface MaskinportenClientOptions extends CallTiming {
   logger?: Logger;
   /** OpenTelemetry spans and counters through `@opentelemetry/api` when installed; `false` turns them off. */
   telemetry?: boolean;
-  /** Hooks for tests: how retries sleep and draw jitter. */
+  /**
+   * How retries sleep and draw jitter; for the project's own tests, not part of the public API.
+   * @internal
+   */
   retryHooks?: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>>;
 }

@@ -24,6 +24,8 @@ export type {
   NewSystemUser,
   RegisteredKey,
   ScopeDefinition,
+  ScopeTokenType,
+  ScopeVisibility,
   SystemUser,
 } from './model.ts';
 export type { RequestLogEntry } from './request-log.ts';

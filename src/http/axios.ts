@@ -33,8 +33,9 @@ export interface AxiosLikeConfig {
  * An interceptor callback as the instance sees it. axios types its callbacks with its own config and response
  * types, which vary between versions; `any` keeps every `AxiosInstance` assignable without importing axios.
  */
+/** A request or response interceptor as axios calls it. */
 // biome-ignore lint/suspicious/noExplicitAny: see above — the adapter checks what it reads at run time
-type InterceptorCallback = (value: any) => any;
+export type InterceptorCallback = (value: any) => any;
 
 /** The parts of an axios instance the adapter uses. */
 export interface AxiosLikeInstance {

@@ -4,11 +4,11 @@
  * @packageDocumentation
  */
 export type { AuthorizationOptions, RequestOverrides } from './authorizer.ts';
-export type { AxiosLikeConfig, AxiosLikeInstance } from './axios.ts';
+export type { AxiosLikeConfig, AxiosLikeInstance, InterceptorCallback } from './axios.ts';
 export { attachToAxios } from './axios.ts';
 export type { AuthorizedFetch, CreateFetchOptions, MaskinportenRequestInit } from './fetch.ts';
 export { createFetch } from './fetch.ts';
-export type { KyLike, MaskinportenKyHooks } from './ky.ts';
+export type { AnyHook, KyLike, MaskinportenKyHooks } from './ky.ts';
 export { maskinportenKyHooks, withMaskinporten } from './ky.ts';
 export type { HttpClients, NamedClientOptions, NamedFetch } from './named-clients.ts';
 export { createHttpClients } from './named-clients.ts';
@@ -17,13 +17,12 @@ export {
   maskinportenMiddleware,
   type OpenApiFetchMiddlewareParams,
 } from './openapi-fetch.ts';
-export { isSameOrigin, originOf } from './origin.ts';
-export {
-  CROSS_ORIGIN_STRIPPED_HEADERS,
-  isReplayableBody,
-  MAX_REDIRECTS,
-  REDIRECT_STATUSES,
-} from './redirect-rules.ts';
 export { createTokenProvider } from './token-provider.ts';
-export type { Dispatch, DispatchHandler, DispatchOptions, MaskinportenInterceptor } from './undici.ts';
+export type {
+  Dispatch,
+  DispatchController,
+  DispatchHandler,
+  DispatchOptions,
+  MaskinportenInterceptor,
+} from './undici.ts';
 export { maskinportenInterceptor } from './undici.ts';

@@ -54,8 +54,9 @@ function overridesOf(o: HookOptions): RequestOverrides | undefined {
   return value !== null && typeof value === 'object' ? (value as RequestOverrides) : undefined;
 }
 
+/** A ky hook of either major's signature (ky 1 passes arguments, ky 2 a state object). */
 // biome-ignore lint/suspicious/noExplicitAny: ky 1 and ky 2 type their hooks' arguments differently
-type AnyHook<R> = (...args: any[]) => R;
+export type AnyHook<R> = (...args: any[]) => R;
 
 /** The hooks, typed to fit the `Hooks` of ky 1 and ky 2 (`M` is ky's retry marker). */
 export interface MaskinportenKyHooks<M = unknown> {

@@ -28,6 +28,7 @@ export {
 } from './guard.ts';
 export type { MaskinportenHttpModuleOptions } from './http-module.ts';
 export { InjectMaskinportenHttp, MaskinportenHttpModule } from './http-module.ts';
+export type { NestExecutionContext } from './peers.ts';
 export {
   getMaskinportenClientToken,
   getMaskinportenHttpToken,

@@ -18,6 +18,7 @@ export type { RedisTokenStoreOptions } from './options.ts';
 
 /** A token store on Redis; `close()` ends its pub/sub connection (the client passed in stays the caller's). */
 export type RedisTokenStore = RedisStore;
+export type { RedisStore };
 
 /**
  * Creates a shared token store on a connected `redis` v5 or `ioredis` v5 client, for

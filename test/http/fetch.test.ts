@@ -7,7 +7,8 @@ import { before, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
 import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
-import { createFetch, isReplayableBody } from '../../src/http/index.ts';
+import { createFetch } from '../../src/http/index.ts';
+import { isReplayableBody } from '../../src/http/redirect-rules.ts';
 import {
   bearerOf,
   claimsOf,
