@@ -16,6 +16,7 @@ import { MpError, renderMpError } from './mp-errors.ts';
 import { randomHex } from './random-pool.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import type { Route } from './routes/route.ts';
+import { isWriteMethod, refuseCrossSite } from './same-origin.ts';
 
 function faultStatusBody(status: number): Record<string, string> {
   if (status === 429) return { error: 'too_many_requests', error_description: 'Rate limit exceeded. Try again later.' };
@@ -127,6 +128,11 @@ export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
       if (!handler) {
         const allow = [...Object.keys(methods), ...(methods.GET ? ['HEAD'] : [])].join(', ');
         throw httpError(405, 'method_not_allowed', `Use ${allow} on ${ctx.url.pathname}.`, { allow });
+      }
+      // One check for every write of the control routes and the self-service API (the console's included): a page
+      // of another site must not register clients, keys or faults through the user's browser.
+      if ((ctx.endpoint === 'admin' || ctx.endpoint === 'self-service') && isWriteMethod(req.method)) {
+        refuseCrossSite(req, core.url, ctx.endpoint === 'admin' ? 'The control route' : 'The self-service API');
       }
       if (ctx.endpoint !== 'admin' && ctx.endpoint !== 'other') {
         const fault = core.faults.take(ctx.endpoint as EndpointName);

@@ -15,7 +15,7 @@ import { accessPolicy } from '../../src/emulator/access.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import { makeGrant, postToken } from '../helpers/grants.ts';
-import { call, obj, rawRequest } from '../helpers/http.ts';
+import { adminToken, call, obj, rawRequest } from '../helpers/http.ts';
 
 const CONSENT = 'urn:altinn:consent';
 const PERSON = 'urn:altinn:person:identifier-no:12345678901';
@@ -221,6 +221,52 @@ describe('emulator security', () => {
           startEmulator({ hostnames: hostnames as string[] }),
           (err: unknown) => err instanceof MaskinportenError && err.code === 'ERR_INVALID_ARGUMENT',
         );
+      }
+    });
+  });
+
+  describe('write routes refuse another site (Origin, Sec-Fetch-Site)', () => {
+    it('the control routes and the self-service API refuse a cross-site write; own origin and no Origin pass', async () => {
+      const emulator = await startEmulator();
+      try {
+        const admin = await adminToken(emulator);
+        const json = { 'content-type': 'application/json' };
+        const selfService = { ...json, authorization: `Bearer ${admin}` };
+        const newClient = JSON.stringify({ client_name: 'x', description: 'x', scopes: [] });
+        const writes: [string, Record<string, string>, string][] = [
+          [`${emulator.url}/_emulator/clients`, json, '{"scopes":["a"]}'],
+          [`${emulator.url}/_emulator/faults`, json, '{"endpoint":"token","status":503}'],
+          [`${emulator.selfServiceUrl}/clients`, selfService, newClient],
+        ];
+        const integrations = async () =>
+          (obj(await call(`${emulator.url}/_emulator/overview`)).integrations as unknown[]).length;
+        const clientsBefore = await integrations();
+        for (const [url, headers, body] of writes) {
+          for (const hostile of [
+            { origin: 'https://evil.example' },
+            { origin: `${emulator.url}.evil.example` },
+            { origin: 'null' },
+            { 'sec-fetch-site': 'cross-site' },
+          ]) {
+            const answer = await call(url, { method: 'POST', headers: { ...headers, ...hostile }, body });
+            assert.equal(answer.status, 403, `${url} ${JSON.stringify(hostile)}: ${answer.text}`);
+          }
+        }
+        assert.equal(await integrations(), clientsBefore, 'no client was registered');
+        assert.equal(emulator.faults.list().length, 0, 'no fault was added');
+        for (const [url, headers, body] of writes) {
+          for (const own of [{ origin: emulator.url }, {}]) {
+            const answer = await call(url, { method: 'POST', headers: { ...headers, ...own }, body });
+            assert.ok(answer.status < 300, `${url} ${JSON.stringify(own)}: ${answer.status} ${answer.text}`);
+          }
+        }
+        // Reads are not writes: a cross-site GET of discovery is still answered.
+        const read = await call(`${emulator.url}/.well-known/oauth-authorization-server`, {
+          headers: { origin: 'https://evil.example' },
+        });
+        assert.equal(read.status, 200);
+      } finally {
+        await emulator.close();
       }
     });
   });

@@ -5,10 +5,10 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import { hasPrivateMembers } from '../../keys/jwk.ts';
-import { isLoopbackHost } from '../../settings.ts';
 import type { EmulatorCore } from '../context.ts';
 import { httpError, mediaType, type RequestContext, readBody, send, sendJson } from '../http.ts';
 import type { Route } from '../routes/route.ts';
+import { refuseCrossSite } from '../same-origin.ts';
 import { consoleAssets } from './assets.ts';
 import { openEventStream } from './events.ts';
 import { renderPage, renderView, VIEWS, type ViewData, type ViewId } from './render.ts';
@@ -26,20 +26,7 @@ const PAGE_HEADERS = {
 
 /** Refuses a request sent by a page of another origin (a browser names it in `Origin`). */
 function sameOrigin(core: EmulatorCore, ctx: RequestContext): void {
-  const origin = ctx.req.headers.origin;
-  const site = ctx.req.headers['sec-fetch-site'];
-  if (site === 'cross-site') throw httpError(403, 'forbidden', 'The console accepts requests from its own page only.');
-  if (origin === undefined || origin === core.url) return;
-  const parsed = URL.parse(origin);
-  const port = new URL(core.url).port;
-  if (
-    parsed &&
-    parsed.protocol === 'http:' &&
-    parsed.port === port &&
-    isLoopbackHost(parsed.hostname.replace(/^\[|\]$/g, ''))
-  )
-    return;
-  throw httpError(403, 'forbidden', `Requests from ${origin} are refused: the console accepts its own origin only.`);
+  refuseCrossSite(ctx.req, core.url, 'The console');
 }
 
 function filterOf(url: URL): RequestFilter {
