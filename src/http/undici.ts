@@ -15,6 +15,7 @@
  * `Authorization` when a redirect leaves the origin, runs inside it.
  */
 import type { MaskinportenClient } from '../client.ts';
+import { ArgumentError } from '../errors.ts';
 import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
 import { isReplayableBody } from './redirect-rules.ts';
@@ -51,7 +52,19 @@ export interface DispatchHandler {
   onResponseData?(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd?(controller: DispatchController, trailers: unknown): void;
   onResponseError?(controller: DispatchController, error: Error): void;
+  /** The legacy handler API's error callback (the handler of Node's bundled `fetch`, for one). */
+  onError?(error: Error): void;
   [key: string]: unknown;
+}
+
+/**
+ * Hands `error` to `handler` through the callback it has: `onResponseError` (the handler API of undici 7 and 8) or,
+ * for a handler of the legacy API — such as the one Node's bundled `fetch` passes to a dispatcher of another undici
+ * major — `onError`. An error given to a callback the handler lacks is lost, and the caller waits for ever.
+ */
+function deliverError(handler: DispatchHandler, controller: DispatchController, error: Error): void {
+  if (typeof handler.onResponseError === 'function') handler.onResponseError(controller, error);
+  else if (typeof handler.onError === 'function') handler.onError(error);
 }
 
 /** undici's dispatch function. */
@@ -204,7 +217,7 @@ class AuthorizingHandler implements DispatchHandler {
     this.#handler.onResponseEnd?.(this.#proxy, trailers);
   }
   onResponseError(_controller: DispatchController, error: Error) {
-    this.#handler.onResponseError?.(this.#proxy, error);
+    deliverError(this.#handler, this.#proxy, error);
   }
 
   /** Switches to the resend: the fresh token, and no further retry. */
@@ -239,6 +252,15 @@ export function maskinportenInterceptor(
   const interceptor =
     (dispatch: Dispatch): Dispatch =>
     (opts, handler) => {
+      // A handler of the legacy API reaches us only when nothing wrapped it: Node's bundled fetch (undici 7) with a
+      // dispatcher of undici 8, which dropped the wrapping. Every answer given to it through the new API would be
+      // lost and the caller would wait until its timeout, so the dispatch fails at once, as undici 8's own does.
+      if (typeof handler?.onRequestStart !== 'function') {
+        throw new ArgumentError(
+          "maskinportenInterceptor: the request's handler uses undici's legacy handler API (onConnect/onHeaders/onError), which this dispatcher's undici no longer wraps; with Node's bundled fetch use a dispatcher of the same undici major (undici 7), or call undici's own fetch",
+          { setting: 'dispatcher' },
+        );
+      }
       const { maskinporten: overrides, ...rest } = opts;
       const origin = typeof rest.origin === 'string' ? rest.origin : rest.origin?.toString();
       const url = origin ? URL.parse(rest.path, origin) : null;
@@ -250,7 +272,7 @@ export function maskinportenInterceptor(
         headers: { ...headers, authorization: token.authorizationHeader },
       });
       const fail = (err: unknown, controller: DispatchController) =>
-        handler.onResponseError?.(controller, err instanceof Error ? err : new Error(String(err)));
+        deliverError(handler, controller, err instanceof Error ? err : new Error(String(err)));
       // Past this point dispatching happens in a promise callback: a throw must reach the handler, not get lost.
       const send = (options: DispatchOptions, to: AuthorizingHandler) => {
         try {

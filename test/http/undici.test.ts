@@ -421,4 +421,24 @@ describe('maskinportenInterceptor (undici)', () => {
     );
     assert.equal(api.seen.length, 0);
   });
+
+  it("Node's bundled fetch with an undici 8 dispatcher fails at once instead of waiting for its timeout", async () => {
+    // Node's fetch (undici 7) hands the dispatcher a handler of the legacy API, which undici 8 no longer wraps.
+    const dispatcher = agent(client, { scopes: [READ] });
+    const err = await globalThis
+      .fetch(`${api.url}/legacy`, { dispatcher, signal: AbortSignal.timeout(60_000) } as RequestInit)
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error & { cause?: unknown },
+      );
+    assert.ok(err, 'the fetch failed');
+    assert.equal(err.name, 'TypeError', `a fetch failure, not the caller's timeout (${err.name})`);
+    assert.ok(err.cause instanceof ArgumentError, 'the cause says why');
+    assert.match((err.cause as Error).message, /legacy handler API/);
+    assert.equal(api.seen.length, 0, 'nothing was sent, with or without a token');
+    // The same dispatcher with undici's own fetch (the new handler API) works.
+    const res = await undiciFetch(`${api.url}/modern`, { dispatcher });
+    assert.equal(res.status, 200);
+    assert.ok(bearerOf(((await res.json()) as Echo).authorization), 'the token was attached');
+  });
 });
