@@ -276,6 +276,7 @@ export type TokenVerificationErrorCode = Extract<
   | 'ERR_TOKEN_ISSUER'
   | 'ERR_TOKEN_KIND'
   | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_EXPIRED'
   | 'ERR_TOKEN_NOT_YET_VALID'
   | 'ERR_TOKEN_CLAIM'
   | 'ERR_INSUFFICIENT_SCOPE'

@@ -2,26 +2,9 @@
  * Why a presented token was refused, as data: a fixed code per condition, the claim involved, and the RFC 6750
  * answer an API sends back (status, `error`, a ready `WWW-Authenticate` value).
  */
-import { MaskinportenError, type MaskinportenErrorCode } from '../errors.ts';
+import { MaskinportenError, type TokenVerificationErrorCode } from '../errors.ts';
 
-/** The codes a {@link TokenVerificationError} can carry. */
-export type TokenVerificationErrorCode = Extract<
-  MaskinportenErrorCode,
-  | 'ERR_TOKEN_MISSING'
-  | 'ERR_TOKEN_MALFORMED'
-  | 'ERR_TOKEN_ALGORITHM'
-  | 'ERR_TOKEN_UNKNOWN_KID'
-  | 'ERR_TOKEN_SIGNATURE'
-  | 'ERR_TOKEN_ISSUER'
-  | 'ERR_TOKEN_KIND'
-  | 'ERR_TOKEN_AUDIENCE'
-  | 'ERR_TOKEN_EXPIRED'
-  | 'ERR_TOKEN_NOT_YET_VALID'
-  | 'ERR_TOKEN_CLAIM'
-  | 'ERR_INSUFFICIENT_SCOPE'
-  | 'ERR_CONSUMER_NOT_ALLOWED'
-  | 'ERR_KEYS_UNAVAILABLE'
->;
+export type { TokenVerificationErrorCode };
 
 /** The RFC 6750 §3.1 error codes a resource server answers with. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
