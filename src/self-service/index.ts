@@ -6,6 +6,7 @@ export { defaultSelfServiceUrl, SELF_SERVICE_API_PATH, SelfServiceClient } from 
 export { SelfServiceError, type SelfServiceErrorEntry, type SelfServiceErrorOptions } from './error.ts';
 export {
   JWK_PRIVATE_MEMBERS,
+  JWK_PUBLIC_MEMBERS,
   keyForPosting,
   MAX_KEY_LIFETIME_SECONDS,
   publicMembersOf,
