@@ -192,3 +192,18 @@ export function bearerToken(ctx: RequestContext): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
+
+/** Reads an `application/json` body that must be a JSON object: 415 for another media type, 400 for anything else. */
+export async function jsonBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+  if (mediaType(ctx) !== 'application/json')
+    throw httpError(415, 'invalid_request', 'Send the body as application/json.');
+  // Read outside the try: a body past the limit must stay a 413, not become a 400.
+  const text = (await readBody(ctx)).toString('utf8');
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through to the same answer as for a non-object
+  }
+  throw httpError(400, 'invalid_request', 'The body must be a JSON object.');
+}

@@ -6,7 +6,7 @@
 import { ArgumentError } from '../../errors.ts';
 import { hasPrivateMembers } from '../../keys/jwk.ts';
 import type { EmulatorCore } from '../context.ts';
-import { httpError, mediaType, type RequestContext, readBody, send, sendJson } from '../http.ts';
+import { httpError, jsonBody, type RequestContext, send, sendJson } from '../http.ts';
 import type { Route } from '../routes/route.ts';
 import { refuseCrossSite } from '../same-origin.ts';
 import { consoleAssets } from './assets.ts';
@@ -40,19 +40,6 @@ function filterOf(url: URL): RequestFilter {
 
 function viewData(core: EmulatorCore, ctx: RequestContext): ViewData {
   return { overview: overview(core), entries: core.log.entries().map(pageEntry), filter: filterOf(ctx.url) };
-}
-
-async function jsonObject(ctx: RequestContext): Promise<Record<string, unknown>> {
-  if (mediaType(ctx) !== 'application/json')
-    throw httpError(415, 'invalid_request', 'Send the body as application/json.');
-  const text = (await readBody(ctx)).toString('utf8');
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  throw httpError(400, 'invalid_request', 'The body must be a JSON object.');
 }
 
 function editableClient(core: EmulatorCore, id: string) {
@@ -140,7 +127,7 @@ export function consoleRoutes(core: EmulatorCore): Route[] {
       POST: async (ctx, p) => {
         sameOrigin(core, ctx);
         const client = editableClient(core, p.id!);
-        const body = await jsonObject(ctx);
+        const body = await jsonBody(ctx);
         const jwk = body.jwk;
         if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk))
           throw httpError(400, 'invalid_request', 'Send {"jwk": {…}} with the public JWK to register.');

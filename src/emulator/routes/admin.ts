@@ -5,7 +5,7 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import { isDateMs, MAX_DATE_MS } from '../clock.ts';
-import { httpError, mediaType, type RequestContext, readBody, sendJson } from '../http.ts';
+import { httpError, jsonBody, type RequestContext, sendJson } from '../http.ts';
 import type { Route } from './route.ts';
 
 /** What the admin routes need from the emulator: the same operations its programmatic API offers. */
@@ -29,20 +29,6 @@ export interface AdminOperations {
     set(ms: number): void;
   };
   log: { entries(filter: { endpoint?: string }): unknown[]; clear(): void };
-}
-
-async function jsonBody(ctx: RequestContext): Promise<Record<string, unknown>> {
-  if (mediaType(ctx) !== 'application/json')
-    throw httpError(415, 'invalid_request', 'Send the body as application/json.');
-  // Read outside the try: a body past the limit must stay a 413, not become a 400.
-  const text = (await readBody(ctx)).toString('utf8');
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through to the same answer as for a non-object
-  }
-  throw httpError(400, 'invalid_request', 'The body must be a JSON object.');
 }
 
 async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
