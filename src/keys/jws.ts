@@ -20,6 +20,18 @@ export function isRsaAlgorithm(alg: unknown): alg is RsaAlgorithm {
 }
 
 /** A JOSE header as found in a compact JWS. */
+/**
+ * The key that signs grants: a private key, its algorithm, and either its `kid` or a certificate chain. It lives
+ * with the key layer so that `keys/` depends on nothing above it.
+ */
+export interface GrantSigner {
+  key: KeyObject;
+  alg: RsaAlgorithm;
+  kid?: string;
+  /** Base64 DER certificates, leaf first (the full chain). */
+  x5c?: string[];
+}
+
 export interface JwsHeader {
   alg: string;
   kid?: string;

@@ -6,8 +6,8 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { inspect } from 'node:util';
 import { KeyError, redactedJsonError } from '../errors.ts';
-import type { GrantSigner } from '../protocol/grant.ts';
 import { assertValidKid, importPrivateJwk, jwkThumbprint } from './jwk.ts';
+import type { GrantSigner } from './jws.ts';
 import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
 import { orderChain, readPkcs12 } from './pkcs12.ts';
 

@@ -2,9 +2,9 @@
  * The JWT grant (protocol notes §2), as pure functions: normalise a token request, build the grant's claims, and
  * sign them. The same request always yields the same claims apart from `iat`, `exp` and `jti`.
  */
-import { type KeyObject, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ArgumentError } from '../errors.ts';
-import { type RsaAlgorithm, signatureOf, signCompact } from '../keys/jws.ts';
+import { type GrantSigner, signatureOf, signCompact } from '../keys/jws.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import {
   CONSENT_TYPE,
@@ -176,14 +176,7 @@ export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknow
   return claims;
 }
 
-/** The key that signs grants: a private key, its algorithm, and either its `kid` or a certificate chain. */
-export interface GrantSigner {
-  key: KeyObject;
-  alg: RsaAlgorithm;
-  kid?: string;
-  /** Base64 DER certificates, leaf first (the full chain). */
-  x5c?: string[];
-}
+export type { GrantSigner } from '../keys/jws.ts';
 
 /** Signs grant claims into a compact JWT with `kid` or `x5c` in its header. */
 export function signGrant(claims: Record<string, unknown>, signer: GrantSigner): string {
