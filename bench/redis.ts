@@ -59,7 +59,7 @@ async function replicaRun(
   const reports = await runReplicas(
     REPLICAS,
     {
-      settings: client.settings,
+      settings: { ...client.settings }, // a plain copy: the emulator's own object prints its key as [secret]
       redisUrl: redis.url,
       library: 'redis',
       mode: 'run',
