@@ -33,6 +33,9 @@ import { AccessToken } from '../../src/token.ts';
 import { tempDir } from '../config/fixtures.ts';
 import { rejectsWith, throwsWith } from '../helpers/client-env.ts';
 
+/** A PEM block with a body that is not a key: built at run time, so no key-shaped text is committed. */
+const pemBlock = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
+
 /** What a caller's `switch` reads from each narrowed error (type-checked: each case sees its subclass's fields). */
 function describeError(err: AnyMaskinportenError): string {
   switch (err.code) {
@@ -96,7 +99,7 @@ describe('errors are data', () => {
       [{ jwk: privateJwk as unknown as Record<string, unknown>, alg: 'HS256' as 'RS256' }, 'alg'],
       [{ jwk: privateJwk as unknown as Record<string, unknown>, kid: 'has spaces' }, 'kid'],
       [{ pem: 'not a pem', kid: 'k' }, 'pem'],
-      [{ pem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', kid: 'k' }, 'pem'],
+      [{ pem: pemBlock('PRIVATE KEY', 'AAAA'), kid: 'k' }, 'pem'],
     ];
     for (const [material, setting] of cases) {
       const err = throwsWith(() => loadSignerSync(material), 'ERR_INVALID_KEY');
