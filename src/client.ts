@@ -8,9 +8,12 @@ import type { StoreContext } from './cache/store.ts';
 import { deriveStoreContext } from './cache/store-context.ts';
 import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
 import { type ActiveCredentials, buildCredentials } from './client/credentials.ts';
+import { describeError } from './client/describe-error.ts';
 import { type CallContext, discover, fetchAltinnToken, fetchMaskinportenToken } from './client/fetchers.ts';
-import { describe, packageVersion, raceAbort, scopeListKey } from './client/helpers.ts';
 import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
+import { packageVersion } from './client/package-version.ts';
+import { raceAbort } from './client/race-abort.ts';
+import { scopeListKey } from './client/scope-list-key.ts';
 import { AbortedError, ConfigError } from './errors.ts';
 import type { LoadedSigner } from './keys/signer.ts';
 import type { AuthorizationServerMetadata } from './protocol/discovery.ts';
@@ -105,7 +108,7 @@ export class MaskinportenClient {
         ),
       onBackgroundError: (err) =>
         this.#logger?.warn?.(
-          { err: describe(err), clientId: this.#creds.settings.clientId },
+          { err: describeError(err), clientId: this.#creds.settings.clientId },
           'background token refresh failed; serving the cached token',
         ),
     });

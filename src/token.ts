@@ -89,8 +89,8 @@ export class AccessToken {
   }
 
   /**
-   * Builds a token from a compact JWT, taking expiry from its `exp` claim. `fallback` supplies expiry and scopes for
-   * an opaque (non-JWT) token, from the token response's `expires_in` and `scope`.
+   * Builds a token from an `access_token` as received: a compact JWT takes its expiry, issue time and scopes from its
+   * claims; an opaque (non-JWT) token takes them from `fallback`, the token response's `expires_in` and `scope`.
    *
    * @param value - The access token as received.
    * @param kind - Which service issued it.
@@ -101,7 +101,7 @@ export class AccessToken {
    *   {@link MAX_TOKEN_LIFETIME_SECONDS} of the issue time (`setting: 'exp'`).
    * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1 (the token68 alphabet of a bearer token)
    */
-  static fromJwt(
+  static fromValue(
     value: string,
     kind: TokenKind,
     fallback?: { expiresAt: Date; issuedAt: Date; scope?: string | undefined },
@@ -142,6 +142,25 @@ export class AccessToken {
       claims,
       kind,
     });
+  }
+
+  /**
+   * The former name of {@link AccessToken.fromValue}, which takes opaque tokens as well as JWTs.
+   *
+   * @deprecated Use {@link AccessToken.fromValue}; this alias stays for code written against 0.1.
+   * @param value - The access token as received.
+   * @param kind - Which service issued it.
+   * @param fallback - Expiry, issue time and scope from the token response, for a token that is not a JWT.
+   * @returns The token.
+   * @throws InvalidResponseError `ERR_INVALID_RESPONSE`, as {@link AccessToken.fromValue}.
+   * @see {@link AccessToken.fromValue}
+   */
+  static fromJwt(
+    value: string,
+    kind: TokenKind,
+    fallback?: { expiresAt: Date; issuedAt: Date; scope?: string | undefined },
+  ): AccessToken {
+    return AccessToken.fromValue(value, kind, fallback);
   }
 
   /** The compact token, for an `Authorization: Bearer` header. Handle with care: this is the secret. */

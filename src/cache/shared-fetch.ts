@@ -45,7 +45,7 @@ export function toStored(token: AccessToken): StoredToken {
 
 /** A token from a store's data. */
 export function fromStored(s: StoredToken): AccessToken {
-  return AccessToken.fromJwt(s.value, s.kind, {
+  return AccessToken.fromValue(s.value, s.kind, {
     expiresAt: new Date(s.expiresAt),
     issuedAt: new Date(s.issuedAt),
     scope: s.scopes.join(' '),

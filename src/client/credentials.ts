@@ -11,8 +11,8 @@ import { type AuthorizationServerMetadata, authorityBase, fallbackMetadata } fro
 import { type AuthorityKind, authorityKindOf, authorityPreset } from '../protocol/environments.ts';
 import { type MaskinportenSettings, validateSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
+import { describeError } from './describe-error.ts';
 import type { Credentials } from './fetchers.ts';
-import { describe } from './helpers.ts';
 
 /** The credentials in force plus their signer and discovered metadata; replaced whole by `reconfigure`. */
 export interface ActiveCredentials extends Credentials {
@@ -64,7 +64,7 @@ export function buildCredentials(given: MaskinportenSettings, env: CredentialsEn
     retryAfterFailureMs: 30_000,
     onError: (err) =>
       env.logger?.warn?.(
-        { err: describe(err), authority },
+        { err: describeError(err), authority },
         discovery.current
           ? 'discovery refresh failed; keeping the last discovered issuer'
           : 'discovery failed; using the authority as issuer',

@@ -161,7 +161,7 @@ export async function fetchMaskinportenToken(
         }
         const body = processTokenSuccess(text, res.status);
         // A coded error of its own when the token is unusable (bad alphabet, no or absurd expiry): never retried.
-        return AccessToken.fromJwt(
+        return AccessToken.fromValue(
           body.accessToken,
           'maskinporten',
           body.expiresIn === undefined
@@ -252,7 +252,7 @@ export async function fetchAltinnToken(
         const res = await ctx.fetch(url, { headers, signal, redirect: 'error' });
         const text = await res.text();
         if (res.status !== 200) throw withRetryAfter(exchangeErrorFromResponse(res.status, text, platform), res);
-        return AccessToken.fromJwt(processExchangeSuccess(text), 'altinn');
+        return AccessToken.fromValue(processExchangeSuccess(text), 'altinn');
       },
       ctx.policy,
       undefined,

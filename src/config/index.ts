@@ -21,7 +21,7 @@ export {
 export type { MaskinportenSettings } from '../settings.ts';
 export type { SettingSource } from './flat-config.ts';
 export { describeSource } from './flat-config.ts';
-export { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } from './key-vault-helpers.ts';
+export { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } from './key-vault-setup.ts';
 export type { LegacyMaskinportenSettings } from './legacy.ts';
 export { fromLegacySettings, LEGACY_ENVIRONMENTS, legacyAuthority } from './legacy.ts';
 export type { LoadedSettings, LoadSettingsOptions } from './load.ts';

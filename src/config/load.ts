@@ -151,10 +151,10 @@ function sourceProblemsOf(config: FlatConfig, section: string): ConfigProblem[] 
 }
 
 /**
- * Merges unreadable sources with a section's problems. When a source could not be read, "section not found" is
- * left out: the section may well be in the file that failed.
+ * A section's problems without "section not found" when a source could not be read: the section may well be in the
+ * file that failed, and that file's own problem says so.
  */
-function allProblems(config: FlatConfig, section: string, problems: ConfigProblem[]): ConfigProblem[] {
+function withoutMissingSection(config: FlatConfig, section: string, problems: ConfigProblem[]): ConfigProblem[] {
   if (config.sourceProblems.length === 0) return problems;
   return problems.filter((p) => p.path !== section);
 }
@@ -164,7 +164,7 @@ export function settingsFromConfig(config: FlatConfig, section: string, options:
   const result = readSettings(config, section, options);
   const problems = [
     ...sourceProblemsOf(config, section),
-    ...allProblems(config, section, 'problems' in result ? result.problems : []),
+    ...withoutMissingSection(config, section, 'problems' in result ? result.problems : []),
   ];
   if (problems.length || 'problems' in result) throw new ConfigValidationError(problems);
   return result;
@@ -229,7 +229,7 @@ export function namedSettingsFromConfig(
   const problems: ConfigProblem[] = sourceProblemsOf(config, names.join(', '));
   for (const [name, section] of Object.entries(sections)) {
     const r = readSettings(config, section, options);
-    if ('problems' in r) problems.push(...allProblems(config, section, r.problems));
+    if ('problems' in r) problems.push(...withoutMissingSection(config, section, r.problems));
     else out[name] = { settings: r.settings, sources: r.sources, section, environment, legacy: r.legacy };
   }
   if (problems.length) throw new ConfigValidationError(problems);

@@ -12,7 +12,7 @@ import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
 import { isLoopbackHost } from '../settings.ts';
 import { accessPolicy, checkAdminSecret, checkHostnames } from './access.ts';
 import { EmulatorClock } from './clock.ts';
-import type { EmulatorCore } from './context.ts';
+import type { EmulatorCore } from './core.ts';
 import type { AdminClient, CreateClientInput, CreatedClient, Emulator, EmulatorOptions } from './emulator-api.ts';
 import { FaultSet, type FaultSpec } from './faults.ts';
 import { GRANT_RULE_SETS } from './grant-rules.ts';

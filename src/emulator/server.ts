@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ArgumentError } from '../errors.ts';
 import { explainEntry } from './console/explain.ts';
 import { consoleRoutes } from './console/routes.ts';
-import type { EmulatorCore } from './context.ts';
+import type { EmulatorCore } from './core.ts';
 import type { ActiveFault, EndpointName } from './faults.ts';
 import { HttpError, httpError, type RequestContext, send, sendError, sendJson } from './http.ts';
 import { MpError, renderMpError } from './mp-errors.ts';

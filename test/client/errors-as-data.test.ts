@@ -188,7 +188,7 @@ describe('errors are data', () => {
     await rejectsWith(config.loadNamedMaskinportenSettings(null as never), 'ERR_CONFIG');
     throwsWith(() => config.maskinportenAuthority('staging' as 'test'), 'ERR_CONFIG');
     throwsWith(() => config.altinnPlatformUrl('nowhere' as 'tt02'), 'ERR_CONFIG');
-    throwsWith(() => AccessToken.fromJwt('not-a-jwt', 'maskinporten'), 'ERR_INVALID_RESPONSE');
-    throwsWith(() => AccessToken.fromJwt(undefined as never, 'altinn'), 'ERR_INVALID_RESPONSE');
+    throwsWith(() => AccessToken.fromValue('not-a-jwt', 'maskinporten'), 'ERR_INVALID_RESPONSE');
+    throwsWith(() => AccessToken.fromValue(undefined as never, 'altinn'), 'ERR_INVALID_RESPONSE');
   });
 });

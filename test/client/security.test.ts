@@ -222,11 +222,11 @@ describe('client security', () => {
     }
   });
 
-  it('AccessToken.fromJwt refuses an invalid exp with a coded error, and a token never throws on printing', () => {
+  it('AccessToken.fromValue refuses an invalid exp with a coded error, and a token never throws on printing', () => {
     const jwt = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: 1e16, iat: 0 })).toString('base64url')}.`;
-    const err = throwsWith(() => AccessToken.fromJwt(jwt, 'maskinporten'), 'ERR_INVALID_RESPONSE');
+    const err = throwsWith(() => AccessToken.fromValue(jwt, 'maskinporten'), 'ERR_INVALID_RESPONSE');
     assert.equal(err.setting, 'exp');
-    throwsWith(() => AccessToken.fromJwt('not a token', 'maskinporten'), 'ERR_INVALID_RESPONSE');
+    throwsWith(() => AccessToken.fromValue('not a token', 'maskinporten'), 'ERR_INVALID_RESPONSE');
     const odd = new AccessToken({
       value: 'abcdefghijklmnop',
       expiresAt: new Date(Number.NaN),

@@ -3,7 +3,7 @@
  * the scrubbed entry and its rendered markup, so the page shows it as the server would. A reconnecting browser sends
  * `Last-Event-ID` and gets what it missed from the log.
  */
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import type { RequestContext } from '../http.ts';
 import type { RequestLogEntry } from '../request-log.ts';
 import { renderEntry } from './render-requests.ts';

@@ -3,7 +3,7 @@
  * setup, applied to each logged refusal so the console can show it beside the failure. Works from the MP code, the
  * error and the decoded grant (never the assertion), so it follows the rules as they are, not as they were written.
  */
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import type { RequestLogEntry } from '../request-log.ts';
 
 /** The rule a refused request broke and the change that makes it pass. */

@@ -5,7 +5,7 @@
  */
 import { ArgumentError } from '../../errors.ts';
 import { hasPrivateMembers } from '../../keys/jwk.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { httpError, jsonBody, type RequestContext, send, sendJson } from '../http.ts';
 import type { Route } from '../routes/route.ts';
 import { refuseCrossSite } from '../same-origin.ts';

@@ -3,7 +3,7 @@
  * scrubbed of anything that could be key material or a token. The page (server-rendered and live) reads only these.
  */
 import { MAX_CLIENT_KEYS } from '../../protocol/constants.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import type { ActiveFault } from '../faults.ts';
 import type { Consent, Delegation, EmulatedClient, ScopeDefinition, SystemUser } from '../model.ts';
 import type { RequestLogEntry } from '../request-log.ts';

@@ -13,7 +13,7 @@ import {
   NORWEGIAN_ORG_PREFIX,
   ORG_AUTHORITY,
 } from '../../protocol/constants.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { HttpError, type RequestContext, send, sendJson } from '../http.ts';
 import { checkToken } from '../token-check.ts';
 import type { Route } from './route.ts';

@@ -6,7 +6,7 @@
  * error, error_description}` — real clients read `errors[].errorMessage` and crash on a plain OAuth error body.
  */
 import { ArgumentError } from '../../errors.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { type DigdirObjectName, FieldError } from '../field-error.ts';
 import { bearerToken, HttpError, httpError, mediaType, type RequestContext, readBody } from '../http.ts';
 import { checkToken } from '../token-check.ts';

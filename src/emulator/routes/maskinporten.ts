@@ -3,7 +3,7 @@
  * enforces every grant rule.
  */
 import { JWT_BEARER_GRANT_TYPE, WELL_KNOWN_PATH } from '../../protocol/constants.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { decodeAssertion, validateGrant } from '../grant-validation.ts';
 import { mediaType, readBody, sendJson } from '../http.ts';
 import { mp } from '../mp-errors.ts';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { TokenVerificationError } from '../../verify/errors.ts';
 import { createTokenVerifier, type TokenVerifier } from '../../verify/verifier.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { type HttpError, mediaType, problem, type RequestContext, readBody, sendJson } from '../http.ts';
 import type { SigningKey } from '../state.ts';
 import type { Route } from './route.ts';

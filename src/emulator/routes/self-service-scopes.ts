@@ -4,7 +4,7 @@
  * `idporten:scopes.write`. A scope created here has an owner and an access list that the token endpoint honours
  * (MP-250 for an organisation without access, protocol notes §4).
  */
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { FieldError } from '../field-error.ts';
 import { type RequestContext, sendJson } from '../http.ts';
 import type { ScopeAccess, ScopeDefinition } from '../model.ts';

@@ -4,7 +4,7 @@
  * this emulator carrying `idporten:dcr.*` scopes and see only their own organisation's clients.
  */
 import { JWT_BEARER_GRANT_TYPE } from '../../protocol/constants.ts';
-import type { EmulatorCore } from '../context.ts';
+import type { EmulatorCore } from '../core.ts';
 import { FieldError } from '../field-error.ts';
 import { type RequestContext, send, sendJson } from '../http.ts';
 import type { EmulatedClient } from '../model.ts';

@@ -1,5 +1,5 @@
 /**
- * Key Vault helpers for setting a client up: the secret names a section's settings go under, and writing them.
+ * Setting a client up in Azure Key Vault: the secret names a section's settings go under, and writing them there.
  */
 import { createSecretClient, type KeyVaultOptions, keyVaultError, secretNameFor } from './sources/key-vault.ts';
 
