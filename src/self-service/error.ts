@@ -29,6 +29,13 @@ export class SelfServiceError extends MaskinportenError {
   /** Digdir's `correlation_id`, for support requests. */
   readonly correlationId: string | undefined;
 
+  /**
+   * Creates the error; its `code` is always `ERR_SELF_SERVICE`.
+   *
+   * @param message - What the API refused or why it could not be reached, naming the client or scope.
+   * @param options - Digdir's `errors` and `correlationId`, and the base fields (`status`, `cause`, …).
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   constructor(message: string, options: SelfServiceErrorOptions = {}) {
     const { errors, correlationId, ...base } = options;
     super('ERR_SELF_SERVICE', message, base);

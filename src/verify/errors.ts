@@ -64,6 +64,16 @@ export class TokenVerificationError extends MaskinportenError {
   /** The ready `WWW-Authenticate` value; undefined for 503. */
   readonly wwwAuthenticate: string | undefined;
 
+  /**
+   * Creates the error and derives the answer from the code: `status` (401, 403 or 503), the RFC 6750 `error` and the
+   * ready `WWW-Authenticate` challenge.
+   *
+   * @param code - Why the presented token was refused.
+   * @param message - What was wrong, naming the claim or header member; never the token.
+   * @param options - The `claim` at fault, the `requiredScope` for `insufficient_scope`, the challenge's `realm`, the
+   *   `cause`.
+   * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+   */
   constructor(
     code: TokenVerificationErrorCode,
     message: string,
