@@ -6,7 +6,8 @@
 import { isMaskinportenError, KeyError, type MaskinportenError } from '../errors.ts';
 import { type KeySetting, loadSignerSync } from '../keys/signer.ts';
 import { AUTHORITY_KINDS, type AuthorityKind } from '../protocol/environments.ts';
-import { checkUrlSetting, hideSecretsWhenPrinted, type MaskinportenSettings } from '../settings.ts';
+import { hideSecretsWhenPrinted, type MaskinportenSettings } from '../settings.ts';
+import { checkUrlSetting } from '../url-policy.ts';
 import { type ConfigValue, describeSource, type FlatConfig, type SettingSource } from './flat-config.ts';
 import { legacyAuthority } from './legacy.ts';
 import { resolveAltinnPlatform, resolveAuthority } from './presets.ts';

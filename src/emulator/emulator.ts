@@ -9,7 +9,7 @@ import { ArgumentError, MaskinportenError } from '../errors.ts';
 import { generateRsaKeyPair, toJwkBase64, toPublicJwk } from '../keys/jwk.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import { ALTINN_OPENID_PATH } from '../protocol/constants.ts';
-import { isLoopbackHost } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import { accessPolicy, checkAdminSecret, checkHostnames } from './access.ts';
 import { EmulatorClock } from './clock.ts';
 import type { EmulatorCore } from './core.ts';

@@ -153,3 +153,15 @@ export interface NewConsent {
   validTo?: Date | number;
   id?: string;
 }
+
+/** What a new client is registered with. */
+export interface NewClient {
+  scopes: string[];
+  clientName?: string;
+  description?: string;
+  orgNo?: string;
+  accessTokenLifetime?: number;
+  /** Public JWKs to register; an empty array makes a certificate-only (x5c) client. */
+  jwks?: unknown[];
+  clientId?: string;
+}

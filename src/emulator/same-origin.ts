@@ -5,7 +5,7 @@
  * without `Origin` comes from a non-browser client (the CLI, a test, `curl`) and is allowed.
  */
 import type { IncomingMessage } from 'node:http';
-import { isLoopbackHost } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import { httpError } from './http.ts';
 
 /** Whether `origin` is the emulator's own (at `ownUrl`), also under another loopback name on the same port. */

@@ -5,8 +5,7 @@
 import { ArgumentError } from '../errors.ts';
 import { isOrgNumber, MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { isDateMs } from './clock.ts';
-import type { ScopeDefinition } from './model.ts';
-import type { NewClient } from './state.ts';
+import type { NewClient, ScopeDefinition } from './model.ts';
 
 /**
  * A time given as a Date, epoch ms or (over the admin route) an ISO string, as epoch ms; undefined if invalid or

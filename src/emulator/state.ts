@@ -14,6 +14,7 @@ import type {
   Delegation,
   EmulatedClient,
   EmulatorStateData,
+  NewClient,
   NewConsent,
   NewSystemUser,
   ScopeDefinition,
@@ -28,17 +29,7 @@ export type { SigningKey };
 import { checkNewClient, checkScopes, epochMs, optionalString, tokenLifetimeOrDefault } from './state-input.ts';
 import { DEFAULT_ORG_NO, DEFAULT_TOKEN_LIFETIME, newStateData } from './state-new.ts';
 
-/** What a new client is registered with. */
-export interface NewClient {
-  scopes: string[];
-  clientName?: string;
-  description?: string;
-  orgNo?: string;
-  accessTokenLifetime?: number;
-  /** Public JWKs to register; an empty array makes a certificate-only (x5c) client. */
-  jwks?: unknown[];
-  clientId?: string;
-}
+export type { NewClient } from './model.ts';
 
 export { DEFAULT_ORG_NO } from './state-new.ts';
 

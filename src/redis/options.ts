@@ -1,7 +1,6 @@
 /** Options of `createRedisTokenStore`, with their defaults and checks. */
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../telemetry.ts';
-import type { RedisStoreSettings } from './store.ts';
 
 /** Options of `createRedisTokenStore`; every one optional. */
 export interface RedisTokenStoreOptions {
@@ -24,6 +23,12 @@ export interface RedisTokenStoreOptions {
   retryAfterFailureMs?: number;
   /** Told once when an outage starts and once when it ends; the client's logger by default. */
   logger?: Logger;
+}
+
+/** Resolved options. */
+export interface RedisStoreSettings extends Required<Omit<RedisTokenStoreOptions, 'encryptionKey' | 'logger'>> {
+  logger: Logger | undefined;
+  encryptionKey: string | Uint8Array | undefined;
 }
 
 function positive(options: RedisTokenStoreOptions, name: keyof RedisTokenStoreOptions, fallback: number): number {

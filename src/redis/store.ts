@@ -12,18 +12,12 @@ import type { StoreContext, StoredToken, StoreLock, TokenStore } from '../cache/
 import type { Logger } from '../telemetry.ts';
 import type { RedisConnection } from './connection.ts';
 import { Health, StoreUnavailable } from './health.ts';
-import type { RedisTokenStoreOptions } from './options.ts';
+import type { RedisStoreSettings } from './options.ts';
 
 /** Deletes the lock only when it still holds this owner's id. */
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 /** Names remembered (to map invalidation messages back to keys); the oldest are forgotten past this. */
 const MAX_NAMES = 10_000;
-
-/** Resolved options. */
-export interface RedisStoreSettings extends Required<Omit<RedisTokenStoreOptions, 'encryptionKey' | 'logger'>> {
-  logger: Logger | undefined;
-  encryptionKey: string | Uint8Array | undefined;
-}
 
 /** See the module comment. Made by `createRedisTokenStore`. */
 export class RedisStore implements TokenStore {

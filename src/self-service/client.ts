@@ -9,7 +9,7 @@ import type { MaskinportenClient } from '../client.ts';
 import { ArgumentError } from '../errors.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
 import { SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
-import { checkUrlSetting, isLoopbackHost } from '../settings.ts';
+import { checkUrlSetting, isLoopbackHost } from '../url-policy.ts';
 import { SelfServiceError, selfServiceErrorOf } from './error.ts';
 import { keyForPosting } from './keys.ts';
 import type {

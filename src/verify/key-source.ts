@@ -6,7 +6,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { RsaAlgorithm } from '../keys/jws.ts';
-import { isLoopbackHost } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import { TokenVerificationError } from './errors.ts';
 
 /** How a key source fetches and keeps time. */
