@@ -60,6 +60,18 @@ export class MaskinportenClient {
   /** Resolved scope arrays of other lengths, by {@link scopeListKey}. */
   readonly #scopeListMemo = new Map<string, ResolvedRequest>();
 
+  /**
+   * Creates a client and validates everything up front, so a bad key or URL fails here and not at the first token
+   * request. A PKCS#12 or Key Vault key loads in the background; the first request waits for it.
+   *
+   * @param settings - Authority, client id and key (JWK, base64 JWK, PEM or PKCS#12), as loaded by
+   *   `maskinporten/config` or written in code.
+   * @param options - Cache, retry, clock, telemetry, logger and `fetch` choices; all optional.
+   * @throws ConfigError `ERR_CONFIG` (a setting or option is missing or malformed; `setting` names it),
+   *   InsecureUrlError `ERR_INSECURE_URL` (plain http to a host that is not loopback), KeyError `ERR_INVALID_KEY`
+   *   (the key does not decode or has no private half).
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apikonsument
+   */
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw new ConfigError('options must be an object (or left out)', { setting: 'options' });
@@ -145,7 +157,13 @@ export class MaskinportenClient {
     return this.#clockOffsetMs;
   }
 
-  /** The authorization server metadata in use: discovered, or the fallback while discovery fails. */
+  /**
+   * The authorization server metadata in use: discovered, or the fallback while discovery fails.
+   *
+   * @returns The metadata (issuer, token endpoint, JWKS URI, …).
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+   * @see https://www.rfc-editor.org/rfc/rfc8414
+   */
   metadata(): Promise<AuthorizationServerMetadata> {
     return this.#creds.discovery.get();
   }
@@ -153,6 +171,10 @@ export class MaskinportenClient {
   /**
    * Switches to new settings (hot reload, key rotation): validated first — invalid settings throw and the old ones
    * stay — then swapped whole. Tokens of the old credentials are never served afterwards.
+   *
+   * @param settings - The new settings, in the same form as the constructor's.
+   * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`, as the
+   *   constructor; the client keeps its old settings.
    */
   async reconfigure(settings: MaskinportenSettings): Promise<void> {
     const next = this.#credentials(settings);
@@ -171,17 +193,52 @@ export class MaskinportenClient {
   /**
    * A Maskinporten access token for `scopes` (or a full request: consumer org, resource, pid, system user,
    * consent). Served from the cache while valid.
+   *
+   * @param request - The scopes (a string or an array), or an object with `scopes` and the request's other members.
+   * @param options - `forceRefresh` to skip the cache, `signal` to abort.
+   * @returns The token; its `authorizationHeader` is ready for a request.
+   * @throws TokenRequestError when Maskinporten refuses the grant: `ERR_INVALID_SCOPE`, `ERR_ACCESS_DENIED`,
+   *   `ERR_UNKNOWN_CLIENT`, `ERR_UNKNOWN_KID`, `ERR_INVALID_SIGNATURE`, `ERR_CLOCK_SKEW`, `ERR_INVALID_AUDIENCE`, … (with
+   *   `mpCode` and `traceId`).
+   * @throws UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER` or `ERR_RATE_LIMITED` after the retries.
+   * @throws AbortedError `ERR_ABORTED` when `options.signal` aborts.
+   * @throws InvalidResponseError `ERR_INVALID_RESPONSE` for an answer that breaks the protocol; TokenExpiredError
+   *   `ERR_TOKEN_EXPIRED` for a token already expired on arrival (a clock problem).
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a request with no scope or a malformed one.
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+   * @see https://www.rfc-editor.org/rfc/rfc7523
    */
   getAccessToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
     return this.#cachedOrGet('token', request, options);
   }
 
-  /** An Altinn token, exchanged from a Maskinporten token for the same request. Served from the cache while valid. */
+  /**
+   * An Altinn token, exchanged from a Maskinporten token for the same request. Served from the cache while valid.
+   *
+   * @param request - The scopes (a string or an array), or an object with `scopes` and the request's other members.
+   * @param options - `forceRefresh` to skip the cache, `signal` to abort.
+   * @returns The Altinn token.
+   * @throws TokenRequestError when Maskinporten refuses the grant: `ERR_INVALID_SCOPE`, `ERR_ACCESS_DENIED`,
+   *   `ERR_UNKNOWN_CLIENT`, `ERR_UNKNOWN_KID`, `ERR_INVALID_SIGNATURE`, `ERR_CLOCK_SKEW`, `ERR_INVALID_AUDIENCE`, … (with
+   *   `mpCode` and `traceId`).
+   * @throws UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER` or `ERR_RATE_LIMITED` after the retries.
+   * @throws AbortedError `ERR_ABORTED` when `options.signal` aborts.
+   * @throws InvalidResponseError `ERR_INVALID_RESPONSE` for an answer that breaks the protocol; TokenExpiredError
+   *   `ERR_TOKEN_EXPIRED` for a token already expired on arrival (a clock problem).
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a request with no scope or a malformed one.
+   * @throws AltinnExchangeError `ERR_ALTINN_EXCHANGE` when Altinn refuses the exchange.
+   * @see https://docs.altinn.studio/authentication/
+   */
   getAltinnExchangedToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
     return this.#cachedOrGet('exchange', request, options);
   }
 
-  /** Forgets cached tokens: those of one request (both raw and Altinn), or all of them. */
+  /**
+   * Forgets cached tokens: those of one request (both raw and Altinn), or all of them. With a shared store, other
+   * processes stop serving them too.
+   *
+   * @param request - The request whose tokens to forget; all tokens when left out.
+   */
   async invalidate(request?: TokenRequestInput): Promise<void> {
     if (request === undefined) return this.#cache.invalidate();
     if (this.#creds.signer instanceof Promise) await this.#signerReady().catch(() => undefined);
@@ -358,15 +415,29 @@ export class MaskinportenClient {
     if (!Number.isNaN(server)) this.#clockOffsetMs = server + 500 - receivedAt;
   }
 
-  /** A description without secrets. */
+  /**
+   * A description without secrets.
+   *
+   * @returns `MaskinportenClient(<client id> @ <authority>)`.
+   */
   toString(): string {
     return `MaskinportenClient(${this.#creds.settings.clientId} @ ${this.#creds.authority})`;
   }
 
+  /**
+   * What `JSON.stringify` shows: the client id and authority, never the key.
+   *
+   * @returns `{ clientId, authority }`.
+   */
   toJSON(): Record<string, unknown> {
     return { clientId: this.#creds.settings.clientId, authority: this.#creds.authority };
   }
 
+  /**
+   * What `util.inspect` and `console.log` show: the same as {@link toString}.
+   *
+   * @returns A description without secrets.
+   */
   [inspect.custom](): string {
     return this.toString();
   }

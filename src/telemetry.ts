@@ -6,9 +6,33 @@
 
 /** A pino-compatible logger; every method optional. */
 export interface Logger {
+  /**
+   * Detail for troubleshooting (a token fetched, a refresh started).
+   *
+   * @param obj - Structured fields; never a secret.
+   * @param msg - The message.
+   */
   debug?(obj: Record<string, unknown>, msg?: string): void;
+  /**
+   * A change worth knowing (settings reloaded).
+   *
+   * @param obj - Structured fields; never a secret.
+   * @param msg - The message.
+   */
   info?(obj: Record<string, unknown>, msg?: string): void;
+  /**
+   * A failure the library recovered from (a retry, a background refresh that failed, a store that is down).
+   *
+   * @param obj - Structured fields; never a secret.
+   * @param msg - The message.
+   */
   warn?(obj: Record<string, unknown>, msg?: string): void;
+  /**
+   * A failure the library could not recover from on its own.
+   *
+   * @param obj - Structured fields; never a secret.
+   * @param msg - The message.
+   */
   error?(obj: Record<string, unknown>, msg?: string): void;
 }
 

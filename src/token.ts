@@ -71,6 +71,12 @@ export class AccessToken {
   /** `maskinporten` or `altinn`. */
   readonly kind: TokenKind;
 
+  /**
+   * Wraps a token whose times and scopes are already known. To build one from an `access_token` as received, use
+   * {@link AccessToken.fromValue}, which reads them from the token and checks them.
+   *
+   * @param init - The token value, its expiry and issue times, scopes, decoded claims and kind.
+   */
   constructor(init: {
     value: string;
     expiresAt: Date;
@@ -173,22 +179,40 @@ export class AccessToken {
     return `Bearer ${this.#value}`;
   }
 
-  /** True when the token has expired at `now` (epoch ms; defaults to the system clock). */
+  /**
+   * True when the token has expired at `now`.
+   *
+   * @param now - The time to judge at (epoch ms); the system clock when left out.
+   * @returns Whether `now` is at or past `expiresAt`.
+   */
   isExpired(now: number = Date.now()): boolean {
     return now >= this.expiresAt.getTime();
   }
 
-  /** Milliseconds until expiry at `now` (negative once expired). */
+  /**
+   * Milliseconds until expiry.
+   *
+   * @param now - The time to count from (epoch ms); the system clock when left out.
+   * @returns The time left in ms; negative once expired.
+   */
   expiresIn(now: number = Date.now()): number {
     return this.expiresAt.getTime() - now;
   }
 
-  /** A masked form. Use {@link value} for the token itself. */
+  /**
+   * A masked form. Use {@link value} for the token itself.
+   *
+   * @returns `AccessToken(<kind>, <first characters>…(<length> chars, masked), expires <ISO time>)`.
+   */
   toString(): string {
     return `AccessToken(${this.kind}, ${maskToken(this.#value)}, expires ${iso(this.expiresAt)})`;
   }
 
-  /** What `JSON.stringify` shows: everything but the token itself. */
+  /**
+   * What `JSON.stringify` shows: everything but the token itself.
+   *
+   * @returns `kind`, the masked `value`, `expiresAt` and `issuedAt` as ISO times, and `scopes`.
+   */
   toJSON(): Record<string, unknown> {
     return {
       kind: this.kind,
@@ -199,6 +223,11 @@ export class AccessToken {
     };
   }
 
+  /**
+   * What `util.inspect` and `console.log` show: the masked form of {@link toString}.
+   *
+   * @returns The masked description.
+   */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -43,19 +43,53 @@ export interface StoreLock {
 export interface TokenStore {
   /** How tokens served from this store are labelled in counters and spans (e.g. `redis`, `file`); `store` if absent. */
   readonly name?: string;
+  /**
+   * Reads an entry.
+   *
+   * @param key - The cache key (opaque; a store should hash it before using it as a name).
+   * @param context - What the client knows about the request (for deriving an encryption key), if anything.
+   * @returns The stored token, or `undefined` when there is none or it has expired.
+   */
   get(key: string, context?: StoreContext): Promise<StoredToken | undefined>;
+  /**
+   * Stores an entry for at most `ttlMs`.
+   *
+   * @param key - The cache key.
+   * @param token - The token and its times.
+   * @param ttlMs - How long the entry may be served: the token's lifetime less the expiry margin.
+   * @param context - What the client knows about the request, if anything.
+   */
   set(key: string, token: StoredToken, ttlMs: number, context?: StoreContext): Promise<void>;
-  /** Forgets the entry, and tells other processes to stop serving it. */
+  /**
+   * Forgets the entry, and tells other processes to stop serving it.
+   *
+   * @param key - The cache key.
+   * @param context - What the client knows about the request, if anything.
+   */
   delete(key: string, context?: StoreContext): Promise<void>;
   /**
    * Takes the cross-process fetch lock for `key`: the lock when taken, `null` when another process holds it. The
    * lock expires on its own (its TTL), so a process that dies holding it blocks others only that long.
+   *
+   * @param key - The cache key.
+   * @param context - What the client knows about the request, if anything.
+   * @returns The lock, or `null` when another process holds it.
    */
   lock?(key: string, context?: StoreContext): Promise<StoreLock | null>;
-  /** Resolves when `key` may have changed (a token stored, a lock released) or after `maxMs`, whichever is first. */
+  /**
+   * Resolves when `key` may have changed (a token stored, a lock released) or after `maxMs`, whichever is first.
+   *
+   * @param key - The cache key.
+   * @param maxMs - The longest to wait (ms).
+   * @param context - What the client knows about the request, if anything.
+   */
   changed?(key: string, maxMs: number, context?: StoreContext): Promise<void>;
   /** The longest (ms) a caller waits on another process's fetch before fetching itself; 10000 if absent. */
   readonly maxWaitMs?: number;
-  /** Registers a listener told the key another process invalidated (only keys this process has used). */
+  /**
+   * Registers a listener told the key another process invalidated (only keys this process has used).
+   *
+   * @param listener - Called with the cache key, so the in-memory cache drops its copy.
+   */
   onInvalidate?(listener: (key: string) => void): void;
 }
