@@ -43,7 +43,10 @@ export type Operation = 'token' | 'exchange';
 export type Outcome = 'cached' | 'new' | 'error';
 
 interface OtelApi {
-  trace: { getTracer(name: string, version?: string): OtelTracer };
+  trace: {
+    getTracer(name: string, version?: string): OtelTracer;
+    getTracerProvider(): { getDelegateTracer?(name: string, version?: string): OtelTracer | undefined };
+  };
   metrics: { getMeter(name: string, version?: string): OtelMeter };
   SpanStatusCode: { ERROR: number; OK: number };
 }
@@ -97,6 +100,11 @@ export function createTelemetry(enabled: boolean | undefined, version: string | 
   if (enabled === false) return noTelemetry;
   let api: OtelApi | undefined;
   let tracer: OtelTracer | undefined;
+  /**
+   * Whether a tracer provider is registered: until one is, the API's tracer is a no-op whose spans cost their
+   * objects and a context switch and record nothing, so none is started. Undefined when the API cannot tell.
+   */
+  let tracing: (() => boolean) | undefined;
   let counters: Record<Operation, { add(n: number, attrs?: Record<string, string>): void }> | undefined;
   // The module name is kept in a variable so bundlers and type-checkers do not require the optional peer.
   const moduleName = '@opentelemetry/api';
@@ -105,6 +113,13 @@ export function createTelemetry(enabled: boolean | undefined, version: string | 
       api = mod;
       const v = typeof version === 'function' ? version() : version;
       tracer = mod.trace.getTracer('maskinporten', v);
+      // The global provider is a proxy until an SDK registers behind it; then its delegate tracer exists (and once
+      // it does, every span goes to it, as the API's own proxy tracer would).
+      const provider = mod.trace.getTracerProvider();
+      if (typeof provider.getDelegateTracer === 'function') {
+        let registered = false;
+        tracing = () => (registered ||= provider.getDelegateTracer!('maskinporten', v) !== undefined);
+      }
       const meter = mod.metrics.getMeter('maskinporten', v);
       counters = {
         token: meter.createCounter(COUNTER_NAMES.token, { description: 'Maskinporten token requests by result' }),
@@ -118,7 +133,7 @@ export function createTelemetry(enabled: boolean | undefined, version: string | 
   );
   return {
     span(name, attributes, fn) {
-      if (!tracer || !api) return fn(() => undefined);
+      if (!tracer || !api || (tracing !== undefined && !tracing())) return fn(() => undefined);
       const { SpanStatusCode } = api;
       return tracer.startActiveSpan(name, async (span) => {
         for (const [k, v] of Object.entries(attributes)) span.setAttribute(k, v);

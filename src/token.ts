@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { InvalidResponseError } from './errors.ts';
-import { decodeCompact } from './keys/jws.ts';
+import { decodeCompactPayload } from './keys/jws.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './protocol/constants.ts';
 
 export { MAX_TOKEN_LIFETIME_SECONDS } from './protocol/constants.ts';
@@ -122,7 +122,7 @@ export class AccessToken {
     let claims: Record<string, unknown> = {};
     let isJwt = true;
     try {
-      claims = decodeCompact(value).payload;
+      claims = decodeCompactPayload(value);
     } catch {
       isJwt = false;
       if (!fallback) {

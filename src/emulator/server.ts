@@ -7,13 +7,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArgumentError } from '../errors.ts';
+import { randomHex } from '../keys/random-pool.ts';
 import { explainEntry } from './console/explain.ts';
 import { consoleRoutes } from './console/routes.ts';
 import type { EmulatorCore } from './core.ts';
 import type { ActiveFault, EndpointName } from './faults.ts';
 import { HttpError, httpError, type RequestContext, send, sendError, sendJson } from './http.ts';
 import { MpError, renderMpError } from './mp-errors.ts';
-import { randomHex } from './random-pool.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import type { Route } from './routes/route.ts';
 import { isWriteMethod, refuseCrossSite } from './same-origin.ts';

@@ -3,10 +3,10 @@
  * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
  */
 import { signatureOf, signCompactAsync } from '../keys/jws.ts';
+import { randomBase64url } from '../keys/random-pool.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import { NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY } from '../protocol/constants.ts';
 import type { ValidatedGrant } from './grant-validation.ts';
-import { randomBase64url } from './random-pool.ts';
 import type { EmulatorState, SigningKey } from './state.ts';
 
 /** The JSON body of a successful token response. */

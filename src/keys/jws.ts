@@ -49,16 +49,25 @@ export interface DecodedJws {
   signature: Buffer;
 }
 
-function encodeSegment(value: unknown): string {
+/** The base64url encoding of a value's JSON: one segment of a compact JWS. */
+export function encodeSegment(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 /** Signs `payload` with `header` (which must name an RS* `alg`) and returns the compact serialisation. */
 export function signCompact(header: JwsHeader, payload: Record<string, unknown>, key: KeyObject): string {
   if (!isRsaAlgorithm(header.alg)) throw new JwsError(`cannot sign with alg ${JSON.stringify(header.alg)}`);
-  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = oneShotSign(DIGEST[header.alg], Buffer.from(signingInput), key);
-  return `${signingInput}.${signature.toString('base64url')}`;
+  return signSegments(encodeSegment(header), header.alg, encodeSegment(payload), key);
+}
+
+/**
+ * Signs already encoded header and payload segments under `alg` (which the header must name) and returns the
+ * compact serialisation: for a signer whose header never changes, encoded once rather than per signature.
+ */
+export function signSegments(header: string, alg: RsaAlgorithm, payload: string, key: KeyObject): string {
+  if (!isRsaAlgorithm(alg)) throw new JwsError(`cannot sign with alg ${JSON.stringify(alg)}`);
+  const signingInput = `${header}.${payload}`;
+  return `${signingInput}.${oneShotSign(DIGEST[alg], Buffer.from(signingInput), key).toString('base64url')}`;
 }
 
 /** The signature segment of a compact JWS (what makes a token or grant usable; header and payload are not secret). */
@@ -81,11 +90,8 @@ function decodeJsonSegment(segment: string, what: string): Record<string, unknow
   return value as Record<string, unknown>;
 }
 
-/**
- * Splits and decodes a compact JWS without checking its signature. Throws {@link JwsError} when the value is not
- * three base64url segments whose first two are JSON objects.
- */
-export function decodeCompact(token: string): DecodedJws {
+/** The three segments of a compact JWS, checked for shape. */
+function splitCompact(token: string): [string, string, string] {
   if (typeof token !== 'string') throw new JwsError('expected a compact JWS string');
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwsError(`a compact JWS has 3 dot-separated parts, this one has ${parts.length}`);
@@ -93,14 +99,37 @@ export function decodeCompact(token: string): DecodedJws {
   if (!h || !p || !SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) {
     throw new JwsError('a compact JWS consists of non-empty base64url segments');
   }
-  const header = decodeJsonSegment(h, 'header');
+  return [h, p, s];
+}
+
+function decodeHeader(segment: string): JwsHeader {
+  const header = decodeJsonSegment(segment, 'header');
   if (typeof header.alg !== 'string') throw new JwsError('the JWS header has no "alg"');
+  return header as JwsHeader;
+}
+
+/**
+ * Splits and decodes a compact JWS without checking its signature. Throws {@link JwsError} when the value is not
+ * three base64url segments whose first two are JSON objects.
+ */
+export function decodeCompact(token: string): DecodedJws {
+  const [h, p, s] = splitCompact(token);
   return {
-    header: header as JwsHeader,
+    header: decodeHeader(h),
     payload: decodeJsonSegment(p, 'payload'),
     signingInput: `${h}.${p}`,
     signature: Buffer.from(s, 'base64url'),
   };
+}
+
+/**
+ * The payload of a compact JWS, decoded as {@link decodeCompact} does (throwing alike for the same values), for a
+ * reader that does not check the signature and so needs neither it nor the signing input.
+ */
+export function decodeCompactPayload(token: string): Record<string, unknown> {
+  const [h, p] = splitCompact(token);
+  decodeHeader(h);
+  return decodeJsonSegment(p, 'payload');
 }
 
 /** Checks the signature of a decoded JWS with `key` under the RS* algorithm `alg`. Never throws for a bad key. */

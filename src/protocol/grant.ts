@@ -2,9 +2,9 @@
  * The JWT grant (protocol notes §2), as pure functions: normalise a token request, build the grant's claims, and
  * sign them. The same request always yields the same claims apart from `iat`, `exp` and `jti`.
  */
-import { randomBytes } from 'node:crypto';
 import { ArgumentError } from '../errors.ts';
-import { type GrantSigner, signatureOf, signCompact } from '../keys/jws.ts';
+import { encodeSegment, type GrantSigner, signatureOf, signSegments } from '../keys/jws.ts';
+import { randomBase64url } from '../keys/random-pool.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import {
   CONSENT_TYPE,
@@ -158,7 +158,7 @@ export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknow
     scope: request.scopes.join(' '),
     iat: input.nowSeconds,
     exp: input.nowSeconds + lifetime,
-    jti: input.jti ?? randomBytes(32).toString('base64url'),
+    jti: input.jti ?? randomBase64url(32),
   };
   if (request.consumerOrg !== undefined) claims.consumer_org = request.consumerOrg;
   if (request.resource !== undefined) claims.resource = request.resource;
@@ -178,10 +178,21 @@ export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknow
 
 export type { GrantSigner } from '../keys/jws.ts';
 
+/** The encoded header of each signer's grants (`alg` and `kid`, or `alg` and the certificate chain): fixed per signer. */
+const headerSegments = new WeakMap<GrantSigner, string>();
+
+function headerSegment(signer: GrantSigner): string {
+  let segment = headerSegments.get(signer);
+  if (segment === undefined) {
+    segment = encodeSegment(signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid });
+    headerSegments.set(signer, segment);
+  }
+  return segment;
+}
+
 /** Signs grant claims into a compact JWT with `kid` or `x5c` in its header. */
 export function signGrant(claims: Record<string, unknown>, signer: GrantSigner): string {
-  const header = signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid };
-  const grant = signCompact(header, claims, signer.key);
+  const grant = signSegments(headerSegment(signer), signer.alg, encodeSegment(claims), signer.key);
   // Test instrumentation (see secret-hook.ts): a grant is a bearer credential until it expires.
   secretRegistry()?.register(signatureOf(grant), `grant (client assertion of ${String(claims.iss)})`);
   return grant;

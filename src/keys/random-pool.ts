@@ -1,5 +1,5 @@
 /**
- * Random ids for trace ids and token `jti`s, drawn from a pooled buffer that `randomFillSync` refills, instead of a
+ * Random ids (grant and token `jti`s, trace ids), drawn from a pooled buffer that `randomFillSync` refills, instead of a
  * `randomBytes` call per id: the same cryptographic randomness at a fraction of the per-request cost.
  */
 import { randomFillSync } from 'node:crypto';
