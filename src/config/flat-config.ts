@@ -11,7 +11,12 @@ export type SettingSource =
   | { kind: 'key-vault'; vaultUrl: string; secretName: string }
   | { kind: 'code' };
 
-/** A short human description of a source, with no secret in it. */
+/**
+ * A short human description of a source, with no secret in it.
+ *
+ * @param source - Where a value came from.
+ * @returns E.g. `file appsettings.json`, `environment variable MaskinportenSettings__ClientId`, `code`.
+ */
 export function describeSource(source: SettingSource): string {
   switch (source.kind) {
     case 'file':

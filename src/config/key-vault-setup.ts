@@ -6,7 +6,14 @@ import { createSecretClient, type KeyVaultOptions, keyVaultError, secretNameFor 
 /** The settings a client needs in a vault. */
 export const KEY_VAULT_SETTING_KEYS = ['Authority', 'ClientId', 'JwkBase64'] as const;
 
-/** The Key Vault secret names of a section: `MaskinportenSettings--ClientId` and so on. */
+/**
+ * The Key Vault secret names of a section: `MaskinportenSettings--ClientId` and so on.
+ *
+ * @param section - The configuration section; `MaskinportenSettings` by default.
+ * @param keys - The settings to name; {@link KEY_VAULT_SETTING_KEYS} by default.
+ * @returns Each setting's secret name, by setting.
+ * @see https://learn.microsoft.com/en-us/azure/key-vault/general/about-keys-secrets-certificates
+ */
 export function keyVaultSecretNames(
   section = 'MaskinportenSettings',
   keys: readonly string[] = KEY_VAULT_SETTING_KEYS,
@@ -14,7 +21,16 @@ export function keyVaultSecretNames(
   return Object.fromEntries(keys.map((k) => [k, secretNameFor(`${section}:${k}`)]));
 }
 
-/** Writes settings of a section as secrets (`Section--Key`); returns the names written. Values are never echoed. */
+/**
+ * Writes settings of a section as secrets (`Section--Key`). Values are never echoed.
+ *
+ * @param vaultUrl - The vault, e.g. `https://my-vault.vault.azure.net/`.
+ * @param values - The settings to write, by setting (`ClientId`, `JwkBase64`, …).
+ * @param options - The Azure credential and client options, and the `section` (`MaskinportenSettings` by default).
+ * @returns The secret names written.
+ * @throws ConfigError `ERR_CONFIG` when the vault refuses (the message names the role to grant) or cannot be reached,
+ *   or when `@azure/keyvault-secrets` or `@azure/identity` is not installed.
+ */
 export async function writeSettingsToKeyVault(
   vaultUrl: string,
   values: Record<string, string>,

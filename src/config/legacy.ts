@@ -21,7 +21,13 @@ export interface LegacyMaskinportenSettings {
   environment: string;
 }
 
-/** The authority of a legacy environment name; throws naming the value and the allowed ones. */
+/**
+ * The authority of a legacy environment name.
+ *
+ * @param environment - `prod`, `test` or `dev` (any case).
+ * @returns The authority URL of that environment.
+ * @throws ConfigError `ERR_CONFIG` (`setting: 'Environment'`) for another name; the message lists the allowed ones.
+ */
 export function legacyAuthority(environment: string): string {
   const name = String(environment).trim().toLowerCase();
   // Own properties only: `constructor` or `toString` must not resolve to what every object inherits.
@@ -35,7 +41,13 @@ export function legacyAuthority(environment: string): string {
   return authority;
 }
 
-/** Maps legacy settings to {@link MaskinportenSettings}. */
+/**
+ * Maps legacy settings to {@link MaskinportenSettings}.
+ *
+ * @param legacy - `clientId`, `encodedJwk` and `environment`.
+ * @returns The same client in today's shape (`authority`, `clientId`, `jwkBase64`).
+ * @throws ConfigError `ERR_CONFIG` (`setting: 'Environment'`) for an unknown environment.
+ */
 export function fromLegacySettings(legacy: LegacyMaskinportenSettings): MaskinportenSettings {
   return { authority: legacyAuthority(legacy.environment), clientId: legacy.clientId, jwkBase64: legacy.encodedJwk };
 }

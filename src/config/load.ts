@@ -61,7 +61,13 @@ function checkOptions(options: LoadSettingsOptions): void {
   }
 }
 
-/** The environment name the options resolve to. */
+/**
+ * The environment name the options resolve to: `environment`, else `NODE_ENV`, `DOTNET_ENVIRONMENT`,
+ * `ASPNETCORE_ENVIRONMENT`, else `Production` (the order .NET's host uses, with `NODE_ENV` first).
+ *
+ * @param options - `environment` and `env` (the variables to read; `process.env` by default).
+ * @returns The name, e.g. `Production` or `Staging`; it picks `appsettings.{name}.json`.
+ */
 export function resolveEnvironment(options: Pick<LoadSettingsOptions, 'environment' | 'env'>): string {
   const env = options.env ?? process.env;
   // An empty value counts as unset, as `NODE_ENV=` in a shell or an empty key in a manifest means.
@@ -171,7 +177,13 @@ export function settingsFromConfig(config: FlatConfig, section: string, options:
 }
 
 /**
- * Loads and validates the settings of one section.
+ * Loads and validates the settings of one section from `appsettings.json`, `appsettings.{environment}.json`, a
+ * secrets directory, environment variables and Key Vault, later sources overriding earlier ones.
+ *
+ * @param options - Where to look (`cwd`, `section`, `environment`, `env`, `secretsDir`, Key Vault) and what to allow.
+ * @returns The settings and where each value came from.
+ * @throws ConfigValidationError `ERR_CONFIG` listing every setting at fault (`problems`), or ConfigError `ERR_CONFIG`
+ *   for unusable options; neither holds a secret value.
  *
  * @example
  * const { settings, sources } = await loadMaskinportenSettings({ environment: 'Production' });
@@ -186,6 +198,12 @@ export async function loadMaskinportenSettings(options: LoadSettingsOptions = {}
 
 /**
  * Loads several named clients' settings at once, each from its own section, reading every source once.
+ *
+ * @param sections - Section paths by client name.
+ * @param options - Where to look, as for {@link loadMaskinportenSettings}.
+ * @returns The loaded settings by client name.
+ * @throws ConfigValidationError `ERR_CONFIG` listing every setting at fault in every section, or ConfigError
+ *   `ERR_CONFIG` for unusable options.
  *
  * @example
  * const { default: main, internal } = await loadNamedMaskinportenSettings({

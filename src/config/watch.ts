@@ -32,6 +32,11 @@ export interface WatchSettingsOptions extends LoadSettingsOptions {
 
 /** Something that can take new settings, such as a `MaskinportenClient`. */
 export interface Reconfigurable {
+  /**
+   * Switches to new settings.
+   *
+   * @param settings - The settings that have just validated.
+   */
   reconfigure(settings: MaskinportenSettings): void | Promise<void>;
 }
 
@@ -39,16 +44,34 @@ export interface Reconfigurable {
 export interface SettingsWatcher {
   /** The settings in force: the last ones that validated. */
   readonly current: LoadedSettings;
-  /** Re-reads every source now (Key Vault included); resolves to whether the settings changed. */
+  /**
+   * Re-reads every source now (Key Vault included).
+   *
+   * @returns Whether the settings changed.
+   * @throws ConfigValidationError `ERR_CONFIG` when the sources no longer validate; the last good settings stay.
+   */
   reload(): Promise<boolean>;
-  /** Hands every future change to `target` (e.g. a client); returns a function that detaches it. */
+  /**
+   * Hands every future change to `target` (e.g. a client).
+   *
+   * @param target - What to reconfigure on each change.
+   * @returns A function that detaches it.
+   */
   attach(target: Reconfigurable): () => void;
   /** Stops polling. */
   stop(): void;
+  /** Stops polling, for `using watcher = await watchMaskinportenSettings(…)`. */
   [Symbol.dispose](): void;
 }
 
-/** Loads settings and keeps them current. */
+/**
+ * Loads settings and keeps them current.
+ *
+ * @param options - Where to look, as for `loadMaskinportenSettings`, plus the poll intervals and the `onChange` and
+ *   `onError` callbacks.
+ * @returns The running watcher, holding the settings in force.
+ * @throws ConfigValidationError `ERR_CONFIG` when the first load does not validate.
+ */
 export async function watchMaskinportenSettings(options: WatchSettingsOptions = {}): Promise<SettingsWatcher> {
   const section = options.section ?? DEFAULT_SECTION;
   // The first load reads every source once, the vault included, and keeps the vault's values for later polls.
