@@ -48,8 +48,20 @@ export interface AxiosLikeInstance {
       eject(id: number): void;
     };
   };
+  /**
+   * axios's `getUri`: the full URL of a request config (base URL, path and params).
+   *
+   * @param config - A request config.
+   * @returns The absolute URL, which decides whether the token may go there.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: axios's getUri takes its own config type
   getUri(config?: any): string;
+  /**
+   * axios's `request`, used to resend a request once after a 401.
+   *
+   * @param config - The request config to send.
+   * @returns axios's response.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: axios's request takes its own config type
   request(config: any): Promise<unknown>;
 }
@@ -85,7 +97,15 @@ function setHeader(config: AxiosLikeConfig, name: string, value: string): void {
 }
 
 /**
- * Authorizes every request of an axios instance; returns a function that detaches the interceptors.
+ * Authorizes every request of an axios instance: a request and a response interceptor attach a token to requests
+ * for the authorised origins and resend once after a 401 with a fresh token.
+ *
+ * @param instance - The axios instance (from `axios.create`, or `axios` itself with `allowedOrigins`).
+ * @param client - The client the tokens come from.
+ * @param options - `scopes` or `request`, `altinn`, and `allowedOrigins` (the instance's `baseURL` origin by default).
+ * @returns A function that detaches the interceptors.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
+ *   `request` (or neither) are given, or when no origin may receive the token (`allowedOrigins` is needed).
  *
  * @example
  * const api = axios.create({ baseURL: 'https://api.example.no' });

@@ -74,7 +74,15 @@ interface Call {
 }
 
 /**
- * Wraps `fetch` so every request carries a token from `client`.
+ * Wraps `fetch` so every request carries a token from `client`. Token failures reject as the client's do (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …); a 401 from an
+ * authorised origin is retried once with a fresh token.
+ *
+ * @param client - The client the tokens come from.
+ * @param options - `scopes` or `request`, `altinn`, `allowedOrigins` and the `fetch` to wrap.
+ * @returns A `fetch` with the same signature, plus per-request `maskinporten` overrides in its `init`.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
+ *   `request` (or neither) are given, or when an entry of `allowedOrigins` is not an http(s) origin.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  *
  * @example
  * const notifications = createFetch(client, { scopes: ['altinn:serviceowner/notifications.create'], altinn: true });

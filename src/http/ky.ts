@@ -17,8 +17,20 @@ import { maskSecretIn } from './mask.ts';
 
 /** What the hooks need of a ky instance: `extend` (to read its prefix) and the `retry` marker (of type `M`). */
 export interface KyLike<M = unknown> {
+  /**
+   * ky's `extend`: a new instance with more options.
+   *
+   * @param options - Options, or a function of the parent's options.
+   * @returns The new instance.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: options, or a function of the parent's options (ky types both its own way)
   extend(options: any): KyLike<M>;
+  /**
+   * ky's `retry` marker: returned from an `afterResponse` hook, it makes ky retry the request.
+   *
+   * @param options - A retry `code` and `delay`.
+   * @returns The marker.
+   */
   retry(options?: { code?: string; delay?: number }): M;
 }
 
@@ -83,7 +95,15 @@ function kyBaseUrls(ky: KyLike<unknown>): { option: string; url: unknown }[] {
 }
 
 /**
- * Returns a ky instance (extended from `ky`) whose requests carry Maskinporten or Altinn tokens.
+ * Returns a ky instance (extended from `ky`) whose requests carry Maskinporten or Altinn tokens; a 401 from an
+ * authorised origin is retried once (one of ky's retries) with a fresh token.
+ *
+ * @param ky - The instance to extend (ky 1 or 2).
+ * @param client - The client the tokens come from.
+ * @param options - `scopes` or `request`, `altinn`, and `allowedOrigins` (the instance's prefix origin by default).
+ * @returns The extended instance, of the same type.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
+ *   `request` (or neither) are given, or when no origin may receive the token (`allowedOrigins` is needed).
  *
  * @example
  * import ky from 'ky';
@@ -99,7 +119,16 @@ export function withMaskinporten<T extends KyLike<unknown>>(
   return ky.extend({ hooks: maskinportenKyHooks(ky, client, options) }) as T;
 }
 
-/** The hooks themselves, for composing with other hooks. They run in the order ky runs hooks. */
+/**
+ * The hooks themselves, for composing with other hooks. They run in the order ky runs hooks.
+ *
+ * @param ky - The instance the hooks will serve (its prefix decides the default origin; its `retry` marker is used).
+ * @param client - The client the tokens come from.
+ * @param options - As for {@link withMaskinporten}.
+ * @returns `beforeRequest`, `afterResponse` and `beforeError` hooks.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
+ *   `request` (or neither) are given, or when no origin may receive the token (`allowedOrigins` is needed).
+ */
 export function maskinportenKyHooks<M>(
   ky: KyLike<M>,
   client: MaskinportenClient,

@@ -26,14 +26,26 @@ export type NamedFetch = (path: string | URL | Request, init?: MaskinportenReque
 
 /** The registry returned by {@link createHttpClients}. */
 export interface HttpClients<Names extends string> {
-  /** The authorized fetch of `name`. */
+  /**
+   * The authorized fetch of `name`.
+   *
+   * @param name - A declared name.
+   * @returns Its fetch, which resolves paths against the declared `baseUrl`.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a name that was not declared.
+   */
   get(name: Names): NamedFetch;
   /** Every declared name. */
   readonly names: readonly Names[];
 }
 
 /**
- * Declares named clients.
+ * Declares named clients: one authorized fetch per API, each with its own scopes and base URL.
+ *
+ * @param client - The client the tokens come from (a declaration may name its own).
+ * @param declarations - By name: `scopes` or `request`, `altinn`, `baseUrl`, `overwrite`, `fetch`, `client`.
+ * @returns The registry.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a `baseUrl` that is not an absolute URL, or options
+ *   {@link createFetch} refuses.
  *
  * @example
  * const http = createHttpClients(client, {

@@ -17,7 +17,19 @@ export interface OpenApiFetchMiddlewareParams {
 
 /** An openapi-fetch middleware (`client.use(middleware)`). */
 export interface MaskinportenOpenApiMiddleware {
+  /**
+   * Attaches a token to a request for an authorised origin.
+   *
+   * @param params - openapi-fetch's request and options.
+   * @returns The authorized request, or `undefined` to send the request unchanged.
+   */
   onRequest(params: OpenApiFetchMiddlewareParams): Promise<Request | undefined>;
+  /**
+   * Resends once with a fresh token after a 401 from the origin the token went to.
+   *
+   * @param params - openapi-fetch's request, options and response.
+   * @returns The answer to the resent request, or `undefined` to keep the response.
+   */
   onResponse(params: OpenApiFetchMiddlewareParams & { response: Response }): Promise<Response | undefined>;
 }
 

@@ -37,8 +37,15 @@ export interface DispatchController {
   readonly aborted: boolean;
   readonly paused: boolean;
   readonly reason: Error | null;
+  /**
+   * Aborts the request.
+   *
+   * @param reason - Why.
+   */
   abort(reason: Error): void;
+  /** Stops reading the body (back-pressure). */
   pause(): void;
+  /** Resumes reading the body. */
   resume(): void;
   rawHeaders?: unknown;
   rawTrailers?: unknown;
@@ -46,13 +53,57 @@ export interface DispatchController {
 
 /** undici's handler (new handler API). */
 export interface DispatchHandler {
+  /**
+   * The request is about to be sent.
+   *
+   * @param controller - Aborts, pauses and resumes the request.
+   * @param context - undici's request context.
+   */
   onRequestStart?(controller: DispatchController, context: unknown): void;
+  /**
+   * The server switched protocols.
+   *
+   * @param controller - The request's controller.
+   * @param statusCode - `101`.
+   * @param headers - The response headers.
+   * @param socket - The upgraded socket.
+   */
   onRequestUpgrade?(controller: DispatchController, statusCode: number, headers: unknown, socket: unknown): void;
+  /**
+   * The status line and headers arrived.
+   *
+   * @param controller - The request's controller.
+   * @param statusCode - The HTTP status.
+   * @param headers - The response headers.
+   * @param statusMessage - The reason phrase, if any.
+   */
   onResponseStart?(controller: DispatchController, statusCode: number, headers: unknown, statusMessage?: string): void;
+  /**
+   * A chunk of the body arrived.
+   *
+   * @param controller - The request's controller.
+   * @param chunk - The bytes.
+   */
   onResponseData?(controller: DispatchController, chunk: Buffer): void;
+  /**
+   * The body ended.
+   *
+   * @param controller - The request's controller.
+   * @param trailers - The trailers, if any.
+   */
   onResponseEnd?(controller: DispatchController, trailers: unknown): void;
+  /**
+   * The request failed.
+   *
+   * @param controller - The request's controller.
+   * @param error - What failed.
+   */
   onResponseError?(controller: DispatchController, error: Error): void;
-  /** The legacy handler API's error callback (the handler of Node's bundled `fetch`, for one). */
+  /**
+   * The legacy handler API's error callback (the handler of Node's bundled `fetch`, for one).
+   *
+   * @param error - What failed.
+   */
   onError?(error: Error): void;
   [key: string]: unknown;
 }
@@ -233,7 +284,14 @@ class AuthorizingHandler implements DispatchHandler {
 }
 
 /**
- * Creates the interceptor.
+ * Creates the interceptor: requests to the allowed origins carry a token, and a 401 from one is retried once with a
+ * fresh token. Works with undici 7 and 8 and with Node's bundled fetch through a global dispatcher.
+ *
+ * @param client - The client the tokens come from.
+ * @param options - `scopes` or `request`, `altinn`, and `allowedOrigins` (required: a dispatcher sees every request).
+ * @returns An interceptor for `dispatcher.compose(…)`.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
+ *   `request` (or neither) are given, or when no origin may receive the token (`allowedOrigins` is needed).
  *
  * @example
  * import { Agent, interceptors, setGlobalDispatcher } from 'undici';
