@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 
-export type { StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
+export type { InvalidationListener, StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
 export { MaskinportenClient } from './client.ts';
 export type {

@@ -43,13 +43,20 @@ export function toStored(token: AccessToken): StoredToken {
   };
 }
 
-/** A token from a store's data. */
+/** Tokens built from frozen store data: a store handing back the same entry again gets the same token. */
+const built = new WeakMap<StoredToken, AccessToken>();
+
+/** A token from a store's data (built once per frozen entry: a token is immutable, so it can be shared). */
 export function fromStored(s: StoredToken): AccessToken {
-  return AccessToken.fromValue(s.value, s.kind, {
+  const known = built.get(s);
+  if (known !== undefined) return known;
+  const token = AccessToken.fromValue(s.value, s.kind, {
     expiresAt: new Date(s.expiresAt),
     issuedAt: new Date(s.issuedAt),
     scope: s.scopes.join(' '),
   });
+  if (Object.isFrozen(s)) built.set(s, token);
+  return token;
 }
 
 const UNAVAILABLE = Symbol('unavailable');
@@ -71,7 +78,8 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
     if (stored === UNAVAILABLE) return UNAVAILABLE;
     if (!stored || !isStoredToken(stored)) return undefined;
     if (!f.sane(stored)) {
-      await attempt(() => store.delete(key, context));
+      // Only this entry: another process may have replaced it meanwhile.
+      await attempt(() => store.delete(key, context, stored));
       return undefined;
     }
     if (!f.accept(stored)) return undefined;

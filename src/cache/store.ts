@@ -36,6 +36,12 @@ export interface StoreLock {
 }
 
 /**
+ * Told that another process invalidated `key`: the token whose value `holds` accepts, or (without `holds`) any
+ * token of the key. Only keys this process has used are reported.
+ */
+export type InvalidationListener = (key: string, holds?: (tokenValue: string) => boolean) => void;
+
+/**
  * A shared, asynchronous token store. Keys are opaque strings that already include the authority, client id, key
  * id, variant and request; a store must keep entries no longer than the given TTL. Every method may reject when
  * the store is unavailable: the cache then serves from memory and fetches directly.
@@ -61,12 +67,15 @@ export interface TokenStore {
    */
   set(key: string, token: StoredToken, ttlMs: number, context?: StoreContext): Promise<void>;
   /**
-   * Forgets the entry, and tells other processes to stop serving it.
+   * Forgets the entry and tells other processes to stop serving it. With `token`, only that token is invalidated:
+   * the entry is deleted only while it holds that token (a newer one another process stored stays), and other
+   * processes stop serving only that token.
    *
    * @param key - The cache key.
    * @param context - What the client knows about the request, if anything.
+   * @param token - The token invalidated, when known.
    */
-  delete(key: string, context?: StoreContext): Promise<void>;
+  delete(key: string, context?: StoreContext, token?: StoredToken): Promise<void>;
   /**
    * Takes the cross-process fetch lock for `key`: the lock when taken, `null` when another process holds it. The
    * lock expires on its own (its TTL), so a process that dies holding it blocks others only that long.
@@ -87,9 +96,10 @@ export interface TokenStore {
   /** The longest (ms) a caller waits on another process's fetch before fetching itself; 10000 if absent. */
   readonly maxWaitMs?: number;
   /**
-   * Registers a listener told the key another process invalidated (only keys this process has used).
+   * Registers a listener told what another process invalidated (only keys this process has used).
    *
-   * @param listener - Called with the cache key, so the in-memory cache drops its copy.
+   * @param listener - Called with the cache key and, when only one token of it was invalidated, a test for that
+   *   token, so the in-memory cache drops its copy.
    */
-  onInvalidate?(listener: (key: string) => void): void;
+  onInvalidate?(listener: InvalidationListener): void;
 }

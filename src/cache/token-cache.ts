@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { type AccessToken, expiresWithinBound } from '../token.ts';
-import { fetchThroughStore, type SourcedToken, type TokenSource } from './shared-fetch.ts';
+import { fetchThroughStore, type SourcedToken, type TokenSource, toStored } from './shared-fetch.ts';
 import type { StoreContext, TokenStore } from './store.ts';
 
 export type { TokenSource } from './shared-fetch.ts';
@@ -103,8 +103,18 @@ export class TokenCache {
     this.#store = options.store;
     this.#onBackgroundError = options.onBackgroundError;
     this.#onUncacheable = options.onUncacheable;
-    // Another process invalidated a key: stop serving it here (the store already dropped its entry).
-    this.#store?.onInvalidate?.((key) => this.#forget(key));
+    // Another process invalidated a token: stop serving it here (the store already dropped its entry).
+    this.#store?.onInvalidate?.((key, holds) => {
+      const entry = this.#entries.get(key);
+      if (holds !== undefined && entry !== undefined && !holds(entry.token.value)) return;
+      this.#forget(key);
+      // Kept, never served, so that a forced refresh here still knows which token it replaces (and so neither
+      // deletes nor refuses a newer one another process has stored).
+      if (entry !== undefined) {
+        entry.usableUntil = Number.NEGATIVE_INFINITY;
+        this.#entries.set(key, entry);
+      }
+    });
     if (!(this.#margin >= 0)) throw new ConfigError(`cache.expiryMarginMs must be ≥ 0, got ${this.#margin}`);
     if (!(this.#refreshAhead > 0 && this.#refreshAhead <= 1)) {
       throw new ConfigError(`cache.refreshAhead must be in (0, 1], got ${this.#refreshAhead}`);
@@ -166,9 +176,15 @@ export class TokenCache {
     const contexts = keys.map(
       (k) => (k === key && context) || this.#entries.get(k)?.context || this.#inflight.get(k)?.context,
     );
+    // The token held is the one invalidated everywhere; with none held, whatever the store holds.
+    const held = keys.map((k) => this.#entries.get(k)?.token);
     for (const k of keys) this.#forget(k);
-    // A store failing must not fail the invalidation here; its entries expire on their own.
-    if (this.#store) await Promise.all(keys.map((k, i) => this.#store!.delete(k, contexts[i]).catch(() => undefined)));
+    // A store failing must not fail the invalidation here (a shared store applies it once it is back).
+    if (this.#store) {
+      await Promise.all(
+        keys.map((k, i) => this.#store!.delete(k, contexts[i], held[i] && toStored(held[i])).catch(() => undefined)),
+      );
+    }
   }
 
   #forget(key: string): void {
@@ -238,7 +254,11 @@ export class TokenCache {
         this.#remember(key, token, flight);
         return { token, source: 'upstream' };
       }
-      if (how.dropStored) await store.delete(key, context).catch(() => undefined);
+      // Only the refused token, when it is known: a newer one another process has just stored is kept (and taken,
+      // being newer). With none held here, whatever the store holds may be the refused one.
+      if (how.dropStored) {
+        await store.delete(key, context, how.newerThan ? toStored(how.newerThan) : undefined).catch(() => undefined);
+      }
       // A forced refresh with no token held (`null`) takes no stored token; otherwise one newer than the one held.
       const newerThan =
         how.newerThan === undefined ? undefined : (how.newerThan?.expiresAt.getTime() ?? Number.POSITIVE_INFINITY);

@@ -81,7 +81,9 @@ class FileStore implements TokenStore {
     }
   }
 
-  async delete(key: string, context?: StoreContext): Promise<void> {
+  /** Removes the entry; with `token`, only while it holds that token (a newer one is kept). */
+  async delete(key: string, context?: StoreContext, token?: StoredToken): Promise<void> {
+    if (token !== undefined && (await this.get(key, context))?.value !== token.value) return;
     const { path } = await this.#entry(key, context);
     await unlink(path).catch(() => undefined);
   }

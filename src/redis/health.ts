@@ -26,12 +26,15 @@ function describe(err: unknown): Record<string, string> {
 export class Health {
   readonly #retryMs: number;
   readonly #logger: () => Logger | undefined;
+  readonly #onRecovered: () => void;
   #down = false;
   #retryAt = 0;
 
-  constructor(retryMs: number, logger: () => Logger | undefined) {
+  /** `onRecovered` is called when an outage ends. */
+  constructor(retryMs: number, logger: () => Logger | undefined, onRecovered: () => void = () => undefined) {
     this.#retryMs = retryMs;
     this.#logger = logger;
+    this.#onRecovered = onRecovered;
   }
 
   /** Whether a call may go to Redis now (healthy, or due for a probe). */
@@ -58,5 +61,6 @@ export class Health {
     if (!this.#down) return;
     this.#down = false;
     this.#logger()?.info?.({}, 'Redis token store available again; sharing tokens across processes');
+    this.#onRecovered();
   }
 }

@@ -13,7 +13,13 @@ import { connectionOf } from './connection.ts';
 import { type RedisTokenStoreOptions, resolveRedisOptions } from './options.ts';
 import { RedisStore } from './store.ts';
 
-export type { StoreContext, StoredToken, StoreLock, TokenStore } from '../cache/store.ts';
+export type {
+  InvalidationListener,
+  StoreContext,
+  StoredToken,
+  StoreLock,
+  TokenStore,
+} from '../cache/store.ts';
 export type { RedisTokenStoreOptions } from './options.ts';
 
 /** A token store on Redis; `close()` ends its pub/sub connection (the client passed in stays the caller's). */

@@ -77,7 +77,7 @@ for (const library of LIBRARIES) {
       assert.equal(stored.size, 1);
       for (const [key, value] of stored) {
         assert.match(key, /^maskinporten:t:[A-Za-z0-9_-]{43}$/, 'the name is a hash');
-        assert.match(value, /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/, 'the value is sealed');
+        assert.match(value, /^v2\.[\w-]{22}\.[\w-]+\.[\w-]+\.[\w-]+$/, 'the value is sealed');
         for (const clear of [created.clientId, t1.value, t1.value.split('.')[1]!, '"scopes"']) {
           assert.ok(!value.includes(clear) && !key.includes(clear));
         }
@@ -116,6 +116,41 @@ for (const library of LIBRARIES) {
         return again.every((t) => t.value === forced.value);
       }, 'every replica to serve the forced token');
       assert.equal(count(emulator, 'token'), 3);
+    });
+
+    it('a forced refresh deletes only the token it refused: a newer one another replica just stored is kept and taken', async () => {
+      const one = await replica();
+      const two = await replica();
+      const first = await one.client.getAccessToken(['b']);
+      assert.ok((await two.client.getAccessToken(['b'])).value === first.value);
+      // Both replicas get a 401 for the first token; two refreshes first (a second later) and stores the second.
+      clock.advance(1000);
+      const second = await two.client.getAccessToken(['b'], { forceRefresh: true });
+      assert.ok(second.value !== first.value);
+      const entry = async () => [...(await dump(redis.url))].find(([k]) => k.startsWith('maskinporten:t:'))?.[1];
+      const stored = await entry();
+      assert.ok(stored);
+      // One's refresh (whether or not two's message reached it yet) must not delete the second token.
+      const forced = await one.client.getAccessToken(['b'], { forceRefresh: true });
+      assert.ok(forced.value === second.value, 'took the newer token instead of fetching a third');
+      assert.equal(count(emulator, 'token'), 2);
+      assert.ok((await entry()) === stored, 'the newer entry is still in Redis');
+      assert.ok((await two.client.getAccessToken(['b'])).value === second.value);
+
+      // At the store: a delete naming a token removes the entry only while it holds that token.
+      const context: StoreContext = { secret: randomBytes(32) };
+      const token = (value: string) => ({
+        value,
+        kind: 'maskinporten' as const,
+        expiresAt: 2e12,
+        issuedAt: 2e12 - 60_000,
+        scopes: [],
+      });
+      await one.store.set('k', token('t2'), 60_000, context);
+      await one.store.delete('k', context, token('t1'));
+      assert.equal((await two.store.get('k', context))?.value, 't2', 'kept: it holds another token');
+      await one.store.delete('k', context, token('t2'));
+      assert.equal(await two.store.get('k', context), undefined, 'deleted: it held that token');
     });
 
     it('refreshes ahead on one replica; the others keep serving and then pick up the new token', async () => {
