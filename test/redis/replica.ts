@@ -6,10 +6,13 @@
  * printed: only short fingerprints.
  *
  * Modes: `burst` (every caller asks once, all at once), `run` (callers ask in a loop for `durationMs`; calls that
- * did not come from memory after the caller's first are counted as having waited).
+ * did not come from memory after the caller's first are counted as having waited), `steps` (one command per stdin
+ * line — `get <scopes>`, `force <scopes>`, `invalidate <scopes>`, `end` — each answered by a JSON line with the
+ * served token's fingerprint).
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
 import { MaskinportenClient } from '../../src/client.ts';
@@ -21,7 +24,7 @@ export interface ReplicaConfig {
   settings: { authority: string; clientId: string; jwkBase64?: string };
   redisUrl: string;
   library: Library;
-  mode: 'burst' | 'run';
+  mode: 'burst' | 'run' | 'steps';
   callers: number;
   /** Scope lists, one per key; callers spread over them. */
   keys: string[];
@@ -106,12 +109,36 @@ async function call(scopes: string, counted: boolean): Promise<void> {
   report.calls++;
 }
 
+/** `steps` mode: answers each command line with `{ token }` (a fingerprint) or `{ error }`, until `end`. */
+async function steps(): Promise<void> {
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const [command, scopes = ''] = line.trim().split(' ');
+    if (command === 'end') break;
+    try {
+      if (command === 'invalidate') {
+        await client.invalidate(scopes);
+        process.stdout.write('{}\n');
+      } else {
+        const token = await client.getAccessToken(scopes, command === 'force' ? { forceRefresh: true } : undefined);
+        process.stdout.write(`${JSON.stringify({ token: fingerprint(token.value) })}\n`);
+      }
+    } catch (err) {
+      process.stdout.write(`${JSON.stringify({ error: String((err as Error).name) })}\n`);
+    }
+  }
+  lines.close();
+}
+
 // Loaded and connected: say so, and start calling when told (so every replica starts together however slowly
 // each one loaded).
 process.stdout.write('ready\n');
-await once(process.stdin, 'data');
+if (config.mode === 'steps') await steps();
+else await once(process.stdin, 'data');
 const callers = Array.from({ length: config.callers }, (_, i) => config.keys[i % config.keys.length]!);
-if (config.mode === 'burst') {
+if (config.mode === 'steps') {
+  // done above
+} else if (config.mode === 'burst') {
   await Promise.all(callers.map((scopes) => call(scopes, false)));
 } else {
   const end = Date.now() + (config.durationMs ?? 1000);

@@ -128,6 +128,56 @@ describe('Redis token store across processes', () => {
     assert.equal(survivor!.sources.wait, undefined, 'it did not get the token by waiting on anyone');
   });
 
+  it('an invalidation made while redis-server is down reaches the other process once it is back (both libraries)', async () => {
+    // Per library: processes A and B on their own prefix and scope, both libraries through one stop and restart.
+    const perScope = (scope: string) =>
+      emulator.requests.entries({ endpoint: 'token' }).filter((e) => e.grant?.claims.scope === scope).length;
+    const pairs = LIBRARIES.map((library, i) => {
+      const config: ReplicaConfig = {
+        ...base(created, library),
+        mode: 'steps',
+        callers: 0,
+        keys: [],
+        store: { prefix: `outage${i}:`, retryAfterFailureMs: 200 },
+      };
+      return { scope: ['a', 'b'][i]!, a: spawnReplica(config), b: spawnReplica(config) };
+    });
+    try {
+      await Promise.all(pairs.flatMap((p) => [p.a.ready, p.b.ready]));
+      const first = await Promise.all(
+        pairs.map(async (p) => {
+          const t = await p.a.step(`get ${p.scope}`);
+          assert.ok(t.token);
+          assert.equal((await p.b.step(`get ${p.scope}`)).token, t.token, 'B took A’s token from Redis');
+          return t.token;
+        }),
+      );
+      await redis.stop();
+      for (const [i, p] of pairs.entries()) {
+        // A's API refuses the token: A refreshes (directly: Redis is down); B still serves it from memory.
+        const forced = await p.a.step(`force ${p.scope}`);
+        assert.ok(forced.token && forced.token !== first[i]);
+        assert.equal((await p.b.step(`get ${p.scope}`)).token, first[i]);
+      }
+      await redis.start();
+      for (const [i, p] of pairs.entries()) {
+        const deadline = Date.now() + 15_000;
+        let now = first[i];
+        while (now === first[i]) {
+          assert.ok(Date.now() < deadline, 'B still serves the token A invalidated during the outage');
+          await sleep(50);
+          now = (await p.b.step(`get ${p.scope}`)).token;
+        }
+        assert.ok(now);
+        // The first token, A's refresh, and B's one new token: no stampede.
+        assert.equal(perScope(p.scope), 3);
+      }
+    } finally {
+      for (const p of pairs) for (const r of [p.a, p.b]) r.child.stdin!.end('end\n');
+      await Promise.all(pairs.flatMap((p) => [p.a.report, p.b.report]));
+    }
+  });
+
   it('failover: redis-server stopped and restarted mid-run fails no call; one outage logged per process', async () => {
     const reports = await runReplicas(
       3,

@@ -9,6 +9,8 @@ export interface ReplicaProcess {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   go(): void;
+  /** In `steps` mode: sends one command line and resolves with its JSON answer. */
+  step(command: string): Promise<{ token?: string; error?: string }>;
   readonly report: Promise<ReplicaReport>;
 }
 
@@ -17,6 +19,8 @@ export function spawnReplica(config: ReplicaConfig): ReplicaProcess {
   const child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let answered = 1; // lines of stdout consumed: `ready`, then one per step
+  const answers: ((line: string) => void)[] = [];
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
     onReady = resolve;
@@ -24,6 +28,8 @@ export function spawnReplica(config: ReplicaConfig): ReplicaProcess {
   child.stdout!.on('data', (d: Buffer) => {
     out += d;
     if (out.startsWith('ready\n')) onReady();
+    const lines = out.split('\n');
+    while (answers.length > 0 && lines.length - 1 > answered) answers.shift()!(lines[answered++]!);
   });
   child.stderr!.on('data', (d: Buffer) => {
     err += d;
@@ -40,6 +46,11 @@ export function spawnReplica(config: ReplicaConfig): ReplicaProcess {
     // A replica that dies while loading rejects here rather than hanging the caller.
     ready: Promise.race([ready, report.then(() => undefined)]),
     go: () => child.stdin!.end('go\n'),
+    step(command) {
+      const answer = new Promise<string>((resolve) => answers.push(resolve));
+      child.stdin!.write(`${command}\n`);
+      return Promise.race([answer.then((line) => JSON.parse(line)), report.then(() => ({ error: 'exited' }))]);
+    },
     report,
   };
 }
