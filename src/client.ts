@@ -70,7 +70,7 @@ export class MaskinportenClient {
    * @throws ConfigError `ERR_CONFIG` (a setting or option is missing or malformed; `setting` names it),
    *   InsecureUrlError `ERR_INSECURE_URL` (plain http to a host that is not loopback), KeyError `ERR_INVALID_KEY`
    *   (the key does not decode or has no private half).
-   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apikonsument
+   * @see https://docs.digdir.no/docs/Maskinporten/
    */
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
     if (options === null || typeof options !== 'object') {

@@ -16,6 +16,11 @@ export function isDateMs(ms: number): boolean {
 
 /** A source of the current time in epoch milliseconds, like `Date.now`. */
 export interface Clock {
+  /**
+   * The current time.
+   *
+   * @returns Epoch milliseconds.
+   */
   now(): number;
 }
 

@@ -120,17 +120,54 @@ export interface Emulator {
   readonly adminClient: AdminClient;
   /** The secret the control routes require (`Authorization: Bearer …`), or undefined when they are open. */
   readonly adminSecret: string | undefined;
-  /** Registers a client; generates a key pair unless `jwks` is given. */
+  /**
+   * Registers a client; generates a key pair unless `jwks` is given.
+   *
+   * @param input - Its `scopes`, and optionally `jwks`, `clientId`, `clientName`, `orgNo`, `accessTokenLifetime`.
+   * @returns The client, with ready `settings` for a `MaskinportenClient` (and the generated key, which prints
+   *   masked).
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for an input the self-service API would refuse, naming the field.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+   */
   createClient(input: CreateClientInput): Promise<CreatedClient>;
-  /** The client with this id, as the emulator holds it. */
+  /**
+   * The client with this id, as the emulator holds it.
+   *
+   * @param clientId - The client id.
+   * @returns The client, or `undefined` when there is none.
+   */
   getClient(clientId: string): EmulatedClient | undefined;
-  /** Defines a scope's token properties (`atMaxAge`, `accessibleForAll`). */
+  /**
+   * Defines a scope's token properties (`atMaxAge`, `accessibleForAll`).
+   *
+   * @param scope - The scope's name and properties.
+   * @returns The definition in force.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a malformed name or property.
+   */
   defineScope(scope: ScopeDefinition): ScopeDefinition;
-  /** Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf. */
+  /**
+   * Registers an Altinn delegation: `consumerOrg` lets `supplierOrg` use `scope` on its behalf.
+   *
+   * @param delegation - `consumerOrg`, `supplierOrg` (organisation numbers) and `scope`.
+   * @returns The delegation as registered.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for an organisation number that is not nine digits, or no scope.
+   */
   addDelegation(delegation: Delegation): Delegation;
-  /** Registers an Altinn system user of `org` that the listed clients may act as. */
+  /**
+   * Registers an Altinn system user of `org` that the listed clients may act as.
+   *
+   * @param input - The owning `org`, the system and the clients allowed to act as it.
+   * @returns The system user, with its id.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a malformed field, naming it.
+   */
   addSystemUser(input: NewSystemUser): SystemUser;
-  /** Registers an Altinn consent from `from` to `toOrg`. */
+  /**
+   * Registers an Altinn consent from `from` to `toOrg`.
+   *
+   * @param input - Who consents (`from`), to whom (`toOrg`), and for what.
+   * @returns The consent, with its id.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a malformed field, naming it.
+   */
   addConsent(input: NewConsent): Consent;
   /** Fault control. */
   readonly faults: {

@@ -48,7 +48,13 @@ function printsAs<T extends object>(target: T, name: string, shown: () => Record
 }
 
 /**
- * Starts the emulator and resolves once it listens. Binds 127.0.0.1 on a free port unless told otherwise.
+ * Starts the emulator and resolves once it listens. Binds 127.0.0.1 on a free port unless told otherwise. For
+ * testing only: it issues tokens for any client registered with it.
+ *
+ * @param options - `host`, `port`, the grant `rules`, `skyporten`, a `stateFile`, an injectable `clock`, and more.
+ * @returns The running emulator: its URLs, control methods and `close()`.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` for an option out of range (naming it); EmulatorError
+ *   `ERR_EMULATOR_START` when it cannot listen, `ERR_EMULATOR_STATE` when the state file cannot be read.
  *
  * @example
  * const emulator = await startEmulator();

@@ -29,7 +29,13 @@ export interface FileTokenStoreOptions {
   pollIntervalMs?: number;
 }
 
-/** The user's cache directory for this package: `$XDG_CACHE_HOME/maskinporten`, else `~/.cache/maskinporten`. */
+/**
+ * The user's cache directory for this package: `$XDG_CACHE_HOME/maskinporten`, else `~/.cache/maskinporten`.
+ *
+ * @param env - The environment to read `XDG_CACHE_HOME` from; `process.env` by default.
+ * @returns An absolute directory path (not created).
+ * @see https://specifications.freedesktop.org/basedir-spec/latest/
+ */
 export function defaultTokenCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec says a relative path is invalid and must be ignored.
@@ -137,6 +143,12 @@ function whole(value: number | undefined, fallback: number, name: string): numbe
  * A token store in files under `dir` (by default the user's cache directory, {@link defaultTokenCacheDir}), for
  * `new MaskinportenClient(settings, { cache: { store } })` in scripts and command-line tools: tokens survive the
  * process, sealed at rest, and two processes racing make one request.
+ *
+ * @param dir - The directory (created 0700; files 0600); {@link defaultTokenCacheDir} by default.
+ * @param options - Lock TTL, the longest wait on another process's fetch, and the poll interval (ms).
+ * @returns The store, for `cache.store`.
+ * @throws ConfigError `ERR_CONFIG` for a `dir` that is not a path or an option out of range; its calls reject with
+ *   `ERR_CONFIG` when the directory belongs to another user (the client then serves from memory).
  *
  * @see https://specifications.freedesktop.org/basedir-spec/latest/ (XDG_CACHE_HOME)
  */

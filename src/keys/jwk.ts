@@ -62,7 +62,15 @@ export interface GenerateKeyOptions {
   alg?: RsaAlgorithm;
 }
 
-/** Generates an RSA key pair ready to register with Maskinporten (`use: sig`, `alg`, `kid`). */
+/**
+ * Generates an RSA key pair ready to register with Maskinporten (`use: sig`, `alg`, `kid`).
+ *
+ * @param options - `modulusLength` (2048, 3072 or 4096), `kid` and `alg`.
+ * @returns The private and public JWKs and the `kid`.
+ * @throws KeyError `ERR_INVALID_KEY` for an unsupported modulus length, algorithm or a malformed `kid`.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten (registering the public key)
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
 export async function generateRsaKeyPair(options: GenerateKeyOptions = {}): Promise<GeneratedKeyPair> {
   const modulusLength = options.modulusLength ?? 2048;
   if (![2048, 3072, 4096].includes(modulusLength)) {
@@ -117,7 +125,13 @@ export function assertValidKid(kid: unknown): asserts kid is string {
   }
 }
 
-/** Returns the public members of a JWK, dropping every private member. */
+/**
+ * Returns the public members of a JWK, dropping every private member.
+ *
+ * @param jwk - An RSA JWK, private or public.
+ * @returns `kty`, `n`, `e` and, when present, `kid`, `alg` and `use`.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-6.3.1
+ */
 export function toPublicJwk(jwk: RsaPublicJwk): RsaPublicJwk {
   const out: RsaPublicJwk = { kty: 'RSA', n: jwk.n, e: jwk.e };
   if (jwk.kid !== undefined) out.kid = jwk.kid;
@@ -169,7 +183,13 @@ export function importPrivateJwk(jwk: unknown): KeyObject {
   }
 }
 
-/** The RFC 7638 thumbprint (SHA-256, base64url) of an RSA JWK. */
+/**
+ * The RFC 7638 thumbprint (SHA-256, base64url) of an RSA JWK.
+ *
+ * @param jwk - The key's `n` and `e`.
+ * @returns The thumbprint, base64url-encoded.
+ * @see https://www.rfc-editor.org/rfc/rfc7638
+ */
 export function jwkThumbprint(jwk: Pick<RsaPublicJwk, 'e' | 'n'>): string {
   // Required members only, in lexicographic order, no whitespace: that is what makes the thumbprint canonical.
   const canonical = `{"e":${JSON.stringify(jwk.e)},"kty":"RSA","n":${JSON.stringify(jwk.n)}}`;

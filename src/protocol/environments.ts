@@ -88,7 +88,13 @@ export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> =
   yt01: 'https://platform.yt01.altinn.cloud',
 });
 
-/** The issuer (base URL plus `/`) of a Maskinporten environment. */
+/**
+ * The issuer (base URL plus `/`) of a Maskinporten environment.
+ *
+ * @param environment - `prod`, `test` or `dev`.
+ * @returns The issuer, also the grant's `aud`, e.g. `https://test.maskinporten.no/`.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export function maskinportenIssuer(environment: MaskinportenEnvironment): string {
   return `${MASKINPORTEN_BASE_URLS[environment]}/`;
 }
@@ -118,6 +124,10 @@ export function altinnPreset(value: string): string | undefined {
 /**
  * The Altinn platform paired with a Maskinporten authority: prod ↔ platform.altinn.no, test ↔ platform.tt02.altinn.no.
  * Undefined for any other authority (set `altinnPlatformUrl` then).
+ *
+ * @param authority - A Maskinporten authority URL.
+ * @returns The Altinn platform URL, or `undefined`.
+ * @see https://docs.altinn.studio/authentication/
  */
 export function defaultAltinnPlatformUrl(authority: string): string | undefined {
   let host: string;
