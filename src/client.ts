@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import type { StoreContext } from './cache/store.ts';
 import { deriveStoreContext } from './cache/store-context.ts';
-import { type CacheOutcome, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
+import { type CacheOutcome, DEFAULT_EXPIRY_MARGIN_MS, TokenCache, type TokenFetcher } from './cache/token-cache.ts';
 import { type ActiveCredentials, buildCredentials } from './client/credentials.ts';
 import { describeError } from './client/describe-error.ts';
 import { type CallContext, discover, fetchAltinnToken, fetchMaskinportenToken } from './client/fetchers.ts';
@@ -16,6 +16,7 @@ import { raceAbort } from './client/race-abort.ts';
 import { scopeListKey } from './client/scope-list-key.ts';
 import { AbortedError, ConfigError } from './errors.ts';
 import type { LoadedSigner } from './keys/signer.ts';
+import { DEFAULT_GRANT_LIFETIME_SECONDS, MAX_GRANT_LIFETIME_SECONDS } from './protocol/constants.ts';
 import type { AuthorizationServerMetadata } from './protocol/discovery.ts';
 import type { AuthorityKind } from './protocol/environments.ts';
 import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
@@ -78,10 +79,10 @@ export class MaskinportenClient {
     }
     this.#options = options;
     this.#clock = options.clock ?? { now: () => Date.now() };
-    const grantLifetime = options.grantLifetimeSeconds ?? 60;
-    if (!Number.isInteger(grantLifetime) || grantLifetime < 1 || grantLifetime > 120) {
+    const grantLifetime = options.grantLifetimeSeconds ?? DEFAULT_GRANT_LIFETIME_SECONDS;
+    if (!Number.isInteger(grantLifetime) || grantLifetime < 1 || grantLifetime > MAX_GRANT_LIFETIME_SECONDS) {
       throw new ConfigError(
-        `grantLifetimeSeconds must be a whole number 1–120, got ${String(options.grantLifetimeSeconds)}`,
+        `grantLifetimeSeconds must be a whole number 1–${MAX_GRANT_LIFETIME_SECONDS}, got ${String(options.grantLifetimeSeconds)}`,
         { setting: 'grantLifetimeSeconds' },
       );
     }
@@ -114,7 +115,7 @@ export class MaskinportenClient {
           {
             clientId: this.#creds.settings.clientId,
             lifetimeSeconds: Math.round((token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000),
-            expiryMarginMs: options.cache?.expiryMarginMs ?? 10_000,
+            expiryMarginMs: options.cache?.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS,
           },
           'tokens live shorter than the cache expiry margin, so each call fetches a new one: lower cache.expiryMarginMs or raise the token lifetime',
         ),

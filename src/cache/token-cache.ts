@@ -9,6 +9,9 @@ import { type AccessToken, expiresWithinBound } from '../token.ts';
 import { fetchThroughStore, type SourcedToken, type TokenSource, toStored } from './shared-fetch.ts';
 import type { StoreContext, TokenStore } from './store.ts';
 
+/** How long (ms) before its `exp` a token is treated as expired, unless told otherwise: 10 seconds. */
+export const DEFAULT_EXPIRY_MARGIN_MS = 10_000;
+
 export type { TokenSource } from './shared-fetch.ts';
 
 /** Options of a {@link TokenCache}. */
@@ -96,7 +99,7 @@ export class TokenCache {
 
   constructor(options: TokenCacheOptions) {
     this.#clock = options.clock;
-    this.#margin = options.expiryMarginMs ?? 10_000;
+    this.#margin = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
     this.#refreshAhead = options.refreshAhead ?? 0.75;
     this.#maxEntries = options.maxEntries ?? 1000;
     this.#retryBase = options.refreshRetryBaseMs ?? 1000;

@@ -7,12 +7,14 @@ export type {
   AltinnEnvironment,
   AuthorityKind,
   AuthorityPreset,
+  EnvironmentRecord,
   MaskinportenEnvironment,
   SkyportenEnvironment,
 } from '../protocol/environments.ts';
 export {
   ALTINN_PLATFORM_URLS,
   AUTHORITY_PRESETS,
+  ENVIRONMENTS,
   MASKINPORTEN_BASE_URLS,
   maskinportenIssuer,
   SELF_SERVICE_API_URLS,

@@ -11,9 +11,16 @@ import {
   authorityPreset,
   MASKINPORTEN_BASE_URLS,
   type MaskinportenEnvironment,
+  maskinportenIssuer,
   SKYPORTEN_BASE_URLS,
   type SkyportenEnvironment,
 } from '../protocol/environments.ts';
+
+/** A table's names for a message: `prod, test or dev`. */
+function names(table: object): string {
+  const keys = Object.keys(table);
+  return keys.length < 2 ? keys.join('') : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`;
+}
 
 /**
  * The authority (issuer, with trailing slash) of a Maskinporten environment.
@@ -25,11 +32,14 @@ import {
 export function maskinportenAuthority(environment: MaskinportenEnvironment): string {
   const name = String(environment);
   if (!Object.hasOwn(MASKINPORTEN_BASE_URLS, name)) {
-    throw new ConfigError(`unknown Maskinporten environment ${JSON.stringify(environment)}: use prod, test or dev`, {
-      setting: 'Authority',
-    });
+    throw new ConfigError(
+      `unknown Maskinporten environment ${JSON.stringify(environment)}: use ${names(MASKINPORTEN_BASE_URLS)}`,
+      {
+        setting: 'Authority',
+      },
+    );
   }
-  return `${MASKINPORTEN_BASE_URLS[name as MaskinportenEnvironment]}/`;
+  return maskinportenIssuer(name as MaskinportenEnvironment);
 }
 
 /**
@@ -42,9 +52,12 @@ export function maskinportenAuthority(environment: MaskinportenEnvironment): str
 export function skyportenAuthority(environment: SkyportenEnvironment): string {
   const name = String(environment);
   if (!Object.hasOwn(SKYPORTEN_BASE_URLS, name)) {
-    throw new ConfigError(`unknown Skyporten environment ${JSON.stringify(environment)}: use prod or test`, {
-      setting: 'Authority',
-    });
+    throw new ConfigError(
+      `unknown Skyporten environment ${JSON.stringify(environment)}: use ${names(SKYPORTEN_BASE_URLS)}`,
+      {
+        setting: 'Authority',
+      },
+    );
   }
   return SKYPORTEN_BASE_URLS[name as SkyportenEnvironment];
 }

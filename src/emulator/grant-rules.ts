@@ -12,7 +12,7 @@
  * | `kid` and `x5c` together | accepted, the `kid` is used [S35]                          | refused (MP-011)                  |
  * | unknown `kid`            | the live text, no `error_uri` [S35, S38]                   | MP-100                            |
  */
-import { IAT_SKEW_SECONDS } from '../protocol/constants.ts';
+import { IAT_SKEW_SECONDS, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { mp } from './mp-errors.ts';
 
 /** Which reading of the grant rules the emulator applies. */
@@ -25,7 +25,7 @@ export const GRANT_RULE_SETS: readonly GrantRuleSet[] = ['live', 'documented'];
 export const LIVE_MAX_GRANT_LIFETIME_SECONDS = 180;
 
 /** Longest grant the documentation allows: `exp − iat` ≤ 120 s [S1]. */
-export const DOCUMENTED_MAX_GRANT_LIFETIME_SECONDS = 120;
+export const DOCUMENTED_MAX_GRANT_LIFETIME_SECONDS = MAX_GRANT_LIFETIME_SECONDS;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 

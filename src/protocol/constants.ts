@@ -25,6 +25,12 @@ export const CONSENT_TYPE = 'urn:altinn:consent';
 export const MAX_GRANT_LIFETIME_SECONDS = 120;
 
 /**
+ * A grant's lifetime (`exp − iat`) unless told otherwise: 60 seconds, half the most allowed, so a grant sent after a
+ * slow retry or onto a server whose clock runs ahead is still inside it.
+ */
+export const DEFAULT_GRANT_LIFETIME_SECONDS = 60;
+
+/**
  * Longest a token may live (`exp − iat`, or `expires_in`) for the client to accept it: one day. Maskinporten tokens
  * live minutes (120 s by default, less with a scope's `at_max_age`) and Altinn's 30 minutes; a longer life is a
  * broken or hostile answer that must not be cached for ever.

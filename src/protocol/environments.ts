@@ -1,7 +1,8 @@
 /**
- * Known Maskinporten, Skyporten and Altinn environments: one table each, from which presets, the legacy mapping and
- * defaults derive. The issuer of each Maskinporten environment ends with a slash; a Skyporten issuer has none. That
- * exact string is the grant's `aud`.
+ * Known Maskinporten, Skyporten and Altinn environments: one table of Maskinporten environments (with the Skyporten,
+ * self-service and Altinn environment that go with each) and Altinn's platforms; presets, the legacy mapping and
+ * defaults derive from them. The issuer of each Maskinporten environment ends with a slash; a Skyporten issuer has
+ * none. That exact string is the grant's `aud`.
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
@@ -10,21 +11,103 @@
 /** Names of the Maskinporten environments with a public base URL. */
 export type MaskinportenEnvironment = 'prod' | 'test' | 'dev';
 
-/** Base URL (no trailing slash) of each Maskinporten environment. */
-export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze({
-  prod: 'https://maskinporten.no',
-  test: 'https://test.maskinporten.no',
-  dev: 'https://maskinporten.dev',
-});
-
 /** Names of the Skyporten environments. */
 export type SkyportenEnvironment = 'prod' | 'test';
 
-/** Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash). */
-export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = Object.freeze({
-  prod: 'https://sky.maskinporten.no',
-  test: 'https://test.sky.maskinporten.no',
+/** Names of the Altinn platform environments. */
+export type AltinnEnvironment = 'prod' | 'tt02' | 'at22' | 'at23' | 'at24' | 'yt01';
+
+/** What the project knows of one Maskinporten environment. */
+export interface EnvironmentRecord {
+  /** Maskinporten's base URL (no trailing slash); its issuer is this plus `/`. */
+  readonly maskinporten: string;
+  /** Skyporten's base URL in this environment, where there is one; also its issuer (no trailing slash). */
+  readonly skyporten?: string;
+  /** Digdir's self-service API origin (client registration); the API is under `/api/v1`. */
+  readonly selfServiceApi: string;
+  /** The Altinn platform environment that trusts this Maskinporten's tokens, where there is one. */
+  readonly altinn?: AltinnEnvironment;
+}
+
+/**
+ * The one table of Maskinporten environments. The presets, the legacy `Environment` mapping, the Altinn and
+ * self-service defaults of an authority, and every `*_URLS` table below derive from it.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
+export const ENVIRONMENTS: Readonly<Record<MaskinportenEnvironment, EnvironmentRecord>> = Object.freeze({
+  prod: Object.freeze({
+    maskinporten: 'https://maskinporten.no',
+    skyporten: 'https://sky.maskinporten.no',
+    selfServiceApi: 'https://api.samarbeid.digdir.no',
+    altinn: 'prod',
+  }),
+  test: Object.freeze({
+    maskinporten: 'https://test.maskinporten.no',
+    skyporten: 'https://test.sky.maskinporten.no',
+    selfServiceApi: 'https://api.test.samarbeid.digdir.no',
+    altinn: 'tt02',
+  }),
+  dev: Object.freeze({
+    maskinporten: 'https://maskinporten.dev',
+    selfServiceApi: 'https://api.samarbeid.digdir.dev',
+  }),
 });
+
+/** Platform base URL (no trailing slash) of each Altinn environment. */
+export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> = Object.freeze({
+  prod: 'https://platform.altinn.no',
+  tt02: 'https://platform.tt02.altinn.no',
+  at22: 'https://platform.at22.altinn.cloud',
+  at23: 'https://platform.at23.altinn.cloud',
+  at24: 'https://platform.at24.altinn.cloud',
+  yt01: 'https://platform.yt01.altinn.cloud',
+});
+
+const MASKINPORTEN_ENVIRONMENTS = Object.keys(ENVIRONMENTS) as MaskinportenEnvironment[];
+
+/** Base URL (no trailing slash) of each Maskinporten environment. */
+export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
+  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, ENVIRONMENTS[env].maskinporten])) as Record<
+    MaskinportenEnvironment,
+    string
+  >,
+);
+
+/** Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash). */
+export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = Object.freeze(
+  Object.fromEntries(
+    MASKINPORTEN_ENVIRONMENTS.flatMap((env) => {
+      const sky = ENVIRONMENTS[env].skyporten;
+      return sky === undefined ? [] : [[env, sky]];
+    }),
+  ) as Record<SkyportenEnvironment, string>,
+);
+
+/**
+ * Self-service API origins (client registration) per Maskinporten environment; the API itself is under `/api/v1`.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
+export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
+  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, ENVIRONMENTS[env].selfServiceApi])) as Record<
+    MaskinportenEnvironment,
+    string
+  >,
+);
+
+/**
+ * The Maskinporten environment an authority URL belongs to, by its host; undefined for any other host (a local
+ * emulator, a proxy) or a value that is not a URL.
+ *
+ * @param authority - The authority URL.
+ * @returns `prod`, `test`, `dev` or undefined.
+ */
+export function environmentOfAuthority(authority: string): MaskinportenEnvironment | undefined {
+  if (typeof authority !== 'string' || !URL.canParse(authority)) return undefined;
+  const host = new URL(authority).host;
+  return MASKINPORTEN_ENVIRONMENTS.find((env) => new URL(ENVIRONMENTS[env].maskinporten).host === host);
+}
 
 /**
  * What kind of authorization server an authority is. `maskinporten`: the issuer is the base URL plus `/`.
@@ -41,11 +124,14 @@ export type AuthorityPreset = MaskinportenEnvironment | `skyporten-${SkyportenEn
 
 /** The authority each preset name stands for (Maskinporten's with its trailing slash, Skyporten's without). */
 export const AUTHORITY_PRESETS: Readonly<Record<AuthorityPreset, string>> = Object.freeze({
-  prod: `${MASKINPORTEN_BASE_URLS.prod}/`,
-  test: `${MASKINPORTEN_BASE_URLS.test}/`,
-  dev: `${MASKINPORTEN_BASE_URLS.dev}/`,
-  'skyporten-prod': SKYPORTEN_BASE_URLS.prod,
-  'skyporten-test': SKYPORTEN_BASE_URLS.test,
+  ...(Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, maskinportenIssuer(env)])) as Record<
+    MaskinportenEnvironment,
+    string
+  >),
+  ...(Object.fromEntries(Object.entries(SKYPORTEN_BASE_URLS).map(([env, url]) => [`skyporten-${env}`, url])) as Record<
+    `skyporten-${SkyportenEnvironment}`,
+    string
+  >),
 });
 
 /**
@@ -75,19 +161,6 @@ export function authorityKindOf(authority: string): AuthorityKind {
     : 'maskinporten';
 }
 
-/** Names of the Altinn platform environments. */
-export type AltinnEnvironment = 'prod' | 'tt02' | 'at22' | 'at23' | 'at24' | 'yt01';
-
-/** Platform base URL (no trailing slash) of each Altinn environment. */
-export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> = Object.freeze({
-  prod: 'https://platform.altinn.no',
-  tt02: 'https://platform.tt02.altinn.no',
-  at22: 'https://platform.at22.altinn.cloud',
-  at23: 'https://platform.at23.altinn.cloud',
-  at24: 'https://platform.at24.altinn.cloud',
-  yt01: 'https://platform.yt01.altinn.cloud',
-});
-
 /**
  * The issuer (base URL plus `/`) of a Maskinporten environment.
  *
@@ -98,16 +171,6 @@ export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> =
 export function maskinportenIssuer(environment: MaskinportenEnvironment): string {
   return `${MASKINPORTEN_BASE_URLS[environment]}/`;
 }
-
-/**
- * Self-service API origins (client registration) per Maskinporten environment; the API itself is under `/api/v1`.
- * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
- */
-export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze({
-  prod: 'https://api.samarbeid.digdir.no',
-  test: 'https://api.test.samarbeid.digdir.no',
-  dev: 'https://api.samarbeid.digdir.dev',
-});
 
 /**
  * The platform URL of an Altinn environment name (case ignored), or undefined when `value` is not one. Own
@@ -122,21 +185,15 @@ export function altinnPreset(value: string): string | undefined {
 }
 
 /**
- * The Altinn platform paired with a Maskinporten authority: prod ↔ platform.altinn.no, test ↔ platform.tt02.altinn.no.
- * Undefined for any other authority (set `altinnPlatformUrl` then).
+ * The Altinn platform paired with a Maskinporten authority (prod ↔ platform.altinn.no, test ↔ platform.tt02.altinn.no,
+ * as {@link ENVIRONMENTS} pairs them). Undefined for any other authority (set `altinnPlatformUrl` then).
  *
  * @param authority - A Maskinporten authority URL.
  * @returns The Altinn platform URL, or `undefined`.
  * @see https://docs.altinn.studio/authentication/
  */
 export function defaultAltinnPlatformUrl(authority: string): string | undefined {
-  let host: string;
-  try {
-    host = new URL(authority).host;
-  } catch {
-    return undefined;
-  }
-  if (host === 'maskinporten.no') return ALTINN_PLATFORM_URLS.prod;
-  if (host === 'test.maskinporten.no') return ALTINN_PLATFORM_URLS.tt02;
-  return undefined;
+  const environment = environmentOfAuthority(authority);
+  const altinn = environment && ENVIRONMENTS[environment].altinn;
+  return altinn && ALTINN_PLATFORM_URLS[altinn];
 }

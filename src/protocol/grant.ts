@@ -8,6 +8,7 @@ import { randomBase64url } from '../keys/random-pool.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import {
   CONSENT_TYPE,
+  DEFAULT_GRANT_LIFETIME_SECONDS,
   isOrgNumber,
   MAX_GRANT_LIFETIME_SECONDS,
   NORWEGIAN_ORG_PREFIX,
@@ -139,7 +140,7 @@ export interface GrantClaimsInput {
   audience: string;
   nowSeconds: number;
   request: NormalizedTokenRequest;
-  /** `exp − iat`; at most 120 (the default). */
+  /** `exp − iat`: {@link DEFAULT_GRANT_LIFETIME_SECONDS} by default, at most {@link MAX_GRANT_LIFETIME_SECONDS}. */
   lifetimeSeconds?: number;
   /** Grant id; 32 random bytes, base64url, by default. */
   jti?: string;
@@ -147,7 +148,7 @@ export interface GrantClaimsInput {
 
 /** The claims of a grant: `aud`, `iss`, `scope`, `iat`, `exp`, `jti`, and the optional claims only when asked for. */
 export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknown> {
-  const lifetime = input.lifetimeSeconds ?? MAX_GRANT_LIFETIME_SECONDS;
+  const lifetime = input.lifetimeSeconds ?? DEFAULT_GRANT_LIFETIME_SECONDS;
   if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_GRANT_LIFETIME_SECONDS) {
     throw new ArgumentError(`the grant lifetime must be 1–${MAX_GRANT_LIFETIME_SECONDS} s, got ${lifetime}`);
   }

@@ -11,7 +11,7 @@ import {
   type TokenRequestErrorCode,
   UnavailableError,
 } from '../errors.ts';
-import { JWT_BEARER_GRANT_TYPE, MAX_TOKEN_LIFETIME_SECONDS } from './constants.ts';
+import { JWT_BEARER_GRANT_TYPE, MAX_GRANT_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_SECONDS } from './constants.ts';
 
 /** `grant_type=…&assertion=`, form-encoded once. */
 const FORM_PREFIX = `${new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE })}&assertion=`;
@@ -192,7 +192,7 @@ function classify(
   if (d.includes('too long lifetime')) {
     return [
       'ERR_INVALID_GRANT',
-      `Maskinporten refused the grant's lifetime (exp − iat over 180 s): ${description}. Keep grantLifetimeSeconds at 120 or less`,
+      `Maskinporten refused the grant's lifetime (exp − iat over 180 s): ${description}. Keep grantLifetimeSeconds at ${MAX_GRANT_LIFETIME_SECONDS} or less`,
     ];
   }
   if (error === 'invalid_scope' || mpCode === 'MP-200' || mpCode === 'MP-201') {

@@ -8,7 +8,7 @@
 import type { MaskinportenClient } from '../client.ts';
 import { ArgumentError } from '../errors.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
-import { SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
+import { environmentOfAuthority, SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
 import { checkUrlSetting, isLoopbackHost } from '../url-policy.ts';
 import { SelfServiceError, selfServiceErrorOf } from './error.ts';
 import { keyForPosting } from './keys.ts';
@@ -37,9 +37,8 @@ export function defaultSelfServiceUrl(authority: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.host === 'maskinporten.no') return SELF_SERVICE_API_URLS.prod;
-  if (url.host === 'test.maskinporten.no') return SELF_SERVICE_API_URLS.test;
-  if (url.host === 'maskinporten.dev') return SELF_SERVICE_API_URLS.dev;
+  const environment = environmentOfAuthority(authority);
+  if (environment) return SELF_SERVICE_API_URLS[environment];
   // A local emulator serves the API on its own origin.
   if (isLoopbackHost(url.hostname)) return url.origin;
   return undefined;

@@ -4,16 +4,16 @@
  */
 import { ArgumentError } from '../errors.ts';
 import { ALTINN_OPENID_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts';
-import { ALTINN_PLATFORM_URLS, MASKINPORTEN_BASE_URLS } from '../protocol/environments.ts';
+import { AUTHORITY_PRESETS, altinnPreset, authorityKindOf } from '../protocol/environments.ts';
 import { isKeyUrl, type KeySourceOptions, type KeySourceTarget } from './key-source.ts';
 
-/** Maskinporten presets for `authority`. Skyporten's issuers have no trailing slash (protocol notes §1). */
+/**
+ * Presets for `authority`: every authority preset (`prod`, `test`, `dev`, `skyporten-prod`, `skyporten-test`) and
+ * `skyporten` for Skyporten's production. Skyporten's issuers have no trailing slash.
+ */
 export const VERIFIER_AUTHORITY_PRESETS: Readonly<Record<string, string>> = Object.freeze({
-  prod: `${MASKINPORTEN_BASE_URLS.prod}/`,
-  test: `${MASKINPORTEN_BASE_URLS.test}/`,
-  dev: `${MASKINPORTEN_BASE_URLS.dev}/`,
-  skyporten: 'https://sky.maskinporten.no',
-  'skyporten-test': 'https://test.sky.maskinporten.no',
+  ...AUTHORITY_PRESETS,
+  skyporten: AUTHORITY_PRESETS['skyporten-prod'],
 });
 
 /** Requirements a token must meet; given at creation and, added to those, per call. */
@@ -95,10 +95,12 @@ function urlOption(name: string, value: string): string {
 }
 
 function maskinportenTarget(authority: string): KeySourceTarget {
-  const preset = VERIFIER_AUTHORITY_PRESETS[authority.trim().toLowerCase()];
+  const name = authority.trim().toLowerCase();
+  // Own properties only: `constructor` is not a preset.
+  const preset = Object.hasOwn(VERIFIER_AUTHORITY_PRESETS, name) ? VERIFIER_AUTHORITY_PRESETS[name] : undefined;
   const issuer = preset ?? urlOption('authority', authority);
   const base = issuer.replace(/\/+$/, '');
-  const sky = /(^|\.)sky\.maskinporten\.no$/.test(new URL(base).hostname);
+  const sky = authorityKindOf(base) === 'skyporten';
   const oauth = `${base}${WELL_KNOWN_PATH}`;
   const oidc = `${base}/.well-known/openid-configuration`;
   // Maskinporten's issuer ends with "/", Skyporten's does not; a URL given without its slash gets Maskinporten's.
@@ -110,7 +112,7 @@ function maskinportenTarget(authority: string): KeySourceTarget {
 }
 
 function altinnTarget(platform: string): KeySourceTarget {
-  const preset = (ALTINN_PLATFORM_URLS as Record<string, string>)[platform.trim().toLowerCase()];
+  const preset = altinnPreset(platform);
   const base = (preset ?? urlOption('altinnPlatformUrl', platform)).replace(/\/+$/, '');
   const issuer = `${base}${ALTINN_OPENID_PATH}`;
   return { label: 'Altinn', issuer, metadataUrls: [`${issuer}.well-known/openid-configuration`] };
