@@ -8,20 +8,30 @@
  *   cache runs with its defaults (10 s margin, refresh-ahead 0.75), so a 20 s token is refreshed 7.5 s into its
  *   life: a generation lasts 7.5 s, not 20.
  * - A token served from Redis (a memory miss: `cache.maxEntries` 1, two keys alternating) against a bare `GET` of the
- *   same entry through the same node-redis client, sequential, interleaved rounds (target ≤ 1.3×).
+ *   same entry through the same client, sequential, interleaved rounds (target ≤ 1.3×), for node-redis and ioredis
+ *   each. Every measured call of both contenders is one real GET to redis-server.
  * - A memory hit with the store configured against one without (target: no measurable difference).
  * - Redis stopped for 10 s in the middle of a replica run: failed calls (target 0).
  *
  * Run alone: `npx node bench/redis.ts`. Knobs (environment): BENCH_REDIS_SECONDS (60), BENCH_REDIS_REPLICAS (8),
  * BENCH_REDIS_CALLERS (200), BENCH_REDIS_TOKEN_LIFETIME (20), BENCH_REDIS_PACE_MS (250, between a caller's calls: 800 calls/s per replica),
- * BENCH_REDIS_OUTAGE_SECONDS (10; the outage run lasts three times as long), BENCH_REDIS_OPS (20000, per round).
+ * BENCH_REDIS_OUTAGE_SECONDS (10; the outage run lasts three times as long), BENCH_REDIS_OPS (20000, per round),
+ * BENCH_REDIS_LIBRARY (`redis` or `ioredis`: the client library of the replica runs; `redis` by default).
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createClient } from 'redis';
 import { MaskinportenClient } from '../src/client.ts';
 import { type CreatedClient, startEmulator } from '../src/emulator/index.ts';
 import { createRedisTokenStore } from '../src/redis/index.ts';
-import { dump, startRedis, type TestRedis } from '../test/redis/redis-server.ts';
+import {
+  connect,
+  dump,
+  LIBRARIES,
+  type Library,
+  REDIS_SERVER,
+  startRedis,
+  type TestRedis,
+} from '../test/redis/redis-server.ts';
 import type { ReplicaReport } from '../test/redis/replica.ts';
 import { runReplicas } from '../test/redis/spawn-replica.ts';
 import { envNumber } from './lib/env.ts';
@@ -35,6 +45,7 @@ const PACE_MS = envNumber('BENCH_REDIS_PACE_MS', 250, 0, 10_000);
 const OUTAGE = envNumber('BENCH_REDIS_OUTAGE_SECONDS', 10, 1, 600);
 const OPS = envNumber('BENCH_REDIS_OPS', 20_000, 100, 10_000_000);
 const ROUNDS = 5;
+const LIBRARY: Library = process.env.BENCH_REDIS_LIBRARY === 'ioredis' ? 'ioredis' : 'redis';
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -61,7 +72,7 @@ async function replicaRun(
     {
       settings: { ...client.settings }, // a plain copy: the emulator's own object prints its key as [secret]
       redisUrl: redis.url,
-      library: 'redis',
+      library: LIBRARY,
       mode: 'run',
       callers: CALLERS,
       keys,
@@ -124,72 +135,82 @@ export async function runRedisBenchmark(): Promise<BenchReport> {
       if (waited > 0) problems.push(`P7 ${set.length} key(s): ${waited} callers waited on the network after warm-up`);
     }
 
-    // A token from Redis (memory miss) against a bare GET of the same entry through the same client.
+    // A token from Redis (memory miss) against a bare GET of the same entry through the same client, per library.
     await redis.stop();
     await redis.start();
-    const conn = createClient({ url: redis.url });
-    conn.on('error', () => undefined);
-    await conn.connect();
-    const store = createRedisTokenStore(conn);
-    const viaRedis = new MaskinportenClient(client.settings, {
-      cache: { store, maxEntries: 1 },
-      allowInsecureRequests: true,
-    });
-    const plain = new MaskinportenClient(client.settings, { allowInsecureRequests: true });
-    const withStore = new MaskinportenClient(client.settings, { cache: { store }, allowInsecureRequests: true });
-    await viaRedis.getAccessToken(keys[0]!);
-    await viaRedis.getAccessToken(keys[1]!);
-    await plain.getAccessToken(keys[0]!);
-    await withStore.getAccessToken(keys[0]!);
-    const entry = [...(await dump(redis.url)).keys()].find((k) => k.startsWith('maskinporten:t:'))!;
     const timeOps = async (op: (i: number) => Promise<unknown>, n: number) => {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) await op(i);
       return (performance.now() - t0) / n;
     };
-    // Many short interleaved rounds: on a shared machine, drift falls on both contenders alike.
     const redisOps = Math.max(50, Math.floor(OPS / 40));
-    const hit: number[] = [];
-    const get: number[] = [];
+    for (const library of LIBRARIES) {
+      const conn = await connect(library, redis.url);
+      const store = createRedisTokenStore(conn.client);
+      const viaRedis = new MaskinportenClient(client.settings, {
+        cache: { store, maxEntries: 1 },
+        allowInsecureRequests: true,
+      });
+      await viaRedis.getAccessToken(keys[0]!);
+      await viaRedis.getAccessToken(keys[1]!);
+      const entry = [...(await dump(redis.url)).keys()].find((k) => k.startsWith('maskinporten:t:'))!;
+      // The bare GET goes through the client's own API: node-redis `get`, ioredis `get`.
+      const bare = conn.client as { get(key: string): Promise<unknown> };
+      const hit: number[] = [];
+      const get: number[] = [];
+      // Many short interleaved rounds: on a shared machine, drift falls on both contenders alike.
+      for (let round = 0; round < ROUNDS * 4; round++) {
+        hit.push(await timeOps((i) => viaRedis.getAccessToken(keys[i % 2]!), redisOps));
+        get.push(await timeOps(() => bare.get(entry), redisOps));
+      }
+      const hitMs = median(hit);
+      const getMs = median(get);
+      figures.push(
+        {
+          name: `token from Redis (memory miss), ${library}`,
+          tokensPerSecond: 1000 / hitMs,
+          range: [1000 / Math.max(...hit), 1000 / Math.min(...hit)],
+          count: redisOps * ROUNDS * 4,
+          note: `${(hitMs * 1000).toFixed(0)} µs per token: one GET, the sealed entry (opened once), the token`,
+        },
+        {
+          name: `bare GET, same ${library} client`,
+          tokensPerSecond: 1000 / getMs,
+          range: [1000 / Math.max(...get), 1000 / Math.min(...get)],
+          count: redisOps * ROUNDS * 4,
+          note: `${(getMs * 1000).toFixed(0)} µs per GET of the same entry`,
+        },
+      );
+      ratios.push({
+        name: `${library}: bare GET time / Redis-served token time (≥ 77% ⇔ ≤ 1.3×)`,
+        value: getMs / hitMs,
+        target: 1 / 1.3,
+        style: 'percent',
+      });
+      await store.close();
+      await conn.close();
+      await redis.stop();
+      await redis.start();
+    }
+
+    // A memory hit with the store configured against one without.
+    const conn = await connect(LIBRARY, redis.url);
+    const store = createRedisTokenStore(conn.client);
+    const plain = new MaskinportenClient(client.settings, { allowInsecureRequests: true });
+    const withStore = new MaskinportenClient(client.settings, { cache: { store }, allowInsecureRequests: true });
+    await plain.getAccessToken(keys[0]!);
+    await withStore.getAccessToken(keys[0]!);
     const memStore: number[] = [];
     const memPlain: number[] = [];
-    for (let round = 0; round < ROUNDS * 4; round++) {
-      hit.push(await timeOps((i) => viaRedis.getAccessToken(keys[i % 2]!), redisOps));
-      get.push(await timeOps(() => conn.get(entry), redisOps));
-      if (round % 4 === 0) {
-        // Alternating which goes first, so neither always runs right after the Redis rounds.
-        const pair = [
-          async () => memStore.push(await timeOps(() => withStore.getAccessToken(keys[0]!), OPS)),
-          async () => memPlain.push(await timeOps(() => plain.getAccessToken(keys[0]!), OPS)),
-        ];
-        if (round % 8 === 0) pair.reverse();
-        for (const run of pair) await run();
-      }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating which goes first.
+      const pair = [
+        async () => memStore.push(await timeOps(() => withStore.getAccessToken(keys[0]!), OPS)),
+        async () => memPlain.push(await timeOps(() => plain.getAccessToken(keys[0]!), OPS)),
+      ];
+      if (round % 2 === 0) pair.reverse();
+      for (const run of pair) await run();
     }
-    const hitMs = median(hit);
-    const getMs = median(get);
-    figures.push(
-      {
-        name: 'token from Redis (memory miss)',
-        tokensPerSecond: 1000 / hitMs,
-        range: [1000 / Math.max(...hit), 1000 / Math.min(...hit)],
-        count: redisOps * ROUNDS * 4,
-        note: `${(hitMs * 1000).toFixed(0)} µs per token: GET, open the sealed entry, parse the token`,
-      },
-      {
-        name: 'bare GET, same client',
-        tokensPerSecond: 1000 / getMs,
-        range: [1000 / Math.max(...get), 1000 / Math.min(...get)],
-        count: redisOps * ROUNDS * 4,
-        note: `${(getMs * 1000).toFixed(0)} µs per GET of the same entry`,
-      },
-    );
-    ratios.push({
-      name: 'bare GET time / Redis-served token time (≥ 77% ⇔ ≤ 1.3×)',
-      value: getMs / hitMs,
-      target: 1 / 1.3,
-      style: 'percent',
-    });
     const withMs = median(memStore);
     const withoutMs = median(memPlain);
     figures.push(
@@ -213,7 +234,7 @@ export async function runRedisBenchmark(): Promise<BenchReport> {
       style: 'percent',
     });
     await store.close();
-    conn.destroy();
+    await conn.close();
 
     // Redis stopped in the middle of a run.
     emulator.requests.clear();
@@ -238,7 +259,7 @@ export async function runRedisBenchmark(): Promise<BenchReport> {
   }
   return {
     title: 'redis',
-    setup: `redis-server ${REDIS_VERSION}, node-redis client, emulator in the benchmark process, replicas as child processes`,
+    setup: `redis-server ${REDIS_VERSION}; replicas (child processes) on ${LIBRARY === 'redis' ? 'node-redis' : 'ioredis'}; Redis-served token vs bare GET on node-redis and ioredis; emulator in the benchmark process`,
     conditions: [],
     figures,
     ratios,
@@ -246,7 +267,8 @@ export async function runRedisBenchmark(): Promise<BenchReport> {
   };
 }
 
-const REDIS_VERSION = 'from /usr/bin/redis-server';
+const REDIS_VERSION =
+  /v=(\S+)/.exec(execFileSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }))?.[1] ?? '(unknown)';
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = await runRedisBenchmark();

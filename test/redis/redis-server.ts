@@ -9,8 +9,9 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+
+// Each library is loaded only when used: a replica process loads only its own (a faster start).
+const nodeRedis = () => import('redis');
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -99,11 +100,13 @@ export type Library = (typeof LIBRARIES)[number];
 /** A connected client of `library` with a fast reconnect, and its closer. */
 export async function connect(library: Library, url: string): Promise<{ client: unknown; close(): Promise<void> }> {
   if (library === 'redis') {
+    const { createClient } = await nodeRedis();
     const client = createClient({ url, socket: { reconnectStrategy: () => 100, connectTimeout: 1000 } });
     client.on('error', () => undefined);
     await client.connect();
     return { client, close: async () => client.destroy() };
   }
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, { retryStrategy: () => 100, maxRetriesPerRequest: 1, lazyConnect: true });
   client.on('error', () => undefined);
   await client.connect();
@@ -112,6 +115,7 @@ export async function connect(library: Library, url: string): Promise<{ client: 
 
 /** Every key in the server and its string value (for checks on what is stored in clear). */
 export async function dump(url: string): Promise<Map<string, string>> {
+  const { createClient } = await nodeRedis();
   const client = createClient({ url });
   await client.connect();
   try {
@@ -125,6 +129,7 @@ export async function dump(url: string): Promise<Map<string, string>> {
 
 /** One raw command on a fresh connection (for CONFIG, REPLICAOF, FLUSHALL in tests). */
 export async function admin(url: string, ...args: string[]): Promise<unknown> {
+  const { createClient } = await nodeRedis();
   const client = createClient({ url });
   await client.connect();
   try {

@@ -26,11 +26,15 @@ describe('Redis token store across processes', () => {
     library,
   });
 
+  /** Upstream token requests for one scope (tests running side by side use different scopes). */
+  const perScope = (scope: string) =>
+    emulator.requests.entries({ endpoint: 'token' }).filter((e) => e.grant?.claims.scope === scope).length;
+
   before(async () => {
     redis = await startRedis();
     emulator = await startEmulator();
     created = await emulator.createClient({ scopes: ['a', 'b', 'c'] });
-    shortLived = await emulator.createClient({ scopes: ['a', 'b'], accessTokenLifetime: 6 });
+    shortLived = await emulator.createClient({ scopes: ['a', 'b'], accessTokenLifetime: 5 });
   });
   beforeEach(async () => {
     emulator.faults.clear();
@@ -42,12 +46,25 @@ describe('Redis token store across processes', () => {
     await redis.close();
   });
 
-  for (const library of LIBRARIES) {
-    it(`${library}: 4 processes × 50 callers cold on one key make one upstream request`, async () => {
-      const reports = await runReplicas(4, { ...base(created, library), mode: 'burst', callers: 50, keys: ['a'] });
-      assert.equal(count(emulator, 'token'), 1);
-      const tokens = new Set(reports.flatMap((r) => r.tokens.a));
-      assert.equal(tokens.size, 1, 'every process serves the one token');
+  it('4 processes × 50 callers cold on one key make one upstream request (each library, both at once)', async () => {
+    // The two libraries run side by side, each on its own scope and key prefix, so their requests count apart.
+    const runs = await Promise.all(
+      LIBRARIES.map((library, i) =>
+        runReplicas(4, {
+          ...base(created, library),
+          mode: 'burst',
+          callers: 50,
+          keys: [['a', 'b'][i]!],
+          store: { prefix: `burst${i}:` },
+        }),
+      ),
+    );
+    for (const [i, reports] of runs.entries()) {
+      const scope = ['a', 'b'][i]!;
+      const what = `${LIBRARIES[i]}: `;
+      assert.equal(perScope(scope), 1, `${what}one upstream request`);
+      const tokens = new Set(reports.flatMap((r) => r.tokens[scope]));
+      assert.equal(tokens.size, 1, `${what}every process serves the one token`);
       assert.equal(
         reports.reduce((n, r) => n + r.failures, 0),
         0,
@@ -57,23 +74,24 @@ describe('Redis token store across processes', () => {
       assert.equal(
         fetchers.length,
         1,
-        `one process fetched (its callers shared the fetch): ${JSON.stringify(sources)}`,
+        `${what}one process fetched (its callers shared the fetch): ${JSON.stringify(sources)}`,
       );
       assert.ok(
         sources.filter((s) => (s.wait ?? 0) + (s.redis ?? 0) > 0).length >= 3,
-        `the other processes took it from Redis or a wait: ${JSON.stringify(sources)}`,
+        `${what}the other processes took it from Redis or a wait: ${JSON.stringify(sources)}`,
       );
-    });
-  }
+    }
+  });
 
   it('refresh-ahead is coordinated: every process serves each generation of token, none waits after warm-up', async () => {
-    // 6 s tokens, 1 s margin, refreshed at half their life: every 3 s, with 2 s to spare; 9 s of calls on two keys.
+    // 5 s tokens, 1 s margin, refreshed at half their life: every 2.5 s, with 1.5 s to spare; 6 s of calls on two
+    // keys (three generations each).
     const reports = await runReplicas(3, {
       ...base(shortLived, 'redis'),
       mode: 'run',
       callers: 20,
       keys: ['a', 'b'],
-      durationMs: 9000,
+      durationMs: 6000,
       paceMs: 5,
       cache: { expiryMarginMs: 1000, refreshAhead: 0.5 },
     });
@@ -106,7 +124,16 @@ describe('Redis token store across processes', () => {
       keys: ['c'],
       store: { lockTtlMs: 1500 },
     });
-    await doomed.ready;
+    // Waiting is bounded far past the TTL: a token here means the lock was taken over when it expired. Started
+    // now (it loads meanwhile), told to call once the first process has died.
+    const survivor = spawnReplica({
+      ...base(created, 'ioredis'),
+      mode: 'burst',
+      callers: 5,
+      keys: ['c'],
+      store: { maxWaitMs: 60_000 },
+    });
+    await Promise.all([doomed.ready, survivor.ready]);
     doomed.go();
     const deadline = Date.now() + 20_000;
     while (![...(await dump(redis.url)).keys()].some((k) => k.startsWith('maskinporten:l:'))) {
@@ -115,23 +142,15 @@ describe('Redis token store across processes', () => {
     }
     doomed.child.kill('SIGKILL');
     await doomed.report.catch(() => undefined);
-    // Waiting is bounded far past the TTL: a token here means the lock was taken over when it expired.
-    const [survivor] = await runReplicas(1, {
-      ...base(created, 'ioredis'),
-      mode: 'burst',
-      callers: 5,
-      keys: ['c'],
-      store: { maxWaitMs: 60_000 },
-    });
-    assert.equal(survivor!.failures, 0);
-    assert.equal(survivor!.sources.upstream, 5, 'the survivor fetched (its 5 callers sharing one fetch)');
-    assert.equal(survivor!.sources.wait, undefined, 'it did not get the token by waiting on anyone');
+    survivor.go();
+    const report = await survivor.report;
+    assert.equal(report.failures, 0);
+    assert.equal(report.sources.upstream, 5, 'the survivor fetched (its 5 callers sharing one fetch)');
+    assert.equal(report.sources.wait, undefined, 'it did not get the token by waiting on anyone');
   });
 
   it('an invalidation made while redis-server is down reaches the other process once it is back (both libraries)', async () => {
     // Per library: processes A and B on their own prefix and scope, both libraries through one stop and restart.
-    const perScope = (scope: string) =>
-      emulator.requests.entries({ endpoint: 'token' }).filter((e) => e.grant?.claims.scope === scope).length;
     const pairs = LIBRARIES.map((library, i) => {
       const config: ReplicaConfig = {
         ...base(created, library),
@@ -186,14 +205,14 @@ describe('Redis token store across processes', () => {
         mode: 'run',
         callers: 20,
         keys: ['a', 'b', 'c'],
-        durationMs: 6000,
+        durationMs: 3500,
         paceMs: 5,
         store: { retryAfterFailureMs: 200 },
       },
       async () => {
-        await sleep(1500);
+        await sleep(1000);
         await redis.stop();
-        await sleep(1500);
+        await sleep(1000);
         await redis.start();
       },
     );

@@ -1,8 +1,15 @@
 /** Runs test/redis/replica.ts as a separate process and reads its report. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ReplicaConfig, ReplicaReport } from './replica.ts';
 
 const script = new URL('./replica.ts', import.meta.url).pathname;
+/**
+ * Node's compile cache for the replicas (keyed by content, so never stale): a replica then loads in about half the
+ * CPU time, most of which is otherwise spent stripping the types of the same source files in every process.
+ */
+const compileCache = join(tmpdir(), 'maskinporten-replica-compile-cache');
 
 /** A replica process: ready once loaded and connected; `go()` starts its calls; its report once it exits. */
 export interface ReplicaProcess {
@@ -16,7 +23,10 @@ export interface ReplicaProcess {
 
 /** Starts one replica process. */
 export function spawnReplica(config: ReplicaConfig): ReplicaProcess {
-  const child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_COMPILE_CACHE: compileCache },
+  });
   let out = '';
   let err = '';
   let answered = 1; // lines of stdout consumed: `ready`, then one per step
