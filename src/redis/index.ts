@@ -33,6 +33,12 @@ export type { RedisStore };
  * process, invalidated everywhere, sealed with AES-256-GCM under hashed key names; a failing Redis never fails a
  * token call.
  *
+ * @param redis - A connected `redis` (node-redis) v5 or `ioredis` v5 client; it stays the caller's to close.
+ * @param options - Key prefix, lock TTL, waits, per-command timeout, logger, and an `encryptionKey` (by default the
+ *   key is derived from each client's private key).
+ * @returns The store, for `cache.store`; `close()` ends its own pub/sub connection.
+ * @throws ConfigError `ERR_CONFIG` for something that is not a `redis` or `ioredis` client, or an option out of
+ *   range (naming it).
  * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/ (single-instance lock: SET NX PX, compare-and-delete)
  */
 export function createRedisTokenStore(redis: unknown, options?: RedisTokenStoreOptions): RedisTokenStore {

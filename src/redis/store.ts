@@ -85,6 +85,12 @@ export class RedisStore implements TokenStore {
   #flushing = false;
   #closed = false;
 
+  /**
+   * Use {@link createRedisTokenStore}, which detects the client library and validates the options.
+   *
+   * @param conn - The client, behind one interface for both libraries.
+   * @param settings - The validated options.
+   */
   constructor(conn: RedisConnection, settings: RedisStoreSettings) {
     this.#conn = conn;
     this.#o = settings;
@@ -110,6 +116,15 @@ export class RedisStore implements TokenStore {
     return this.#conn.library;
   }
 
+  /**
+   * Reads and opens the sealed entry of `key`.
+   *
+   * @param key - The cache key (its HMAC names the entry in Redis).
+   * @param context - The client's derived secret (the sealing key, unless `encryptionKey` was given).
+   * @returns The token, or `undefined` when there is none or it does not open.
+   * @throws ConfigError `ERR_CONFIG` when neither `encryptionKey` nor a context secret is there to seal with; any
+   *   Redis failure rejects too (the client then serves from memory).
+   */
   async get(key: string, context?: StoreContext): Promise<StoredToken | undefined> {
     const { keys, name } = this.#resolve(key, context);
     const value = await this.#run(['GET', `${this.#o.prefix}t:${name}`]);
@@ -117,6 +132,14 @@ export class RedisStore implements TokenStore {
     return this.#opened.open(keys, name, typeof value === 'string' ? value : String(value));
   }
 
+  /**
+   * Seals and stores the entry of `key`, expiring with the token, and wakes processes waiting for it.
+   *
+   * @param key - The cache key.
+   * @param token - The token and its times.
+   * @param ttlMs - How long Redis keeps the entry.
+   * @param context - The client's derived secret.
+   */
   async set(key: string, token: StoredToken, ttlMs: number, context?: StoreContext): Promise<void> {
     const { keys, name } = this.#resolve(key, context);
     const ttl = String(Math.max(1, Math.floor(ttlMs)));
@@ -129,6 +152,10 @@ export class RedisStore implements TokenStore {
   /**
    * Forgets the entry — only while it holds `token`, when given — and tells every process to stop serving that
    * token (or any token of `key`). While Redis is unavailable the invalidation is kept and applied once it is back.
+   *
+   * @param key - The cache key.
+   * @param context - The client's derived secret.
+   * @param token - The token to stop serving; any token of `key` when left out.
    */
   async delete(key: string, context?: StoreContext, token?: StoredToken): Promise<void> {
     const { keys, name } = this.#resolve(key, context);
@@ -143,6 +170,13 @@ export class RedisStore implements TokenStore {
     }
   }
 
+  /**
+   * Takes the fetch lock of `key` (`SET NX PX` with this process as owner); it expires after the lock TTL.
+   *
+   * @param key - The cache key.
+   * @param context - The client's derived secret.
+   * @returns The lock, released by compare-and-delete, or `null` when another process holds it.
+   */
   async lock(key: string, context?: StoreContext): Promise<StoreLock | null> {
     const { name } = this.#resolve(key, context);
     const lockKey = `${this.#o.prefix}l:${name}`;
@@ -157,6 +191,14 @@ export class RedisStore implements TokenStore {
     };
   }
 
+  /**
+   * Resolves when another process stores the entry of `key` or releases its lock (pub/sub, with polling as a
+   * fallback), or after `maxMs`.
+   *
+   * @param key - The cache key.
+   * @param maxMs - The longest to wait (ms).
+   * @param context - The client's derived secret.
+   */
   changed(key: string, maxMs: number, context?: StoreContext): Promise<void> {
     const { name } = this.#resolve(key, context);
     return new Promise((resolve) => {
@@ -173,6 +215,11 @@ export class RedisStore implements TokenStore {
     });
   }
 
+  /**
+   * Registers a listener told which key another process invalidated.
+   *
+   * @param listener - Called with the cache key (and the token invalidated, when known).
+   */
   onInvalidate(listener: InvalidationListener): void {
     this.#listeners.push(listener);
   }
@@ -188,6 +235,11 @@ export class RedisStore implements TokenStore {
     for (const waiting of [...this.#waiters.values()]) for (const done of [...waiting]) done();
   }
 
+  /**
+   * A description without secrets.
+   *
+   * @returns `RedisTokenStore(<library>, <key prefix>)`.
+   */
   toString(): string {
     return `RedisTokenStore(${this.#conn.library}, ${this.#o.prefix})`;
   }

@@ -29,6 +29,10 @@ export const SELF_SERVICE_API_PATH = '/api/v1';
 /**
  * The self-service API origin paired with an authority: Digdir's for Maskinporten prod, test and dev, the
  * emulator's own origin for a local emulator; undefined otherwise.
+ *
+ * @param authority - A Maskinporten authority URL.
+ * @returns The API's origin, or `undefined`.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export function defaultSelfServiceUrl(authority: string): string | undefined {
   let url: URL;
@@ -69,10 +73,15 @@ export class SelfServiceClient {
   #clockOffsetMs: number | undefined;
 
   /**
-   * @param admin the administrator's client (its tokens carry the `idporten:dcr.*` scopes)
-   * @param options see {@link SelfServiceClientOptions}
-   * @throws ArgumentError when no API URL is known for the admin's authority and none is given
-   * @throws MaskinportenError `ERR_INSECURE_URL` for plain http beyond loopback without `allowInsecureRequests`
+   * Creates a client of the self-service API for the administrator's organisation.
+   *
+   * @param admin - The administrator's client (its tokens carry the `idporten:dcr.*` scopes).
+   * @param options - The API's `baseUrl` (by default the one paired with the admin's authority), `fetch`, and the
+   *   scopes to ask for.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` when no API URL is known for the admin's authority and none is given.
+   * @throws InsecureUrlError `ERR_INSECURE_URL` for plain http beyond loopback without `allowInsecureRequests`;
+   *   ConfigError `ERR_CONFIG` for a `baseUrl` that is not an absolute URL.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   constructor(admin: MaskinportenClient, options: SelfServiceClientOptions = {}) {
     const base = options.baseUrl ?? defaultSelfServiceUrl(admin.authority);
@@ -127,24 +136,51 @@ export class SelfServiceClient {
     return this.#clockOffsetMs;
   }
 
-  /** The current time (epoch ms) on the API server's clock as last measured, else on ours. */
+  /**
+   * The current time on the API server's clock as last measured, else on ours.
+   *
+   * @returns Epoch ms.
+   */
   serverNow(): number {
     return Date.now() + (this.#clockOffsetMs ?? 0);
   }
 
   // ---- clients ---------------------------------------------------------------------------------------------------
 
-  /** Every integration of the admin's organisation. */
+  /**
+   * Every integration of the admin's organisation.
+   *
+   * @returns The integrations.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   listClients(): Promise<SelfServiceClientInfo[]> {
     return this.#call('GET', '/clients', this.#read);
   }
 
-  /** One integration. */
+  /**
+   * One integration.
+   *
+   * @param clientId - The integration's client id.
+   * @returns The integration.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   getClient(clientId: string): Promise<SelfServiceClientInfo> {
     return this.#call('GET', `/clients/${enc(clientId)}`, this.#read);
   }
 
-  /** Registers a Maskinporten integration. */
+  /**
+   * Registers a Maskinporten integration.
+   *
+   * @param input - Its name, description, scopes and token lifetime.
+   * @returns The integration, with its new client id.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   createClient(input: NewIntegration): Promise<SelfServiceClientInfo> {
     if (!input.clientName?.trim()) throw new ArgumentError('clientName is required');
     return this.#call('POST', '/clients', this.#write, {
@@ -158,7 +194,16 @@ export class SelfServiceClient {
     });
   }
 
-  /** Changes an integration's name, description, scopes or token lifetime (0: the default). */
+  /**
+   * Changes an integration's name, description, scopes or token lifetime (0: the default).
+   *
+   * @param clientId - The integration.
+   * @param patch - The members to change.
+   * @returns The integration as changed.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   updateClient(clientId: string, patch: Partial<NewIntegration>): Promise<SelfServiceClientInfo> {
     const body: Record<string, unknown> = {};
     if (patch.clientName !== undefined) body.client_name = patch.clientName;
@@ -168,14 +213,29 @@ export class SelfServiceClient {
     return this.#call('PUT', `/clients/${enc(clientId)}`, this.#write, body);
   }
 
-  /** Deletes (deactivates) an integration. */
+  /**
+   * Deletes (deactivates) an integration.
+   *
+   * @param clientId - The integration.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   async deleteClient(clientId: string): Promise<void> {
     await this.#call('DELETE', `/clients/${enc(clientId)}`, this.#write);
   }
 
   // ---- keys ------------------------------------------------------------------------------------------------------
 
-  /** The key set of an integration; each key with its `exp` (epoch seconds) as the API reports it. */
+  /**
+   * The key set of an integration; each key with its `exp` (epoch seconds) as the API reports it.
+   *
+   * @param clientId - The integration.
+   * @returns The key set.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   async getKeys(clientId: string): Promise<SelfServiceKeySet> {
     const set = await this.#call<SelfServiceKeySet | undefined>('GET', `/clients/${enc(clientId)}/jwks`, this.#read);
     return { ...set, keys: set?.keys ?? [] };
@@ -185,7 +245,14 @@ export class SelfServiceClient {
    * Replaces the whole key set (1–5 public keys): send the keys to keep as well as the new ones. Each key is posted
    * with its public members only and `use: "sig"`; a key's `exp` (epoch seconds, at most a year ahead) is posted
    * as given — a key without one lives a year. To remove every key, use {@link deleteKeys}.
-   * @throws ArgumentError for an empty set (the API refuses it) or a key with another `use`
+   *
+   * @param clientId - The integration.
+   * @param keys - The whole new key set.
+   * @returns The key set as the API now holds it.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for an empty set (the API refuses it) or a key with another `use`.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
    */
   replaceKeys(clientId: string, keys: RegisteredJwk[]): Promise<SelfServiceKeySet> {
     if (!Array.isArray(keys) || keys.length === 0)
@@ -193,31 +260,67 @@ export class SelfServiceClient {
     return this.#call('POST', `/clients/${enc(clientId)}/jwks`, this.#write, { keys: keys.map(keyForPosting) });
   }
 
-  /** Removes the whole key set of an integration (`DELETE …/jwks`): it can get no tokens until a key is added. */
+  /**
+   * Removes the whole key set of an integration (`DELETE …/jwks`): it can get no tokens until a key is added.
+   *
+   * @param clientId - The integration.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   */
   async deleteKeys(clientId: string): Promise<void> {
     await this.#call('DELETE', `/clients/${enc(clientId)}/jwks`, this.#write);
   }
 
   // ---- scopes ----------------------------------------------------------------------------------------------------
 
-  /** The public scope list (no token needed); `accessibleForAll` filters on scopes anyone may use. */
+  /**
+   * The public scope list (no token needed); `accessibleForAll` filters on scopes anyone may use.
+   *
+   * @param options - `accessibleForAll` to keep only scopes anyone may use.
+   * @returns The scopes.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses or cannot be reached.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   listPublicScopes(options: { accessibleForAll?: boolean } = {}): Promise<SelfServiceScope[]> {
     const query = options.accessibleForAll === undefined ? '' : `?accessible_for_all=${options.accessibleForAll}`;
     return this.#call('GET', `/scopes/all${query}`, null);
   }
 
-  /** The scopes the admin's organisation owns (needs `idporten:scopes.write`). */
+  /**
+   * The scopes the admin's organisation owns (needs `idporten:scopes.write`).
+   *
+   * @returns The scopes.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   listOwnScopes(): Promise<SelfServiceScope[]> {
     return this.#call('GET', '/scopes', this.#scopeAdmin);
   }
 
-  /** One scope the admin's organisation owns. */
+  /**
+   * One scope the admin's organisation owns.
+   *
+   * @param scope - The scope name.
+   * @returns The scope.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   getScope(scope: string): Promise<SelfServiceScope> {
     checkScopeName(scope);
     return this.#call('GET', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin);
   }
 
-  /** Creates a scope under the organisation's own prefix. */
+  /**
+   * Creates a scope under the organisation's own prefix.
+   *
+   * @param input - Its prefix, subscope, description and token properties.
+   * @returns The scope as created.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   createScope(input: NewScope): Promise<SelfServiceScope> {
     checkScopeName(input.name);
     const colon = input.name.indexOf(':');
@@ -228,32 +331,74 @@ export class SelfServiceClient {
     });
   }
 
-  /** Changes a scope's properties (not its name). */
+  /**
+   * Changes a scope's properties (not its name).
+   *
+   * @param scope - The scope name.
+   * @param patch - The properties to change.
+   * @returns The scope as changed.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   updateScope(scope: string, patch: Partial<Omit<NewScope, 'name'>>): Promise<SelfServiceScope> {
     checkScopeName(scope);
     return this.#call('PUT', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin, scopeBody(patch));
   }
 
-  /** Deletes (deactivates) a scope: no one gets tokens with it any more. */
+  /**
+   * Deletes (deactivates) a scope: no one gets tokens with it any more.
+   *
+   * @param scope - The scope name.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   async deleteScope(scope: string): Promise<void> {
     checkScopeName(scope);
     await this.#call('DELETE', `/scopes${scopeQuery(scope)}`, this.#scopeAdmin);
   }
 
-  /** Who has access to a scope the organisation owns. */
+  /**
+   * Who has access to a scope the organisation owns.
+   *
+   * @param scope - The scope name.
+   * @returns The access entries.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   listScopeAccess(scope: string): Promise<ScopeAccess[]> {
     checkScopeName(scope);
     return this.#call('GET', `/scopes/access${scopeQuery(scope)}`, this.#scopeAdmin);
   }
 
-  /** Grants an organisation access to a scope the admin's organisation owns. */
+  /**
+   * Grants an organisation access to a scope the admin's organisation owns.
+   *
+   * @param scope - The scope name.
+   * @param orgNo - The consumer's nine-digit organisation number.
+   * @returns The access entry.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   grantScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess> {
     checkScopeName(scope);
     checkOrgNo(orgNo);
     return this.#call('PUT', `/scopes/access/${enc(orgNo)}${scopeQuery(scope)}`, this.#scopeAdmin);
   }
 
-  /** Withdraws an organisation's access: its token requests for the scope then fail with MP-250. */
+  /**
+   * Withdraws an organisation's access: its token requests for the scope then fail with MP-250.
+   *
+   * @param scope - The scope name.
+   * @param orgNo - The consumer's organisation number.
+   * @returns The withdrawn entry, or `undefined` when there was none.
+   * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
+   *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
+   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+   */
   withdrawScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess | undefined> {
     checkScopeName(scope);
     checkOrgNo(orgNo);

@@ -45,6 +45,8 @@ function isPlainValue(v: unknown): boolean {
  * data, whatever the caller passed — private members, an own `toJSON`, getters or other functions never reach the
  * request body, so a private key handed in by mistake never leaves the machine.
  *
+ * @param key - A JWK, private or public.
+ * @returns A new object of its public members only.
  * @throws ArgumentError (`ERR_INVALID_ARGUMENT`) for a public member whose value is not plain data
  * @see {@link JWK_PUBLIC_MEMBERS}
  */
@@ -67,6 +69,9 @@ export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
 /**
  * A key ready to post: public members, `use: "sig"` added when missing (keys read back from older registrations
  * may lack it), and its `exp` kept when it has one.
+ *
+ * @param key - A JWK to register.
+ * @returns The body member to post for it.
  * @throws ArgumentError (`ERR_INVALID_ARGUMENT`) for a `use` other than `sig` or an `exp` that is not epoch seconds
  */
 export function keyForPosting(key: RegisteredJwk): RegisteredJwk {
@@ -82,7 +87,12 @@ export function keyForPosting(key: RegisteredJwk): RegisteredJwk {
 
 /**
  * `key` with `exp` set `lifetimeSeconds` from `nowSeconds` (on the API's clock).
- * @throws ArgumentError for a lifetime that is not 1 s – 1 year
+ *
+ * @param key - The JWK.
+ * @param lifetimeSeconds - How long it may be used: 1 s to 365 days.
+ * @param nowSeconds - The current time (epoch seconds), best on the API server's clock (`serverNow() / 1000`).
+ * @returns A copy of `key` with `exp`.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a lifetime that is not 1 s – 1 year
  */
 export function withLifetime(key: RegisteredJwk, lifetimeSeconds: number, nowSeconds: number): RegisteredJwk {
   if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0 || lifetimeSeconds > MAX_KEY_LIFETIME_SECONDS)
