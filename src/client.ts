@@ -63,14 +63,11 @@ export class MaskinportenClient {
 
   /**
    * Creates a client and validates everything up front, so a bad key or URL fails here and not at the first token
-   * request. A PKCS#12 or Key Vault key loads in the background; the first request waits for it.
-   *
-   * @param settings - Authority, client id and key (JWK, base64 JWK, PEM or PKCS#12), as loaded by
-   *   `maskinporten/config` or written in code.
-   * @param options - Cache, retry, clock, telemetry, logger and `fetch` choices; all optional.
-   * @throws ConfigError `ERR_CONFIG` (a setting or option is missing or malformed; `setting` names it),
-   *   InsecureUrlError `ERR_INSECURE_URL` (plain http to a host that is not loopback), KeyError `ERR_INVALID_KEY`
-   *   (the key does not decode or has no private half).
+   * request. A PKCS#12 key loads in the background; the first request waits for it.
+   * @param settings - Authority, client id and key (JWK, base64 JWK, PEM or PKCS#12).
+   * @param options - Cache, retry, clock, telemetry, logger and `fetch`; all optional.
+   * @throws ConfigError `ERR_CONFIG` (`setting` names it), InsecureUrlError `ERR_INSECURE_URL` (plain http beyond
+   *   loopback), KeyError `ERR_INVALID_KEY` (the key does not decode or has no private half).
    * @see https://docs.digdir.no/docs/Maskinporten/
    */
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
@@ -160,10 +157,8 @@ export class MaskinportenClient {
 
   /**
    * The authorization server metadata in use: discovered, or the fallback while discovery fails.
-   *
    * @returns The metadata (issuer, token endpoint, JWKS URI, …).
-   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
-   * @see https://www.rfc-editor.org/rfc/rfc8414
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown and https://www.rfc-editor.org/rfc/rfc8414
    */
   metadata(): Promise<AuthorizationServerMetadata> {
     return this.#creds.discovery.get();
@@ -172,10 +167,7 @@ export class MaskinportenClient {
   /**
    * Switches to new settings (hot reload, key rotation): validated first — invalid settings throw and the old ones
    * stay — then swapped whole. Tokens of the old credentials are never served afterwards.
-   *
-   * @param settings - The new settings, in the same form as the constructor's.
-   * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`, as the
-   *   constructor; the client keeps its old settings.
+   * @param settings - The new settings. @throws `ERR_CONFIG`, `ERR_INSECURE_URL`, `ERR_INVALID_KEY` as the constructor.
    */
   async reconfigure(settings: MaskinportenSettings): Promise<void> {
     const next = this.#credentials(settings);
@@ -194,20 +186,13 @@ export class MaskinportenClient {
   /**
    * A Maskinporten access token for `scopes` (or a full request: consumer org, resource, pid, system user,
    * consent). Served from the cache while valid.
-   *
-   * @param request - The scopes (a string or an array), or an object with `scopes` and the request's other members.
-   * @param options - `forceRefresh` to skip the cache, `signal` to abort.
-   * @returns The token; its `authorizationHeader` is ready for a request.
-   * @throws TokenRequestError when Maskinporten refuses the grant: `ERR_INVALID_SCOPE`, `ERR_ACCESS_DENIED`,
-   *   `ERR_UNKNOWN_CLIENT`, `ERR_UNKNOWN_KID`, `ERR_INVALID_SIGNATURE`, `ERR_CLOCK_SKEW`, `ERR_INVALID_AUDIENCE`, … (with
-   *   `mpCode` and `traceId`).
-   * @throws UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER` or `ERR_RATE_LIMITED` after the retries.
-   * @throws AbortedError `ERR_ABORTED` when `options.signal` aborts.
-   * @throws InvalidResponseError `ERR_INVALID_RESPONSE` for an answer that breaks the protocol; TokenExpiredError
-   *   `ERR_TOKEN_EXPIRED` for a token already expired on arrival (a clock problem).
-   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a request with no scope or a malformed one.
-   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
-   * @see https://www.rfc-editor.org/rfc/rfc7523
+   * @param request - Scopes (a string or an array), or an object with `scopes` and the request's other members.
+   * @param options - `forceRefresh` to skip the cache, `signal` to abort. @returns The token.
+   * @throws TokenRequestError when Maskinporten refuses: `ERR_INVALID_SCOPE`, `ERR_UNKNOWN_CLIENT`, `ERR_CLOCK_SKEW`, …
+   *   (with `mpCode`, `traceId`); UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER`, `ERR_RATE_LIMITED`;
+   *   AbortedError `ERR_ABORTED`; InvalidResponseError `ERR_INVALID_RESPONSE`; TokenExpiredError `ERR_TOKEN_EXPIRED`
+   *   (a clock problem); ArgumentError `ERR_INVALID_ARGUMENT` (no scope, or a malformed request).
+   * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant and https://www.rfc-editor.org/rfc/rfc7523
    */
   getAccessToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
     return this.#cachedOrGet('token', request, options);
@@ -215,19 +200,9 @@ export class MaskinportenClient {
 
   /**
    * An Altinn token, exchanged from a Maskinporten token for the same request. Served from the cache while valid.
-   *
-   * @param request - The scopes (a string or an array), or an object with `scopes` and the request's other members.
-   * @param options - `forceRefresh` to skip the cache, `signal` to abort.
-   * @returns The Altinn token.
-   * @throws TokenRequestError when Maskinporten refuses the grant: `ERR_INVALID_SCOPE`, `ERR_ACCESS_DENIED`,
-   *   `ERR_UNKNOWN_CLIENT`, `ERR_UNKNOWN_KID`, `ERR_INVALID_SIGNATURE`, `ERR_CLOCK_SKEW`, `ERR_INVALID_AUDIENCE`, … (with
-   *   `mpCode` and `traceId`).
-   * @throws UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER` or `ERR_RATE_LIMITED` after the retries.
-   * @throws AbortedError `ERR_ABORTED` when `options.signal` aborts.
-   * @throws InvalidResponseError `ERR_INVALID_RESPONSE` for an answer that breaks the protocol; TokenExpiredError
-   *   `ERR_TOKEN_EXPIRED` for a token already expired on arrival (a clock problem).
-   * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a request with no scope or a malformed one.
-   * @throws AltinnExchangeError `ERR_ALTINN_EXCHANGE` when Altinn refuses the exchange.
+   * @param request - As for {@link getAccessToken}. @param options - As for {@link getAccessToken}.
+   * @returns The Altinn token. @throws AltinnExchangeError `ERR_ALTINN_EXCHANGE` when Altinn refuses; ConfigError
+   *   `ERR_CONFIG` when no Altinn platform is set or derivable; else as {@link getAccessToken} (`ERR_INVALID_SCOPE`, …).
    * @see https://docs.altinn.studio/authentication/
    */
   getAltinnExchangedToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
@@ -235,10 +210,8 @@ export class MaskinportenClient {
   }
 
   /**
-   * Forgets cached tokens: those of one request (both raw and Altinn), or all of them. With a shared store, other
-   * processes stop serving them too.
-   *
-   * @param request - The request whose tokens to forget; all tokens when left out.
+   * Forgets cached tokens: those of one request (both raw and Altinn), or all of them; with a shared store, other
+   * processes stop serving them too. @param request - The request whose tokens to forget; all when left out.
    */
   async invalidate(request?: TokenRequestInput): Promise<void> {
     if (request === undefined) return this.#cache.invalidate();
@@ -416,29 +389,17 @@ export class MaskinportenClient {
     if (!Number.isNaN(server)) this.#clockOffsetMs = server + 500 - receivedAt;
   }
 
-  /**
-   * A description without secrets.
-   *
-   * @returns `MaskinportenClient(<client id> @ <authority>)`.
-   */
+  /** A description without secrets. @returns `MaskinportenClient(<client id> @ <authority>)`. */
   toString(): string {
     return `MaskinportenClient(${this.#creds.settings.clientId} @ ${this.#creds.authority})`;
   }
 
-  /**
-   * What `JSON.stringify` shows: the client id and authority, never the key.
-   *
-   * @returns `{ clientId, authority }`.
-   */
+  /** What `JSON.stringify` shows: never the key. @returns `{ clientId, authority }`. */
   toJSON(): Record<string, unknown> {
     return { clientId: this.#creds.settings.clientId, authority: this.#creds.authority };
   }
 
-  /**
-   * What `util.inspect` and `console.log` show: the same as {@link toString}.
-   *
-   * @returns A description without secrets.
-   */
+  /** What `util.inspect` shows. @returns The same as {@link toString}: no secret. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -109,13 +109,8 @@ export class MaskinportenError extends Error {
   /** What is wrong with {@link setting}, without naming it, when the error is about one setting. */
   readonly reason: string | undefined;
 
-  /**
-   * Creates an error with any code. Subclasses fix the code; prefer them (or `switch` on `code` of a caught one).
-   *
-   * @param code - The stable code callers `switch` on.
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates an error with any code; the subclasses fix theirs. @param code - The stable code callers `switch` on.
+   * @param message - What failed and what to do next; never a secret. @param options - The `cause` and fields. */
   constructor(code: MaskinportenErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -136,12 +131,8 @@ export class MaskinportenError extends Error {
 /** Settings that cannot be used: a missing or malformed value. The message names the setting. */
 export class ConfigError extends MaskinportenError {
   declare readonly code: 'ERR_CONFIG';
-  /**
-   * Creates the error; its `code` is always `ERR_CONFIG`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_CONFIG`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_CONFIG', message, options);
   }
@@ -150,12 +141,8 @@ export class ConfigError extends MaskinportenError {
 /** Key material that cannot be used: it does not decode, lacks its private half, or has an unsupported type. */
 export class KeyError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_KEY';
-  /**
-   * Creates the error; its `code` is always `ERR_INVALID_KEY`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_INVALID_KEY`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_KEY', message, options);
   }
@@ -164,12 +151,8 @@ export class KeyError extends MaskinportenError {
 /** A value that is not a well-formed compact JWS/JWT. */
 export class JwsError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_JWS';
-  /**
-   * Creates the error; its `code` is always `ERR_INVALID_JWS`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_INVALID_JWS`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_JWS', message, options);
   }
@@ -178,12 +161,8 @@ export class JwsError extends MaskinportenError {
 /** An argument passed from code that cannot be used as given. */
 export class ArgumentError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_ARGUMENT';
-  /**
-   * Creates the error; its `code` is always `ERR_INVALID_ARGUMENT`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_INVALID_ARGUMENT`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_ARGUMENT', message, options);
   }
@@ -207,19 +186,12 @@ export type TokenRequestErrorCode =
 
 /**
  * Maskinporten refused the token request (a 4xx answer). `code` says why; `mpCode` and `traceId` say where.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (the error response)
- * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking (Maskinporten's `MP-…` codes)
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 and https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
  */
 export class TokenRequestError extends MaskinportenError {
   declare readonly code: TokenRequestErrorCode;
-  /**
-   * Creates the error from a refused token request.
-   *
-   * @param code - Why the grant was refused, mapped from the answer's `error` and Maskinporten's `MP-…` code.
-   * @param message - What Maskinporten said (made safe for a terminal) and what to do next.
-   * @param options - The `cause`, `status`, `error`, `errorDescription`, `mpCode` and `traceId` of the answer.
-   */
+  /** Creates the error from a refused token request. @param code - Why, from `error` and the `MP-…` code.
+   * @param message - What Maskinporten said and what to do next. @param options - The answer's fields. */
   constructor(code: TokenRequestErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
     super(code, message, options);
   }
@@ -231,13 +203,8 @@ export type UnavailableErrorCode = 'ERR_NETWORK' | 'ERR_TIMEOUT' | 'ERR_SERVER' 
 /** Maskinporten or Altinn could not answer (5xx, 429, network failure, timeout) even after retries. */
 export class UnavailableError extends MaskinportenError {
   declare readonly code: UnavailableErrorCode;
-  /**
-   * Creates the error after the last attempt failed.
-   *
-   * @param code - `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER` or `ERR_RATE_LIMITED`.
-   * @param message - What failed and where (the host, never a token).
-   * @param options - The `cause`, `status`, `retryAfterMs` and `attempts`.
-   */
+  /** Creates the error after the last attempt. @param code - Network, timeout, server or rate limit.
+   * @param message - What failed and where. @param options - The `cause`, `status`, `retryAfterMs`, `attempts`. */
   constructor(code: UnavailableErrorCode, message: string, options: MaskinportenErrorOptions = {}) {
     super(code, message, options);
   }
@@ -246,12 +213,8 @@ export class UnavailableError extends MaskinportenError {
 /** A URL setting with plain http to a host that is not loopback, without `allowInsecureRequests`. */
 export class InsecureUrlError extends MaskinportenError {
   declare readonly code: 'ERR_INSECURE_URL';
-  /**
-   * Creates the error; its `code` is always `ERR_INSECURE_URL`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_INSECURE_URL`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INSECURE_URL', message, options);
   }
@@ -260,12 +223,8 @@ export class InsecureUrlError extends MaskinportenError {
 /** A token that had already expired when it arrived: a clock problem. `clockOffsetMs` says how far off, if known. */
 export class TokenExpiredError extends MaskinportenError {
   declare readonly code: 'ERR_TOKEN_EXPIRED';
-  /**
-   * Creates the error; its `code` is always `ERR_TOKEN_EXPIRED`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_TOKEN_EXPIRED`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_TOKEN_EXPIRED', message, options);
   }
@@ -274,13 +233,8 @@ export class TokenExpiredError extends MaskinportenError {
 /** The emulator could not start or read its state file. */
 export class EmulatorError extends MaskinportenError {
   declare readonly code: 'ERR_EMULATOR_STATE' | 'ERR_EMULATOR_START';
-  /**
-   * Creates the error.
-   *
-   * @param code - `ERR_EMULATOR_STATE` (the state file or input) or `ERR_EMULATOR_START` (listening failed).
-   * @param message - What failed, naming the file, field or port, and what to do next.
-   * @param options - The `cause` and the fields to carry (`setting`, `reason`).
-   */
+  /** Creates the error. @param code - The state file or input, or listening. @param message - What failed and what
+   * to do next, naming the file, field or port. @param options - The `cause` and the fields to carry. */
   constructor(
     code: 'ERR_EMULATOR_STATE' | 'ERR_EMULATOR_START',
     message: string,
@@ -293,12 +247,8 @@ export class EmulatorError extends MaskinportenError {
 /** The call was aborted through its `AbortSignal`. */
 export class AbortedError extends MaskinportenError {
   declare readonly code: 'ERR_ABORTED';
-  /**
-   * Creates the error; its `code` is always `ERR_ABORTED`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_ABORTED`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_ABORTED', message, options);
   }
@@ -307,12 +257,8 @@ export class AbortedError extends MaskinportenError {
 /** An answer that does not follow the protocol: not JSON, truncated, no token, a token that is not a JWT. */
 export class InvalidResponseError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_RESPONSE';
-  /**
-   * Creates the error; its `code` is always `ERR_INVALID_RESPONSE`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_INVALID_RESPONSE`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_INVALID_RESPONSE', message, options);
   }
@@ -321,12 +267,8 @@ export class InvalidResponseError extends MaskinportenError {
 /** Altinn refused to exchange the Maskinporten token. */
 export class AltinnExchangeError extends MaskinportenError {
   declare readonly code: 'ERR_ALTINN_EXCHANGE';
-  /**
-   * Creates the error; its `code` is always `ERR_ALTINN_EXCHANGE`.
-   *
-   * @param message - What failed, naming the setting, claim or field and what to do next; never a secret.
-   * @param options - The `cause` and the fields to carry (`status`, `setting`, `reason`, …).
-   */
+  /** Creates the error (`code` `ERR_ALTINN_EXCHANGE`). @param message - What failed and what to do next; never a secret.
+   * @param options - The `cause` and the fields to carry (`setting`, `reason`, `status`, …). */
   constructor(message: string, options: MaskinportenErrorOptions = {}) {
     super('ERR_ALTINN_EXCHANGE', message, options);
   }
@@ -345,11 +287,7 @@ export interface ConfigProblem {
 export class ConfigValidationError extends ConfigError {
   readonly problems: readonly ConfigProblem[];
 
-  /**
-   * Creates the error from every problem found, so one run reports them all.
-   *
-   * @param problems - One entry per setting at fault; none holds a secret value.
-   */
+  /** Creates the error from every problem found. @param problems - One per setting at fault; never a secret. */
   constructor(problems: ConfigProblem[]) {
     const lines = problems.map((p) => `  - ${p.path}: ${p.message}${p.source ? ` (from ${p.source})` : ''}`);
     super(`the Maskinporten settings are not valid:\n${lines.join('\n')}`);
@@ -410,9 +348,7 @@ export type AnyMaskinportenError =
 /**
  * A JSON syntax error safe to keep as a `cause`: V8 quotes part of the input in some messages
  * (`Unexpected token 'x', "…" is not valid JSON`), and the input may be a key or a token.
- *
- * @param err - What `JSON.parse` threw.
- * @returns A `SyntaxError` whose message and stack quote none of the input.
+ * @param err - What `JSON.parse` threw. @returns A `SyntaxError` quoting none of the input.
  */
 export function redactedJsonError(err: unknown): SyntaxError {
   const message = err instanceof Error ? err.message : String(err);
@@ -426,9 +362,7 @@ export function redactedJsonError(err: unknown): SyntaxError {
  * characters, DEL, Unicode line/paragraph separators and bidirectional overrides are shown as `\uXXXX` escapes, so a
  * hostile server cannot move the cursor, recolour or retitle a terminal, or forge log lines. Every piece of
  * server-supplied text in a message goes through here.
- *
- * @param text - Text from a server (an `error_description`, a header, a body).
- * @returns The text with every control and bidirectional character escaped.
+ * @param text - Text from a server. @returns The text with every control and bidirectional character escaped.
  */
 export function serverText(text: string): string {
   return text.replace(
