@@ -64,10 +64,8 @@ export class MaskinportenClient {
   /**
    * Creates a client and validates everything up front, so a bad key or URL fails here and not at the first token
    * request. A PKCS#12 key loads in the background; the first request waits for it.
-   * @param settings - Authority, client id and key (JWK, base64 JWK, PEM or PKCS#12).
-   * @param options - Cache, retry, clock, telemetry, logger and `fetch`; all optional.
-   * @throws ConfigError `ERR_CONFIG` (`setting` names it), InsecureUrlError `ERR_INSECURE_URL` (plain http beyond
-   *   loopback), KeyError `ERR_INVALID_KEY` (the key does not decode or has no private half).
+   * @param settings - Authority, client id and key. @param options - Cache, retry, clock, telemetry, logger, `fetch`.
+   * @throws `ERR_CONFIG` (`setting` names it), `ERR_INSECURE_URL` (plain http beyond loopback), `ERR_INVALID_KEY`.
    * @see https://docs.digdir.no/docs/Maskinporten/
    */
   constructor(settings: MaskinportenSettings, options: MaskinportenClientOptions = {}) {
@@ -156,8 +154,7 @@ export class MaskinportenClient {
   }
 
   /**
-   * The authorization server metadata in use: discovered, or the fallback while discovery fails.
-   * @returns The metadata (issuer, token endpoint, JWKS URI, …).
+   * The authorization server metadata in use: discovered, or the fallback while discovery fails. @returns It.
    * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown and https://www.rfc-editor.org/rfc/rfc8414
    */
   metadata(): Promise<AuthorizationServerMetadata> {
@@ -188,10 +185,8 @@ export class MaskinportenClient {
    * consent). Served from the cache while valid.
    * @param request - Scopes (a string or an array), or an object with `scopes` and the request's other members.
    * @param options - `forceRefresh` to skip the cache, `signal` to abort. @returns The token.
-   * @throws TokenRequestError when Maskinporten refuses: `ERR_INVALID_SCOPE`, `ERR_UNKNOWN_CLIENT`, `ERR_CLOCK_SKEW`, …
-   *   (with `mpCode`, `traceId`); UnavailableError `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_SERVER`, `ERR_RATE_LIMITED`;
-   *   AbortedError `ERR_ABORTED`; InvalidResponseError `ERR_INVALID_RESPONSE`; TokenExpiredError `ERR_TOKEN_EXPIRED`
-   *   (a clock problem); ArgumentError `ERR_INVALID_ARGUMENT` (no scope, or a malformed request).
+   * @throws TokenRequestError `ERR_INVALID_SCOPE`, `ERR_UNKNOWN_CLIENT`, `ERR_CLOCK_SKEW`, …; `ERR_NETWORK`, `ERR_TIMEOUT`,
+   *   `ERR_SERVER`, `ERR_RATE_LIMITED`, `ERR_ABORTED`, `ERR_INVALID_RESPONSE`, `ERR_TOKEN_EXPIRED`, `ERR_INVALID_ARGUMENT`.
    * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant and https://www.rfc-editor.org/rfc/rfc7523
    */
   getAccessToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {
@@ -200,9 +195,8 @@ export class MaskinportenClient {
 
   /**
    * An Altinn token, exchanged from a Maskinporten token for the same request. Served from the cache while valid.
-   * @param request - As for {@link getAccessToken}. @param options - As for {@link getAccessToken}.
-   * @returns The Altinn token. @throws AltinnExchangeError `ERR_ALTINN_EXCHANGE` when Altinn refuses; ConfigError
-   *   `ERR_CONFIG` when no Altinn platform is set or derivable; else as {@link getAccessToken} (`ERR_INVALID_SCOPE`, …).
+   * @param request - As for {@link getAccessToken}. @param options - As for {@link getAccessToken}. @returns The token.
+   * @throws `ERR_ALTINN_EXCHANGE` (Altinn refused), `ERR_CONFIG` (no Altinn platform), else as {@link getAccessToken}.
    * @see https://docs.altinn.studio/authentication/
    */
   getAltinnExchangedToken(request: TokenRequestInput, options?: GetTokenOptions): Promise<AccessToken> {

@@ -138,7 +138,6 @@ export class SelfServiceClient {
 
   /**
    * The current time on the API server's clock as last measured, else on ours.
-   *
    * @returns Epoch ms.
    */
   serverNow(): number {
@@ -149,11 +148,9 @@ export class SelfServiceClient {
 
   /**
    * Every integration of the admin's organisation.
-   *
    * @returns The integrations.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   listClients(): Promise<SelfServiceClientInfo[]> {
     return this.#call('GET', '/clients', this.#read);
@@ -161,12 +158,10 @@ export class SelfServiceClient {
 
   /**
    * One integration.
-   *
    * @param clientId - The integration's client id.
    * @returns The integration.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   getClient(clientId: string): Promise<SelfServiceClientInfo> {
     return this.#call('GET', `/clients/${enc(clientId)}`, this.#read);
@@ -174,12 +169,10 @@ export class SelfServiceClient {
 
   /**
    * Registers a Maskinporten integration.
-   *
    * @param input - Its name, description, scopes and token lifetime.
    * @returns The integration, with its new client id.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   createClient(input: NewIntegration): Promise<SelfServiceClientInfo> {
     if (!input.clientName?.trim()) throw new ArgumentError('clientName is required');
@@ -196,13 +189,11 @@ export class SelfServiceClient {
 
   /**
    * Changes an integration's name, description, scopes or token lifetime (0: the default).
-   *
    * @param clientId - The integration.
    * @param patch - The members to change.
    * @returns The integration as changed.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   updateClient(clientId: string, patch: Partial<NewIntegration>): Promise<SelfServiceClientInfo> {
     const body: Record<string, unknown> = {};
@@ -215,11 +206,9 @@ export class SelfServiceClient {
 
   /**
    * Deletes (deactivates) an integration.
-   *
    * @param clientId - The integration.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   async deleteClient(clientId: string): Promise<void> {
     await this.#call('DELETE', `/clients/${enc(clientId)}`, this.#write);
@@ -229,12 +218,10 @@ export class SelfServiceClient {
 
   /**
    * The key set of an integration; each key with its `exp` (epoch seconds) as the API reports it.
-   *
    * @param clientId - The integration.
    * @returns The key set.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   async getKeys(clientId: string): Promise<SelfServiceKeySet> {
     const set = await this.#call<SelfServiceKeySet | undefined>('GET', `/clients/${enc(clientId)}/jwks`, this.#read);
@@ -245,7 +232,6 @@ export class SelfServiceClient {
    * Replaces the whole key set (1–5 public keys): send the keys to keep as well as the new ones. Each key is posted
    * with its public members only and `use: "sig"`; a key's `exp` (epoch seconds, at most a year ahead) is posted
    * as given — a key without one lives a year. To remove every key, use {@link deleteKeys}.
-   *
    * @param clientId - The integration.
    * @param keys - The whole new key set.
    * @returns The key set as the API now holds it.
@@ -262,7 +248,6 @@ export class SelfServiceClient {
 
   /**
    * Removes the whole key set of an integration (`DELETE …/jwks`): it can get no tokens until a key is added.
-   *
    * @param clientId - The integration.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
@@ -275,11 +260,9 @@ export class SelfServiceClient {
 
   /**
    * The public scope list (no token needed); `accessibleForAll` filters on scopes anyone may use.
-   *
    * @param options - `accessibleForAll` to keep only scopes anyone may use.
    * @returns The scopes.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses or cannot be reached.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   listPublicScopes(options: { accessibleForAll?: boolean } = {}): Promise<SelfServiceScope[]> {
     const query = options.accessibleForAll === undefined ? '' : `?accessible_for_all=${options.accessibleForAll}`;
@@ -288,11 +271,9 @@ export class SelfServiceClient {
 
   /**
    * The scopes the admin's organisation owns (needs `idporten:scopes.write`).
-   *
    * @returns The scopes.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   listOwnScopes(): Promise<SelfServiceScope[]> {
     return this.#call('GET', '/scopes', this.#scopeAdmin);
@@ -300,12 +281,10 @@ export class SelfServiceClient {
 
   /**
    * One scope the admin's organisation owns.
-   *
    * @param scope - The scope name.
    * @returns The scope.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   getScope(scope: string): Promise<SelfServiceScope> {
     checkScopeName(scope);
@@ -314,12 +293,10 @@ export class SelfServiceClient {
 
   /**
    * Creates a scope under the organisation's own prefix.
-   *
    * @param input - Its prefix, subscope, description and token properties.
    * @returns The scope as created.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   createScope(input: NewScope): Promise<SelfServiceScope> {
     checkScopeName(input.name);
@@ -333,13 +310,11 @@ export class SelfServiceClient {
 
   /**
    * Changes a scope's properties (not its name).
-   *
    * @param scope - The scope name.
    * @param patch - The properties to change.
    * @returns The scope as changed.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   updateScope(scope: string, patch: Partial<Omit<NewScope, 'name'>>): Promise<SelfServiceScope> {
     checkScopeName(scope);
@@ -348,11 +323,9 @@ export class SelfServiceClient {
 
   /**
    * Deletes (deactivates) a scope: no one gets tokens with it any more.
-   *
    * @param scope - The scope name.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   async deleteScope(scope: string): Promise<void> {
     checkScopeName(scope);
@@ -361,12 +334,10 @@ export class SelfServiceClient {
 
   /**
    * Who has access to a scope the organisation owns.
-   *
    * @param scope - The scope name.
    * @returns The access entries.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   listScopeAccess(scope: string): Promise<ScopeAccess[]> {
     checkScopeName(scope);
@@ -375,13 +346,11 @@ export class SelfServiceClient {
 
   /**
    * Grants an organisation access to a scope the admin's organisation owns.
-   *
    * @param scope - The scope name.
    * @param orgNo - The consumer's nine-digit organisation number.
    * @returns The access entry.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   grantScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess> {
     checkScopeName(scope);
@@ -391,13 +360,11 @@ export class SelfServiceClient {
 
   /**
    * Withdraws an organisation's access: its token requests for the scope then fail with MP-250.
-   *
    * @param scope - The scope name.
    * @param orgNo - The consumer's organisation number.
    * @returns The withdrawn entry, or `undefined` when there was none.
    * @throws SelfServiceError `ERR_SELF_SERVICE` when the API refuses (Digdir's `errors`, `correlationId`) or cannot be
    *   reached; the admin client's own errors (`ERR_INVALID_SCOPE`, `ERR_NETWORK`, …) when it gets no token.
-   * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
    */
   withdrawScopeAccess(scope: string, orgNo: string): Promise<ScopeAccess | undefined> {
     checkScopeName(scope);
