@@ -142,8 +142,8 @@ export class MaskinportenModule {
    *
    * @param options - The default client's settings or section, named `clients`, where sections are loaded from.
    * @returns A dynamic module exporting `MaskinportenClient`, the named clients' tokens and `MASKINPORTEN_CLIENTS`.
-   * @throws ConfigError naming a bad client name, or `@nestjs/common` when it is not installed; settings that fail
-   * validation throw `ConfigValidationError` when the application starts.
+   * @throws ConfigError `ERR_CONFIG` naming a bad client name, or `@nestjs/common` when it is not installed; settings
+   * that fail validation throw `ConfigValidationError` (`ERR_CONFIG`) when the application starts.
    */
   static forRoot(options: MaskinportenModuleOptions = {}): NestDynamicModule {
     const names = Object.keys(options.clients ?? {});

@@ -47,6 +47,12 @@ function merged(onClass: TokenRequirements | undefined, onHandler: TokenRequirem
 export class MaskinportenGuard {
   readonly #verifier: TokenVerifier;
 
+  /**
+   * Nest creates the guard with the verifier `MaskinportenVerifierModule` provides.
+   *
+   * @param verifier - The token verifier.
+   * @throws ConfigError `ERR_CONFIG` when there is no verifier (the module is not imported).
+   */
   constructor(verifier: TokenVerifier) {
     if (!verifier || typeof verifier.verify !== 'function') {
       throw new ConfigError('MaskinportenGuard: import MaskinportenVerifierModule.forRoot(…) for its token verifier');
@@ -57,8 +63,12 @@ export class MaskinportenGuard {
   /**
    * Verifies the request's token against the verifier's and the route's requirements.
    *
+   * @param context - Nest's execution context of the request.
    * @returns true for a good token.
-   * @throws HttpException 401 or 403 (503 when the issuer's keys cannot be had), with `WWW-Authenticate` set.
+   * @throws HttpException 401 or 403 (503 when the issuer's keys cannot be had, `ERR_KEYS_UNAVAILABLE`), with
+   *   `WWW-Authenticate` set, for a token refused (`ERR_TOKEN_EXPIRED`, `ERR_TOKEN_AUDIENCE`, …, `ERR_INSUFFICIENT_SCOPE`,
+   *   `ERR_CONSUMER_NOT_ALLOWED`); ConfigError `ERR_CONFIG` for a context that is not HTTP.
+   * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
    */
   async canActivate(context: NestExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') {
@@ -113,10 +123,12 @@ export interface MaskinportenVerifierAsyncOptions extends NestAsyncOptions<Token
 // biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; the class is the module's identity
 export class MaskinportenVerifierModule {
   /**
+   * Configures the verifier from options known now.
+   *
    * @param options - The verifier's options (`authority`, `scopes`, `consumers`, …), as `createTokenVerifier` takes.
    * @param config - `isGlobal` (default true).
    * @returns A dynamic module exporting the verifier (`MASKINPORTEN_TOKEN_VERIFIER`) and `MaskinportenGuard`.
-   * @throws ArgumentError naming a bad verifier option.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` naming a bad verifier option.
    */
   static forRoot(options: TokenVerifierOptions, config: { isGlobal?: boolean } = {}): NestDynamicModule {
     const verifier = createTokenVerifier(options);
@@ -124,8 +136,12 @@ export class MaskinportenVerifierModule {
   }
 
   /**
+   * Configures the verifier from options a factory gives when the application starts (from `ConfigService`, say).
+   *
    * @param options - `useFactory` returning the verifier's options, with `inject` and `imports`.
    * @returns A dynamic module like {@link MaskinportenVerifierModule.forRoot}'s.
+   * @throws ConfigError `ERR_CONFIG` without `useFactory`; options the verifier refuses fail the start with
+   *   `ERR_INVALID_ARGUMENT`.
    */
   static forRootAsync(options: MaskinportenVerifierAsyncOptions): NestDynamicModule {
     if (!options || typeof options.useFactory !== 'function') {
@@ -169,6 +185,7 @@ export class MaskinportenVerifierModule {
  * a class's and a method's add up).
  *
  * @param scopes - The scopes.
+ * @returns The decorator.
  * @example
  * // @MaskinportenScopes('kommune:api.read') — or without decorator syntax:
  * MaskinportenScopes('kommune:api.read')(DataController);
@@ -181,6 +198,7 @@ export function MaskinportenScopes(...scopes: string[]) {
  * A class or method decorator with the full requirements: `scopes`, `anyScopes`, `consumers`.
  *
  * @param requirements - What the route needs on top of the verifier's own.
+ * @returns The decorator.
  */
 export function MaskinportenRequirements(requirements: TokenRequirements) {
   return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
@@ -191,6 +209,7 @@ export function MaskinportenRequirements(requirements: TokenRequirements) {
 /**
  * A parameter decorator giving a handler the verified token (`request.maskinporten`).
  *
+ * @returns The decorator.
  * @example
  * // get(@MaskinportenToken() token: VerifiedToken) { return token.consumerOrg; }
  */

@@ -44,8 +44,9 @@ export class MaskinportenHttpModule {
    *
    * @param options - Scopes (or the full token `request`), `altinn`, the client's name, the axios config.
    * @returns A dynamic module exporting `HttpService` (or the named token).
-   * @throws ConfigError naming `@nestjs/axios` or `axios` when not installed; ArgumentError for missing scopes or an
-   * instance without `axios.baseURL` or `allowedOrigins` (the application fails to start).
+   * @throws ConfigError `ERR_CONFIG` naming `@nestjs/axios` or `axios` when not installed; ArgumentError
+   * `ERR_INVALID_ARGUMENT` for missing scopes or an instance without `axios.baseURL` or `allowedOrigins` (the
+   * application fails to start).
    */
   static register(options: MaskinportenHttpModuleOptions): NestDynamicModule {
     if (!options || typeof options !== 'object') {
@@ -76,6 +77,7 @@ export class MaskinportenHttpModule {
  * A parameter decorator injecting the `HttpService` registered with `name`.
  *
  * @param name - The `name` given to {@link MaskinportenHttpModule.register}.
+ * @returns The decorator.
  */
 export function InjectMaskinportenHttp(name: string) {
   return (target: object, key: string | symbol | undefined, index: number): void => {

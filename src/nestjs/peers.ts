@@ -19,9 +19,13 @@ export interface NestCommon {
 
 /** The members of Nest's `ExecutionContext` used here. */
 export interface NestExecutionContext {
+  /** The route handler. @returns The method, whose metadata holds the route's requirements. */
   getHandler(): object;
+  /** The controller. @returns Its class, whose metadata holds the controller's requirements. */
   getClass(): object;
+  /** The transport. @returns `http`, `rpc` or `ws`. */
   getType(): string;
+  /** The HTTP view of the context. @returns Its request and response. */
   switchToHttp(): { getRequest(): unknown; getResponse(): unknown };
 }
 

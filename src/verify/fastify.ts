@@ -18,8 +18,27 @@ export interface FastifyRequestLike {
 
 /** The parts of a Fastify reply the hook uses. */
 export interface FastifyReplyLike {
+  /**
+   * Sets the status.
+   *
+   * @param status - 401, 403 or 503.
+   * @returns The reply, for chaining.
+   */
   code(status: number): FastifyReplyLike;
+  /**
+   * Sets a header (`WWW-Authenticate`).
+   *
+   * @param name - The header name.
+   * @param value - Its value.
+   * @returns The reply, for chaining.
+   */
   header(name: string, value: string): FastifyReplyLike;
+  /**
+   * Sends the reply.
+   *
+   * @param payload - The body: `{ error, error_description }`.
+   * @returns Fastify's result.
+   */
   send(payload?: unknown): unknown;
 }
 

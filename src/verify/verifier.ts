@@ -197,7 +197,7 @@ class Verifier implements TokenVerifier {
  *
  * @param options - The issuer(s), requirements and key-fetching behaviour; see {@link TokenVerifierOptions}.
  * @returns A verifier; share one per API (it holds the key cache).
- * @throws ArgumentError naming an option that cannot be used.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` naming an option that cannot be used.
  * @example
  * const verifier = createTokenVerifier({ authority: 'test', scopes: ['kommune:api.read'] });
  * const token = await verifier.verify(request.headers.authorization);
