@@ -149,10 +149,20 @@ export function send(
   res.end(body);
 }
 
+/** The last `Date` header made, and the second (epoch) it shows: the header has whole seconds, so it is reused. */
+let lastDate = { second: Number.NaN, header: '' };
+
+/** The HTTP date of epoch ms `now`. */
+function httpDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== lastDate.second) lastDate = { second, header: new Date(now).toUTCString() };
+  return lastDate.header;
+}
+
 function responseHeaders(ctx: RequestContext, contentType: string, length: number, extra: Record<string, string>) {
   return {
     // The client measures skew from this header, so it must follow the emulator's clock, not the machine's.
-    date: new Date(ctx.clock.now()).toUTCString(),
+    date: httpDate(ctx.clock.now()),
     'content-type': contentType,
     'content-length': String(length),
     'x-trace-id': ctx.traceId,

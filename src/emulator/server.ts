@@ -169,7 +169,9 @@ export function createHandler(core: EmulatorCore, apiRoutes: Route[]) {
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
           ...withoutCore(ctx.log),
         } as Omit<RequestLogEntry, 'id'>;
-        core.log.add({ ...entry, ...explainEntry(entry, core) });
+        // Only a refusal or a fault has an explanation; an answered request is logged as it is, not copied.
+        const explained = explainEntry(entry, core);
+        core.log.add(explained ? { ...entry, ...explained } : entry);
       }
     }
   };

@@ -2,7 +2,7 @@
  * Issues Maskinporten access tokens (protocol notes §3) for validated grants: RS256 JWTs signed with the emulator's
  * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
  */
-import { signatureOf, signCompactAsync } from '../keys/jws.ts';
+import { encodeSegment, signatureOf, signSegmentsAsync } from '../keys/jws.ts';
 import { randomBase64url } from '../keys/random-pool.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
 import { NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY } from '../protocol/constants.ts';
@@ -24,6 +24,18 @@ function org(orgNo: string) {
 /** The token's `aud` for a requested `resource`: the string, or one array entry as a string. */
 function audience(resource: string | string[]): string | string[] {
   return typeof resource === 'string' ? resource : resource.length === 1 ? resource[0]! : resource;
+}
+
+/** The encoded token header of each signing key (`kid` and `alg`): the same for every token it signs. */
+const headerSegments = new WeakMap<SigningKey, string>();
+
+function headerSegment(key: SigningKey): string {
+  let segment = headerSegments.get(key);
+  if (segment === undefined) {
+    segment = encodeSegment({ kid: key.kid, alg: 'RS256' });
+    headerSegments.set(key, segment);
+  }
+  return segment;
 }
 
 /** The lifetime (seconds) of a token for `scopes` from `clientLifetime`. */
@@ -65,7 +77,12 @@ export async function issueToken(
   claims.iat = iat;
   claims.client_id = grant.client.clientId;
   claims.jti = randomBase64url(32);
-  const accessToken = await signCompactAsync({ kid: options.key.kid, alg: 'RS256' }, claims, options.key.privateKey);
+  const accessToken = await signSegmentsAsync(
+    headerSegment(options.key),
+    'RS256',
+    encodeSegment(claims),
+    options.key.privateKey,
+  );
   // Test instrumentation (see secret-hook.ts): the signature is what makes the token usable.
   secretRegistry()?.register(
     signatureOf(accessToken),

@@ -148,9 +148,15 @@ export function verifyDecoded(jws: DecodedJws, key: KeyObject, alg: RsaAlgorithm
 export function signCompactAsync(header: JwsHeader, payload: Record<string, unknown>, key: KeyObject): Promise<string> {
   if (!isRsaAlgorithm(header.alg))
     return Promise.reject(new JwsError(`cannot sign with alg ${JSON.stringify(header.alg)}`));
-  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+  return signSegmentsAsync(encodeSegment(header), header.alg, encodeSegment(payload), key);
+}
+
+/** {@link signSegments} with the RSA work on libuv's thread pool (see {@link signCompactAsync}). */
+export function signSegmentsAsync(header: string, alg: RsaAlgorithm, payload: string, key: KeyObject): Promise<string> {
+  if (!isRsaAlgorithm(alg)) return Promise.reject(new JwsError(`cannot sign with alg ${JSON.stringify(alg)}`));
+  const signingInput = `${header}.${payload}`;
   return new Promise((resolve, reject) => {
-    oneShotSign(DIGEST[header.alg as RsaAlgorithm], Buffer.from(signingInput), key, (err, signature) => {
+    oneShotSign(DIGEST[alg], Buffer.from(signingInput), key, (err, signature) => {
       if (err) reject(err);
       else resolve(`${signingInput}.${signature.toString('base64url')}`);
     });
