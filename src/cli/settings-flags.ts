@@ -5,15 +5,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
+  type ConfigProblem,
+  ConfigValidationError,
   describeSource,
   type KeyVaultOptions,
   type LoadedSettings,
   loadMaskinportenSettings,
+  resolveEnvironment,
+  type SettingSource,
 } from '../config/index.ts';
 import { isKeyVaultHost, KEY_VAULT_HOST_SUFFIXES } from '../config/sources/key-vault.ts';
 import { isLoopbackHost, type MaskinportenSettings } from '../settings.ts';
+import {
+  type AppSettingsLookup,
+  describeLookup,
+  environmentFileMissing,
+  lookUpAppSettings,
+} from './app-settings-files.ts';
 import { UsageError } from './args.ts';
 import { altinnPlatformFlag, authorityFlag, authorityMistake } from './authority-hint.ts';
+import { warn } from './output.ts';
 
 /** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
 export const SETTINGS_FLAGS = {
@@ -76,8 +87,47 @@ export function keyFromFile(file: string): Partial<MaskinportenSettings> {
   return { jwkBase64: text };
 }
 
-/** Loads settings for a command from the configuration sources and the flags. */
-export async function settingsFromFlags(values: Values, defaultSection: string): Promise<LoadedSettings> {
+/**
+ * Where a value the CLI set came from, by setting: every value "from code" in the loader's terms came from a flag
+ * (or, for the PKCS#12 password, the variable the CLI reads it from). Keyed by the setting's configuration name.
+ */
+const FLAG_OF_SETTING: Record<string, string> = {
+  authority: '--authority',
+  clientid: '--client-id',
+  kid: '--kid',
+  altinnplatformurl: '--altinn-platform-url',
+  jwk: '--key-file',
+  jwkbase64: '--key-file',
+  encodedjwk: '--key-file',
+  pem: '--key-file',
+  pkcs12: '--key-file',
+  pkcs12password: 'MASKINPORTEN_KEY_PASSWORD',
+};
+
+/** The flag behind a setting set "from code", by its name (`clientId`) or configuration path (`Section:ClientId`). */
+function flagOf(setting: string): string {
+  return FLAG_OF_SETTING[setting.slice(setting.lastIndexOf(':') + 1).toLowerCase()] ?? 'a command-line flag';
+}
+
+/**
+ * A setting's source in the CLI's words: a flag by its name (`--client-id`), anything else as the loader says it.
+ *
+ * @param setting the setting's name, e.g. `clientId`
+ */
+export function describeSettingSource(setting: string, source: SettingSource | undefined): string {
+  if (!source) return 'default';
+  return source.kind === 'code' ? flagOf(setting) : describeSource(source);
+}
+
+/** What {@link settingsFromFlags} returns: the loaded settings and the appsettings files looked for. */
+export type FlagSettings = LoadedSettings & { appSettings: AppSettingsLookup };
+
+/**
+ * Loads settings for a command from the configuration sources and the flags. Problems with values from flags name
+ * the flag; when the app environment's appsettings file is missing, the problems say which files were looked for
+ * and which exist (and with `--app-environment` given, so does a note on stderr when loading succeeds anyway).
+ */
+export async function settingsFromFlags(values: Values, defaultSection: string): Promise<FlagSettings> {
   const overrides: Partial<MaskinportenSettings> = {};
   if (typeof values.authority === 'string') overrides.authority = authorityFlag(values.authority);
   if (typeof values['client-id'] === 'string') overrides.clientId = values['client-id'];
@@ -92,15 +142,32 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
     // must be there.
     if (!existsSync(file)) throw new UsageError(`--secrets-file ${file} does not exist`);
   }
-  const loaded = await loadMaskinportenSettings({
-    ...(typeof values['config-dir'] === 'string' ? { configDir: values['config-dir'] } : {}),
-    ...(secretsFiles.length ? { secretsFiles } : {}),
-    ...(environment === undefined ? {} : { environment }),
-    section: typeof values.section === 'string' ? values.section : defaultSection,
-    configure: overrides,
-    allowInsecureRequests: values.insecure === true,
-    ...keyVaultOption(values),
-  });
+  const configDir = typeof values['config-dir'] === 'string' ? values['config-dir'] : undefined;
+  const appSettings = lookUpAppSettings(
+    configDir ?? process.cwd(),
+    resolveEnvironment(environment === undefined ? {} : { environment }),
+  );
+  let loaded: LoadedSettings;
+  try {
+    loaded = await loadMaskinportenSettings({
+      ...(configDir === undefined ? {} : { configDir }),
+      ...(secretsFiles.length ? { secretsFiles } : {}),
+      ...(environment === undefined ? {} : { environment }),
+      section: typeof values.section === 'string' ? values.section : defaultSection,
+      configure: overrides,
+      allowInsecureRequests: values.insecure === true,
+      ...keyVaultOption(values),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigValidationError)) throw err;
+    const problems: ConfigProblem[] = err.problems.map((p) =>
+      p.source === 'code' ? { ...p, source: flagOf(p.path) } : { ...p },
+    );
+    if (environmentFileMissing(appSettings))
+      problems.push({ path: appSettings.lookedFor[1]!, message: describeLookup(appSettings) });
+    throw new ConfigValidationError(problems);
+  }
+  if (environment !== undefined && environmentFileMissing(appSettings)) warn(`note: ${describeLookup(appSettings)}`);
   // An endpoint pasted as the authority (…/token) from a settings file fails late and obscurely: say it now.
   const mistake = authorityMistake(loaded.settings.authority);
   if (mistake) {
@@ -109,7 +176,7 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
       `Authority ${mistake}${source && source.kind !== 'code' ? ` (set in ${describeSource(source)})` : ''}`,
     );
   }
-  return loaded;
+  return { ...loaded, appSettings };
 }
 
 /** `--app-environment`, or its old name `--environment`. */

@@ -16,7 +16,7 @@ import { exchangeErrorFromResponse, exchangeRequest, processExchangeSuccess } fr
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { type AuthorizationServerMetadata, discoveryUrls, processDiscoveryResponse } from '../protocol/discovery.ts';
 import { defaultAltinnPlatformUrl } from '../protocol/environments.ts';
-import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../protocol/grant.ts';
+import type { NormalizedTokenRequest } from '../protocol/grant.ts';
 import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '../protocol/token-endpoint.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
@@ -29,6 +29,7 @@ import {
   untilDeadline,
   withRetries,
 } from '../transport/retry.ts';
+import { composeGrant } from './grant.ts';
 
 /** One set of credentials: what a reconfiguration replaces as a whole. */
 export interface Credentials {
@@ -136,14 +137,15 @@ export async function fetchMaskinportenToken(
       async (signal, attempt) => {
         const meta = await creds.metadata();
         offsetUsed = ctx.correctSkew ? (ctx.clockOffsetMs() ?? 0) : 0;
-        const claims = buildGrantClaims({
+        const grant = composeGrant({
           clientId,
-          audience: meta.issuer,
-          nowSeconds: Math.floor(ctx.serverNow() / 1000),
+          issuer: meta.issuer,
+          nowMs: ctx.serverNow(),
           request,
           lifetimeSeconds: ctx.grantLifetime,
+          signer,
         });
-        const init = tokenRequestInit(signGrant(claims, signer));
+        const init = tokenRequestInit(grant);
         if (attempt > 1) ctx.logger?.debug?.({ attempt, clientId }, 'retrying the token request');
         const res = await ctx.fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
         const text = await res.text();

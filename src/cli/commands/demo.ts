@@ -12,6 +12,7 @@ import { NOTIFICATIONS_SCOPE } from '../../emulator/routes/protected-api.ts';
 import { createFetch } from '../../http/index.ts';
 import { generateRsaKeyPair } from '../../keys/jwk.ts';
 import { SelfServiceClient } from '../../self-service/index.ts';
+import type { AccessToken } from '../../token.ts';
 import { parse } from '../args.ts';
 import { bold, dim, green } from '../output.ts';
 
@@ -28,6 +29,16 @@ Examples:
   maskinporten demo
   maskinporten demo --json
 `;
+
+/** What the token's `client_amr` says, in words: how the client proved who it is. */
+function clientAuth(token: AccessToken): string {
+  const amr = token.claims.client_amr;
+  return amr === 'private_key_jwt'
+    ? 'client_amr private_key_jwt: the client proved who it is with a JWT signed by its private key (no shared secret was sent)'
+    : amr === 'virksomhetssertifikat'
+      ? "client_amr virksomhetssertifikat: the client proved who it is with its organisation's business certificate"
+      : `client_amr ${String(amr)}: how the client proved who it is`;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
@@ -78,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       const token = await client.getAccessToken([NOTIFICATIONS_SCOPE]);
       return [
         token,
-        `scope ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()} (${token.claims.client_amr})`,
+        `scope ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()}\n   ${clientAuth(token)}`,
       ];
     });
     await step('Exchanged it for an Altinn token', async () => {

@@ -3,17 +3,23 @@
  * came from, the key pair, discovery, the clock, and a real token request — explaining each failure with its fix.
  */
 import { createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
+import { type ComposedCredentials, composeCredentials } from '../../client/grant-preview.ts';
 import { MaskinportenClient } from '../../client.ts';
-import { describeSource, type LoadedSettings } from '../../config/index.ts';
 import { MaskinportenError } from '../../errors.ts';
 import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
-import { loadSigner } from '../../keys/signer.ts';
-import { discoveryUrls, fallbackMetadata } from '../../protocol/discovery.ts';
-import { authorityKindOf } from '../../protocol/environments.ts';
+import { discoveryUrls } from '../../protocol/discovery.ts';
+import { describeLookup } from '../app-settings-files.ts';
 import { parse } from '../args.ts';
 import { authorityMistake } from '../authority-hint.ts';
 import { bold, green } from '../output.ts';
-import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
+import {
+  describeSettingSource,
+  type FlagSettings,
+  listFlag,
+  SETTINGS_FLAGS,
+  settingsFromFlags,
+  settingsHelp,
+} from '../settings-flags.ts';
 
 export const help = `Usage: maskinporten doctor [--scope SCOPE…] [--json] [settings options]
 
@@ -61,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     return checks.every((c) => c.ok) ? 0 : 1;
   };
 
-  let loaded: LoadedSettings;
+  let loaded: FlagSettings;
   try {
     loaded = await settingsFromFlags(values, 'MaskinportenSettings');
   } catch (err) {
@@ -73,26 +79,28 @@ export async function run(argv: string[]): Promise<number> {
     });
     return report();
   }
-  const { settings, sources } = loaded;
-  const where = (k: keyof typeof sources) => {
-    const source = sources[k];
-    if (!source) return 'default';
-    return source.kind === 'code' ? 'a command-line flag' : describeSource(source);
-  };
+  const { settings, sources, appSettings } = loaded;
+  const where = (k: keyof typeof sources) => describeSettingSource(k, sources[k]);
   const keyName = settings.jwkBase64 ? 'jwkBase64' : settings.jwk ? 'jwk' : settings.pem ? 'pem' : 'pkcs12';
   checks.push({
     name: 'settings',
     ok: true,
     detail: [
       `section ${loaded.section} (app environment ${loaded.environment}${loaded.legacy ? ', legacy shape' : ''})`,
+      appSettings.missing.length
+        ? describeLookup(appSettings)
+        : `read ${appSettings.lookedFor.join(' and ')} from ${appSettings.dir}`,
       `authority ${settings.authority} from ${where('authority')}`,
       `clientId ${settings.clientId} from ${where('clientId')}`,
       `key (${keyName}) from ${where(keyName as keyof typeof sources)} [redacted]`,
     ].join('; '),
   });
 
+  // The credentials as MaskinportenClient composes them: the same validation, preset resolution and signer.
+  let composed: ComposedCredentials;
   try {
-    const signer = await loadSigner(settings);
+    composed = await composeCredentials(settings, { allowInsecureRequests: values.insecure === true });
+    const { signer } = composed;
     const declared =
       typeof settings.jwk === 'object'
         ? settings.jwk
@@ -167,10 +175,7 @@ export async function run(argv: string[]): Promise<number> {
     const date = res.headers.get('date');
     if (date) offsetMs = Date.parse(date) + 500 - (sent + received) / 2;
     const meta = (await res.json().catch(() => ({}))) as { issuer?: string };
-    const expected = fallbackMetadata(
-      settings.authority,
-      settings.authorityKind ?? authorityKindOf(settings.authority),
-    ).issuer;
+    const expected = composed.assumedMetadata.issuer;
     if (!res.ok || typeof meta.issuer !== 'string') {
       checks.push({
         name: 'discovery',

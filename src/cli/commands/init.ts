@@ -1,22 +1,24 @@
 /**
  * `maskinporten init`: the whole onboarding guide in one command — environment, scopes, a key pair made locally,
  * registration through the self-service API (or exactly what to paste into the portal), `appsettings.{env}.json`
- * without secrets, the secret in a git-ignored file or Key Vault, and the Key Vault names. Asks on a terminal;
- * runs from flags otherwise.
+ * without secrets, the private key written once (a git-ignored secrets file, or Key Vault plus one local file), and
+ * the Key Vault names. Asks on a terminal — again after an empty answer to a required question, and only once the
+ * files it would write are known to be free — and runs from flags otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
+import { toJwkBase64 } from '../../keys/jwk.ts';
 import { isLoopbackHost } from '../../settings.ts';
 import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { altinnPlatformFlag, authorityFlag, didYouMean } from '../authority-hint.ts';
 import { occupied, writeFilesAtomically } from '../files.ts';
 import { type IgnoreTarget, ignoreInGit } from '../gitignore.ts';
+import { generateKeyFiles, PRIVATE_KEY_FILE, plannedKeyFiles } from '../key-files.ts';
 import { bold, green, warn } from '../output.ts';
 import { keyVaultAccess, listFlag, TRUST_VAULT_HOST_FLAG } from '../settings-flags.ts';
-import { generateKeyFiles } from './keygen.ts';
 
 export const help = `Usage: maskinporten init [options]
 
@@ -30,11 +32,14 @@ Options:
                             (section ${ADMIN_SECTION}: env vars ${ADMIN_SECTION}__ClientId, __JwkBase64, __Authority),
                             and --admin-api URL if it cannot be derived
   --client-id ID            the client id, if you registered in the portal yourself
-  --out-dir DIR             where the key files go (default ./maskinporten-keys)
+  --out-dir DIR             where public.jwk.json goes, and private.jwk.json with --vault-url
+                            (default ./maskinporten-keys)
   --config-dir DIR          where appsettings.{Environment}.json is written (default .)
   --app-environment NAME    its Environment name (default Staging for test, Production for prod)
-  --secrets-file FILE       write JwkBase64 to this git-ignored file (default .maskinporten-secrets.json)
-  --vault-url URL           write the secrets to Azure Key Vault instead (real SDK)
+  --secrets-file FILE       write the private key (as JwkBase64) to this git-ignored file, its only copy
+                            (default .maskinporten-secrets.json)
+  --vault-url URL           write the secrets to Azure Key Vault instead (real SDK); the private key's local
+                            copy is then private.jwk.json
   --dangerously-trust-vault-host
                             let a --vault-url that is neither *.vault.azure.net (or a sovereign cloud's) nor
                             loopback receive an Azure token
@@ -78,25 +83,57 @@ export async function run(argv: string[]): Promise<number> {
   const json = values.json === true;
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !values.yes && !json;
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-  const ask = async (question: string, fallback?: string): Promise<string | undefined> => {
+  /**
+   * Asks on a terminal (without one, the fallback). An empty answer takes the fallback; a question without one is
+   * asked again when `required`, so a stray Enter never ends the walk-through.
+   */
+  const ask = async (question: string, fallback?: string, required = false): Promise<string | undefined> => {
     if (!rl) return fallback;
-    const answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
-    return answer || fallback;
+    for (;;) {
+      let answer: string;
+      try {
+        answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
+      } catch {
+        throw new UsageError(`no answer to "${question}": the input ended`);
+      }
+      if (answer || fallback !== undefined || !required) return answer || fallback;
+      process.stdout.write('   an answer is needed here (Ctrl+C stops)\n');
+    }
   };
   try {
     const say = (text: string) => {
       if (!json) process.stdout.write(`${text}\n`);
     };
-    const env = (
-      values.environment ??
-      (await ask('Maskinporten environment (test or prod)', 'test')) ??
-      'test'
-    ).toLowerCase();
-    if (env !== 'test' && env !== 'prod') {
-      const guess = didYouMean(env, ['test', 'prod']);
-      throw new UsageError(
-        `--environment must be test or prod (the Maskinporten environment), got ${env}${guess ? `: did you mean ${guess}?` : ''}`,
-      );
+    const configDir = resolve(values['config-dir'] ?? '.');
+    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+    const force = values.force === true;
+    // The private key is written once: into the secrets file (as JwkBase64), or — when Key Vault holds the secret —
+    // into private.jwk.json, the local copy until the vault is known to hold it.
+    const vaultUrl = values['vault-url'];
+    const vaultAccess = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
+    // An untrusted vault host is refused before anything is asked, made or registered.
+    if (vaultUrl) keyVaultAccess(vaultUrl, vaultAccess);
+    const secretsPath = vaultUrl ? undefined : resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
+    const keyPaths = plannedKeyFiles(outDir, secretsPath ? 'none' : 'jwk');
+    // Every file init makes, checked before any question is asked and before anything is made or registered: a
+    // refusal half-way would leave a registered client whose key or secret is missing, or answers typed for nothing.
+    if (!force) {
+      const planned = [keyPaths.privateJwk, keyPaths.publicJwks, secretsPath].filter((f) => f !== undefined);
+      const existing = planned.filter((f) => occupied(f));
+      if (existing.length) throw new UsageError(`refusing to overwrite ${existing.join(', ')}: use --force to replace`);
+    }
+
+    let env = values.environment?.toLowerCase();
+    while (env !== 'test' && env !== 'prod') {
+      const given = env;
+      if (given !== undefined) {
+        const guess = didYouMean(given, ['test', 'prod']);
+        const problem = `--environment must be test or prod (the Maskinporten environment), got ${given}${guess ? `: did you mean ${guess}?` : ''}`;
+        // Only an answer typed at the prompt is asked again; a flag's value is a usage error.
+        if (!rl || values.environment !== undefined) throw new UsageError(problem);
+        process.stdout.write(`   ${problem.replace('--environment must be', 'the environment must be')}\n`);
+      }
+      env = ((await ask('Maskinporten environment (test or prod)', 'test')) ?? 'test').toLowerCase();
     }
     const authority = values.authority === undefined ? maskinportenAuthority(env) : authorityFlag(values.authority);
     // A local emulator serves the Altinn exchange on its own origin; Digdir's environments pair with Altinn's own
@@ -109,15 +146,14 @@ export async function run(argv: string[]): Promise<number> {
           : undefined;
     let scopes = listFlag(values.scope);
     if (!scopes.length)
-      scopes = listFlag(await ask('Scopes (space-separated), e.g. altinn:serviceowner/notifications.create'));
+      scopes = listFlag(
+        await ask('Scopes (space-separated), e.g. altinn:serviceowner/notifications.create', undefined, true),
+      );
     if (!scopes.length) throw new UsageError('--scope is required (at least one)');
     const name = values.name ?? (await ask('Integration name', 'my-integration')) ?? 'my-integration';
     const description = values.description ?? (await ask('Description', name)) ?? name;
     const section = values.section ?? 'MaskinportenSettings';
     const appEnv = values['app-environment'] ?? (env === 'prod' ? 'Production' : 'Staging');
-    const configDir = resolve(values['config-dir'] ?? '.');
-    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
-    const force = values.force === true;
 
     const appsettingsPath = join(configDir, `appsettings.${appEnv}.json`);
     // Read (and check) an existing settings file first: nothing is made or registered when it cannot be updated.
@@ -130,23 +166,6 @@ export async function run(argv: string[]): Promise<number> {
       } catch {
         throw new UsageError(`${appsettingsPath} exists but is not plain JSON; add the ${section} section by hand`);
       }
-    }
-
-    // Every file init makes, checked before anything is made or registered: a refusal half-way would leave a
-    // registered client whose key or secret is missing.
-    const vaultAccess = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
-    // An untrusted vault host is refused before anything is made or registered.
-    if (values['vault-url']) keyVaultAccess(values['vault-url'], vaultAccess);
-    const secretsPath = values['vault-url']
-      ? undefined
-      : resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
-    if (!force) {
-      const planned = [
-        ...['private.jwk.json', 'jwk.base64', 'public.jwk.json'].map((f) => join(outDir, f)),
-        ...(secretsPath ? [secretsPath] : []),
-      ];
-      const existing = planned.filter((f) => occupied(f));
-      if (existing.length) throw new UsageError(`refusing to overwrite ${existing.join(', ')}: use --force to replace`);
     }
 
     let register = values.register === true;
@@ -162,8 +181,27 @@ export async function run(argv: string[]): Promise<number> {
       : undefined;
 
     say(bold(`1. Key pair (made here; the private key never leaves this machine)`));
-    const { pair, files } = await generateKeyFiles({ outDir, bits: 2048, alg: 'RS256', force });
-    say(`   kid ${pair.kid}; files in ${outDir} (private ones mode 0600)`);
+    const { pair, files } = await generateKeyFiles({
+      outDir,
+      bits: 2048,
+      alg: 'RS256',
+      force,
+      privateFormat: secretsPath ? 'none' : 'jwk',
+      // The secrets file is the private key's one copy here: written with the public key, all or nothing.
+      alongside: (made) =>
+        secretsPath
+          ? [
+              {
+                path: secretsPath,
+                content: `${JSON.stringify({ [section]: { JwkBase64: toJwkBase64(made.privateJwk) } }, null, 2)}\n`,
+                mode: 0o600,
+              },
+            ]
+          : [],
+    });
+    say(
+      `   kid ${pair.kid}; the private key in ${files.privateJwk ?? `${secretsPath} (as JwkBase64, mode 0600)`}, the public key in ${files.publicJwks}`,
+    );
 
     let clientId = values['client-id'];
     say(bold('2. Registration'));
@@ -200,34 +238,26 @@ export async function run(argv: string[]): Promise<number> {
     say(`   wrote ${written.map((k) => `${section}:${k}`).join(', ')} to ${appsettingsPath}`);
 
     say(bold('4. Secrets'));
-    const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
     const rel = (path: string) => relative(process.cwd(), path) || '.';
-    // The private key files stay out of git whichever way the secret is stored.
-    const ignored: IgnoreTarget[] = [{ path: outDir, directory: { privateFiles: ['private.jwk.json', 'jwk.base64'] } }];
+    // The private key stays out of git whichever way the secret is stored.
+    const ignored: IgnoreTarget[] = files.privateJwk
+      ? [{ path: outDir, directory: { privateFiles: [PRIVATE_KEY_FILE.jwk] } }]
+      : [];
     let secretsFile: string | undefined;
     let vaultSecrets: string[] | undefined;
-    if (values['vault-url']) {
+    if (vaultUrl) {
       vaultSecrets = await writeSettingsToKeyVault(
-        values['vault-url'],
-        { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: jwkBase64 },
+        vaultUrl,
+        { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: toJwkBase64(pair.privateJwk) },
         { section, access: (url) => keyVaultAccess(url, vaultAccess) },
       );
-      say(`   wrote ${vaultSecrets.join(', ')} to ${values['vault-url']} (values not shown)`);
+      say(`   wrote ${vaultSecrets.join(', ')} to ${vaultUrl} (values not shown)`);
+      say(`   ${files.privateJwk} is the only local copy of the private key: keep it safe, or delete it`);
     } else if (secretsPath) {
       secretsFile = secretsPath;
-      writeFilesAtomically(
-        [
-          {
-            path: secretsFile,
-            content: `${JSON.stringify({ [section]: { JwkBase64: jwkBase64 } }, null, 2)}\n`,
-            mode: 0o600,
-          },
-        ],
-        force,
-      );
       ignored.unshift({ path: secretsFile });
       say(
-        `   wrote JwkBase64 to ${secretsFile} (mode 0600, git-ignored); load it with secretsFiles: ['${rel(secretsFile)}']`,
+        `   JwkBase64 is in ${secretsFile} (mode 0600, git-ignored), the private key's only copy; load it with secretsFiles: ['${rel(secretsFile)}']`,
       );
     }
     const git = ignoreInGit(process.cwd(), ignored);
@@ -242,7 +272,7 @@ export async function run(argv: string[]): Promise<number> {
     say(bold('5. Key Vault secret names'));
     say(`   ${Object.values(names).join('\n   ')}`);
     const sectionFlag = section === 'MaskinportenSettings' ? '' : ` --section ${section}`;
-    const keyFlag = secretsFile ? `--secrets-file ${rel(secretsFile)}` : `--key-file ${rel(files.jwkBase64)}`;
+    const keyFlag = secretsFile ? `--secrets-file ${rel(secretsFile)}` : `--key-file ${rel(files.privateJwk!)}`;
     const doctor = `maskinporten doctor --config-dir ${rel(configDir)} --app-environment ${appEnv}${sectionFlag} ${keyFlag} --scope ${scopes[0]}`;
     say(`${green('Done.')} Check the setup with: ${doctor}`);
     if (json) {
@@ -256,7 +286,7 @@ export async function run(argv: string[]): Promise<number> {
             kid: pair.kid,
             scopes,
             files: { ...files, appsettings: appsettingsPath, ...(secretsFile ? { secrets: secretsFile } : {}) },
-            ...(vaultSecrets ? { vaultUrl: values['vault-url'], vaultSecrets } : {}),
+            ...(vaultSecrets ? { vaultUrl, vaultSecrets } : {}),
             keyVaultSecretNames: names,
             ...(clientId ? {} : { publicJwks: [pair.publicJwk] }),
             next: doctor,

@@ -2,64 +2,34 @@
  * `maskinporten keygen`: the key pair the onboarding guide makes on mkjwk.org and encodes on base64encode.org,
  * made here, so the private key never leaves the machine.
  */
-import { join, resolve } from 'node:path';
-import { generateRsaKeyPair, isValidKid, toJwkBase64 } from '../../keys/jwk.ts';
+import { resolve } from 'node:path';
+import { isValidKid } from '../../keys/jwk.ts';
 import { parse, UsageError } from '../args.ts';
-import { writeFilesAtomically } from '../files.ts';
+import { generateKeyFiles, privateKeyFormat } from '../key-files.ts';
 import { bold, dim } from '../output.ts';
 
-export const help = `Usage: maskinporten keygen [--out-dir DIR] [--bits 2048|3072|4096] [--kid KID] [--alg RS256|RS384|RS512] [--force] [--json]
+export const help = `Usage: maskinporten keygen [--out-dir DIR] [--bits 2048|3072|4096] [--kid KID] [--alg RS256|RS384|RS512] [--private-format jwk|jwk-base64] [--force] [--json]
 
-Generates an RSA key pair for Maskinporten, locally, and writes:
-  private.jwk.json  the key pair as a JWK (mode 0600)
-  jwk.base64        the key pair JWK, base64-encoded: the JwkBase64 setting (mode 0600)
+Generates an RSA key pair for Maskinporten, locally, and writes the private key once:
+  private.jwk.json  the key pair as a JWK (mode 0600); every command takes it as --key-file, and
+                    keyvault push stores it as the JwkBase64 secret
   public.jwk.json   a JSON array with the public JWK: paste it into the portal's "own public keys" field
 
 Options:
-  --out-dir DIR   where to write (default ./maskinporten-keys)
-  --bits N        modulus length: 2048 (default), 3072 or 4096
-  --kid KID       key id (default: a random UUID)
-  --alg ALG       RS256 (default), RS384 or RS512
-  --force         replace existing files
-  --json          print the result as JSON (never the private key)
+  --out-dir DIR          where to write (default ./maskinporten-keys)
+  --bits N               modulus length: 2048 (default), 3072 or 4096
+  --kid KID              key id (default: a random UUID)
+  --alg ALG              RS256 (default), RS384 or RS512
+  --private-format FORM  jwk (default: private.jwk.json), or jwk-base64: jwk.base64 instead, the key pair JWK
+                         base64-encoded as the JwkBase64 setting holds it (mode 0600)
+  --force                replace existing files
+  --json                 print the result as JSON (never the private key)
 
 Examples:
   maskinporten keygen
   maskinporten keygen --out-dir secrets/prod --bits 4096 --kid my-app-2026
+  maskinporten keygen --private-format jwk-base64
 `;
-
-/** Generates a key pair and writes the three files; returns what was written. */
-export async function generateKeyFiles(options: {
-  outDir: string;
-  bits: number;
-  kid?: string;
-  alg: string;
-  force: boolean;
-}) {
-  const pair = await generateRsaKeyPair({
-    modulusLength: options.bits as 2048,
-    alg: options.alg as 'RS256',
-    ...(options.kid === undefined ? {} : { kid: options.kid }),
-  });
-  const files = {
-    privateJwk: join(options.outDir, 'private.jwk.json'),
-    jwkBase64: join(options.outDir, 'jwk.base64'),
-    publicJwks: join(options.outDir, 'public.jwk.json'),
-  };
-  writeFilesAtomically(
-    [
-      { path: files.privateJwk, content: `${JSON.stringify(pair.privateJwk, null, 2)}\n`, mode: 0o600 },
-      {
-        path: files.jwkBase64,
-        content: `${toJwkBase64(pair.privateJwk)}\n`,
-        mode: 0o600,
-      },
-      { path: files.publicJwks, content: `${JSON.stringify([pair.publicJwk], null, 2)}\n`, mode: 0o644 },
-    ],
-    options.force,
-  );
-  return { pair, files };
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -67,9 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     bits: { type: 'string' },
     kid: { type: 'string' },
     alg: { type: 'string' },
+    'private-format': { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
   });
+  const privateFormat = privateKeyFormat(values['private-format']);
   const bits = Number(values.bits ?? 2048);
   if (![2048, 3072, 4096].includes(bits)) throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
   const alg = values.alg ?? 'RS256';
@@ -84,8 +56,10 @@ export async function run(argv: string[]): Promise<number> {
     bits,
     alg,
     force: values.force === true,
+    privateFormat,
     ...(values.kid === undefined ? {} : { kid: values.kid }),
   });
+  const privateFile = (files.privateJwk ?? files.jwkBase64)!;
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ kid: pair.kid, alg, bits, files, publicJwks: [pair.publicJwk] })}\n`);
     return 0;
@@ -93,8 +67,9 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(
     [
       `${bold('Generated')} an RSA-${bits} key pair, kid ${pair.kid}, in ${outDir}`,
-      `  ${files.privateJwk}  ${dim('(private, mode 0600)')}`,
-      `  ${files.jwkBase64}  ${dim('(private, mode 0600: the JwkBase64 setting)')}`,
+      files.privateJwk
+        ? `  ${files.privateJwk}  ${dim('(private, mode 0600: the key pair JWK)')}`
+        : `  ${files.jwkBase64}  ${dim('(private, mode 0600: the JwkBase64 setting)')}`,
       `  ${files.publicJwks}  ${dim('(public)')}`,
       '',
       bold('Public key (paste this array into the portal\'s "own public keys" field):'),
@@ -104,8 +79,9 @@ export async function run(argv: string[]): Promise<number> {
       '  1. Register the public key: in the portal, or `maskinporten keys add CLIENT_ID --public-key ' +
         files.publicJwks +
         '`.',
-      '  2. Store the contents of jwk.base64 as the secret MaskinportenSettings--JwkBase64 (`maskinporten keyvault push`).',
-      '  3. Never commit the private files; add the directory to .gitignore.',
+      `  2. Use the private key: --key-file ${privateFile} with any command, or store it as the secret`,
+      `     MaskinportenSettings--JwkBase64 with \`maskinporten keyvault push --key-file ${privateFile} …\`.`,
+      '  3. Never commit the private file; add it to .gitignore.',
       '',
     ].join('\n'),
   );

@@ -7,10 +7,10 @@ import { MAX_CLIENT_KEYS } from '../../protocol/constants.ts';
 import { MAX_KEY_LIFETIME_SECONDS, type RegisteredJwk, withLifetime } from '../../self-service/index.ts';
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
+import { generateKeyFiles } from '../key-files.ts';
 import { bold, dim, warn } from '../output.ts';
+import { readPublicKeys } from '../public-keys.ts';
 import { listFlag } from '../settings-flags.ts';
-import { readPublicKeys } from './clients.ts';
-import { generateKeyFiles } from './keygen.ts';
 
 export const help = `Usage: maskinporten keys <list|add|rotate|prune> CLIENT_ID [options]
 
@@ -19,7 +19,8 @@ export const help = `Usage: maskinporten keys <list|add|rotate|prune> CLIENT_ID 
                                       registers more keys next to the current ones (at most ${MAX_CLIENT_KEYS})
   rotate CLIENT_ID [--out-dir DIR] [--bits N] [--lifetime DURATION] [--force]
                                       generates a new key pair locally and registers it next to the current keys;
-                                      prints where the new JwkBase64 is. Switch your settings to it, then prune.
+                                      prints where the new private key is (private.jwk.json). Switch your
+                                      settings to it, then prune.
   prune CLIENT_ID [--kid KID…] [--keep N] [--force]
                                       removes keys: expired ones (default), the named ones, or all but the newest N;
                                       refuses to remove the last key without --force (then the key set is deleted)
@@ -150,7 +151,13 @@ export async function run(argv: string[]): Promise<number> {
     const bits = Number(values.bits ?? 2048);
     if (![2048, 3072, 4096].includes(bits))
       throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
-    const { pair, files } = await generateKeyFiles({ outDir, bits, alg: 'RS256', force: values.force === true });
+    const { pair, files } = await generateKeyFiles({
+      outDir,
+      bits,
+      alg: 'RS256',
+      force: values.force === true,
+      privateFormat: 'jwk',
+    });
     const set = await api.replaceKeys(target, [...again(current), fresh(pair.publicJwk)]);
     if (json) {
       process.stdout.write(
@@ -160,8 +167,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(
         [
           `${bold('Rotated:')} new key ${pair.kid} registered next to ${current.map((k) => k.kid).join(', ') || 'no other keys'}.`,
-          `  The new JwkBase64 is in ${files.jwkBase64} ${dim('(mode 0600)')}.`,
-          '  Next: put it in your settings (e.g. maskinporten keyvault push), deploy, then remove the old key:',
+          `  The new private key is in ${files.privateJwk} ${dim('(mode 0600; --key-file takes it)')}.`,
+          `  Next: put it in your settings (maskinporten keyvault push --key-file ${files.privateJwk} stores it as JwkBase64), deploy, then remove the old key:`,
           ...current.map((k) => `    maskinporten keys prune ${target} --kid ${k.kid}`),
           '',
         ].join('\n'),

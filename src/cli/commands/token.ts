@@ -2,12 +2,13 @@
  * `maskinporten token`: a Maskinporten token, or an Altinn token, for the configured client — or, with
  * `--dry-run`, the grant that would be sent, without calling anyone.
  */
+
+import { previewGrant } from '../../client/grant-preview.ts';
 import { MaskinportenClient } from '../../client.ts';
 import { createFileTokenStore } from '../../file-store/index.ts';
-import { loadSigner } from '../../keys/signer.ts';
-import { fallbackMetadata } from '../../protocol/discovery.ts';
-import { authorityKindOf } from '../../protocol/environments.ts';
-import { buildGrantClaims, normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
+import { defaultAltinnPlatformUrl } from '../../protocol/environments.ts';
+import { normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
+import type { MaskinportenSettings } from '../../settings.ts';
 import type { AccessToken } from '../../token.ts';
 import { parse, UsageError } from '../args.ts';
 import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
@@ -26,7 +27,9 @@ Token options:
   --system-user-org ORGNO   Altinn system user of this organisation
   --system-user-ref REF     the system user's externalRef
   --pid FNR                 bind the token to this person
-  --output FORMAT           raw (default), json, header, curl, export
+  --output FORMAT           raw (default), json, header, curl (a curl command; the API's URL from --url, or an
+                            <API-URL> placeholder to replace), export
+  --url URL                 with --output curl: the API URL to call
   --json                    the same as --output json
   --dry-run                 print the grant's header and claims and stop; calls nobody
   --no-cache                neither read nor keep tokens in the token cache (by default tokens are kept,
@@ -40,8 +43,8 @@ Examples:
   maskinporten token --authority test --client-id ID --key-file maskinporten-keys/private.jwk.json --scope x:y --dry-run
 `;
 
-/** The grant lifetime `MaskinportenClient` uses unless told otherwise (its `grantLifetimeSeconds` default). */
-const GRANT_LIFETIME_SECONDS = 60;
+/** Where `--output curl` puts the API's URL when `--url` is not given: plainly a placeholder, to replace. */
+export const URL_PLACEHOLDER = '<API-URL>';
 
 /** RFC 6750 §2.1 token68: what a bearer token may hold (every compact JWS does). */
 export function isToken68(value: string): boolean {
@@ -67,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     'no-cache': { type: 'boolean' },
+    url: { type: 'string' },
   });
   const scopes = listFlag(values.scope);
   if (scopes.length === 0)
@@ -78,6 +82,9 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--output must be raw, json, header, curl or export, got ${output}`);
   }
   if (values['altinn-test'] && !values.altinn) throw new UsageError('--altinn-test needs --altinn');
+  if (values.url !== undefined && output !== 'curl') throw new UsageError('--url applies to --output curl');
+  if (values.url !== undefined && !/^https?:\/\/[^\s]+$/i.test(values.url))
+    throw new UsageError(`--url must be the http(s) URL of the API to call, got ${JSON.stringify(values.url)}`);
   if (values['system-user-ref'] !== undefined && values['system-user-org'] === undefined) {
     throw new UsageError('--system-user-ref needs --system-user-org');
   }
@@ -91,31 +98,24 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['system-user-ref'] ? { externalRef: values['system-user-ref'] } : {}),
     };
   }
-  const normalized = normalizeTokenRequest(request);
-  const { settings } = await settingsFromFlags(values, 'MaskinportenSettings');
+  normalizeTokenRequest(request); // a request that cannot be sent is a usage error before any settings are read
+  const { settings, section } = await settingsFromFlags(values, 'MaskinportenSettings');
+  if (values.altinn) requireAltinnPlatform(settings, section);
 
   if (values['dry-run']) {
-    // What the client assumes without discovery: Maskinporten's issuer ends in a slash, Skyporten's does not.
-    const assumed = fallbackMetadata(settings.authority, settings.authorityKind ?? authorityKindOf(settings.authority));
-    const signer = await loadSigner(settings);
-    const header = signer.x5c
-      ? { alg: signer.alg, x5c: `[${signer.x5c.length} certificate(s)]` }
-      : { alg: signer.alg, kid: signer.kid };
-    const claims = buildGrantClaims({
-      clientId: settings.clientId,
-      audience: assumed.issuer,
-      nowSeconds: Math.floor(Date.now() / 1000),
-      request: normalized,
-      // The lifetime MaskinportenClient gives its grants by default, so the dry run shows what a real run sends.
-      lifetimeSeconds: GRANT_LIFETIME_SECONDS,
-    });
-    process.stdout.write(`${JSON.stringify({ header, claims, tokenEndpoint: assumed.tokenEndpoint }, null, 2)}\n`);
+    // The client's own composition, stopped before the network: the grant it would send, with the issuer and
+    // token endpoint it assumes without discovery (Maskinporten's issuer ends in a slash, Skyporten's does not).
+    const preview = await previewGrant(settings, request, { allowInsecureRequests: values.insecure === true });
+    const { x5c, ...rest } = preview.header;
+    const header = Array.isArray(x5c) ? { ...rest, x5c: `[${x5c.length} certificate(s)]` } : preview.header;
+    process.stdout.write(
+      `${JSON.stringify({ header, claims: preview.claims, tokenEndpoint: preview.metadata.tokenEndpoint }, null, 2)}\n`,
+    );
     return 0;
   }
 
   const client = new MaskinportenClient(settings, {
     allowInsecureRequests: values.insecure === true,
-    grantLifetimeSeconds: GRANT_LIFETIME_SECONDS,
     // Two runs in a minute ask Maskinporten once: tokens are kept (sealed) in the user's cache directory.
     ...(values['no-cache'] ? {} : { cache: { store: createFileTokenStore() } }),
     ...(values['altinn-test'] ? { altinnTest: true } : {}),
@@ -139,8 +139,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`Authorization: Bearer ${value}\n`);
       break;
     case 'curl':
-      process.stdout.write(`curl -H ${shellQuote(`Authorization: Bearer ${value}`)} `);
-      process.stdout.write(`${process.stdout.isTTY ? '<url>' : ''}\n`);
+      // A whole command: the URL (or a placeholder that cannot be mistaken for one) is quoted like the header.
+      process.stdout.write(
+        `curl -H ${shellQuote(`Authorization: Bearer ${value}`)} ${shellQuote(values.url ?? URL_PLACEHOLDER)}\n`,
+      );
       break;
     case 'export':
       process.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${shellQuote(value)}\n`);
@@ -149,4 +151,15 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${value}\n`);
   }
   return 0;
+}
+
+/**
+ * The Altinn exchange needs a platform: set, or derived from one of Digdir's authorities. Without one the run would
+ * fail after fetching a token; say now which flag and which setting give it.
+ */
+function requireAltinnPlatform(settings: MaskinportenSettings, section: string): void {
+  if (settings.altinnPlatformUrl ?? defaultAltinnPlatformUrl(settings.authority)) return;
+  throw new UsageError(
+    `--altinn needs an Altinn platform URL, and ${settings.authority} has none by default (only maskinporten.no and test.maskinporten.no do): pass --altinn-platform-url URL (or a preset such as tt02), or set ${section}:AltinnPlatformUrl in your settings. For a local emulator it is the emulator's own URL (maskinporten init --authority <emulator URL> writes it)`,
+  );
 }
