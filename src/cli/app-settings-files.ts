@@ -28,7 +28,9 @@ export function lookUpAppSettings(dir: string, environment: string): AppSettings
   } catch {
     names = []; // a missing or unreadable directory: the loader reports what matters
   }
-  const present = names.filter((n) => /^appsettings(\..+)?\.json$/i.test(n)).sort();
+  const present = names
+    .filter((n) => /^appsettings(\..+)?\.json$/i.test(n))
+    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   const lookedFor = ['appsettings.json', `appsettings.${environment}.json`];
   const missing = lookedFor.filter((f) => !present.some((p) => p.toLowerCase() === f.toLowerCase()));
   return { dir: resolve(dir), environment, lookedFor, missing, present };

@@ -5,7 +5,7 @@
  * rotation at the 5-key limit and the 30-day expiry warning.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +57,9 @@ describe('maskinporten clients and keys (built CLI)', () => {
     writeFileSync(file, JSON.stringify([pair.publicJwk]));
     return { file, jwk: pair.publicJwk };
   };
+  /** Learns the private key `keys rotate` wrote to `out` (private.jwk.json), a secret from then on. */
+  const learnKey = (out: string) =>
+    secrets.addJwk(JSON.parse(readFileSync(join(out, 'private.jwk.json'), 'utf8')) as Record<string, unknown>);
   const kidsOf = (clientId: string) => emulator.getClient(clientId)!.keys.map((k) => k.jwk.kid);
 
   before(async () => {
@@ -249,27 +252,23 @@ describe('maskinporten clients and keys (built CLI)', () => {
     });
 
     it(
-      'rotate generates a key locally, registers it next to the others and says where JwkBase64 is',
+      'rotate generates a key locally, registers it next to the others and says where the private key is',
       TIMEOUT,
       async () => {
         const out = join(dir, 'rotated');
         const r = ok(await run(['keys', 'rotate', clientId, '--out-dir', out]));
-        const files = {
-          privateJwk: join(out, 'private.jwk.json'),
-          jwkBase64: join(out, 'jwk.base64'),
-          publicJwks: join(out, 'public.jwk.json'),
-        };
-        const jwkBase64 = readFileSync(files.jwkBase64, 'utf8').trim();
-        secrets.addJwkBase64(jwkBase64);
+        const files = { privateJwk: join(out, 'private.jwk.json'), publicJwks: join(out, 'public.jwk.json') };
+        learnKey(out);
+        assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json'], 'the private key once');
         // Checked again now that the new key is known: the output shows none of it.
         secrets.check(r);
         const newKid = (JSON.parse(readFileSync(files.privateJwk, 'utf8')) as { kid: string }).kid;
         assert.deepEqual(kidsOf(clientId), [firstKid, 'added', newKid], 'kept the current keys');
         assert.match(r.stdout, new RegExp(`new key ${newKid} registered next to first, added`));
-        assert.ok(r.stdout.includes(`The new JwkBase64 is in ${files.jwkBase64}`), show(r));
+        assert.ok(r.stdout.includes(`The new private key is in ${files.privateJwk}`), show(r));
+        assert.ok(r.stdout.includes(`keyvault push --key-file ${files.privateJwk}`), show(r));
         assert.match(r.stdout, new RegExp(`keys prune ${clientId} --kid first`));
         assert.equal(modeOf(statSync(files.privateJwk)), 0o600);
-        assert.equal(modeOf(statSync(files.jwkBase64)), 0o600);
         assert.equal(modeOf(statSync(files.publicJwks)), 0o644);
 
         // The new key works: a token with it.
@@ -282,7 +281,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
               '--client-id',
               clientId,
               '--key-file',
-              files.jwkBase64,
+              files.privateJwk,
               '--scope',
               SCOPE,
             ],
@@ -304,7 +303,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
       const json5 = json<{ kid: string }>(
         await run(['keys', 'rotate', clientId, '--out-dir', join(dir, 'r5'), '--json']),
       );
-      secrets.addJwkBase64(readFileSync(join(dir, 'r5', 'jwk.base64'), 'utf8'));
+      learnKey(join(dir, 'r5'));
       assert.equal(kidsOf(clientId).length, 5);
       assert.equal(kidsOf(clientId)[4], json5.kid);
 
@@ -402,7 +401,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
           await run(['keys', 'rotate', aging, '--out-dir', out, '--json']),
         );
-        secrets.addJwkBase64(readFileSync(join(out, 'jwk.base64'), 'utf8'));
+        learnKey(out);
         const agingExp = rotated.keys.find((k) => k.kid === 'aging-key')!.exp;
         const now = Math.floor(emulator.clock.now() / 1000);
         assert.ok(agingExp - now < 30 * 86400, 'the aging key still expires within 30 days');
@@ -443,7 +442,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
           await run(['keys', 'rotate', id, '--out-dir', out, '--lifetime', '4w', '--json']),
         );
-        secrets.addJwkBase64(readFileSync(join(out, 'jwk.base64'), 'utf8'));
+        learnKey(out);
         const rotatedExp = rotated.keys.find((k) => k.kid === rotated.kid)!.exp;
         assert.ok(Math.abs(rotatedExp - (now() + 28 * day)) < 120, 'the rotated key lives 4 weeks');
         assert.equal(rotated.keys.find((k) => k.kid === 'v1-second')!.exp, exp('v1-second'), 'kept its exp');

@@ -93,9 +93,9 @@ describe('maskinporten doctor (built CLI)', () => {
       ['settings', 'key', 'discovery', 'clock', 'token'],
       r.stdout,
     );
-    assert.match(lines[0]!, /authority \S+ from a command-line flag/);
-    assert.match(lines[0]!, /clientId \S+ from a command-line flag/);
-    assert.match(lines[0]!, /key \(jwkBase64\) from a command-line flag \[redacted\]/);
+    assert.match(lines[0]!, /authority \S+ from --authority/);
+    assert.match(lines[0]!, /clientId \S+ from --client-id/);
+    assert.match(lines[0]!, /key \(jwkBase64\) from --key-file \[redacted\]/);
     assert.match(lines[1]!, new RegExp(`RSA-2048 RS256, kid ${client.kid}, public and private halves match`));
     assert.match(lines[2]!, new RegExp(`names issuer ${emulator.issuer}`));
     assert.match(lines[4]!, /accepted the client and key/);

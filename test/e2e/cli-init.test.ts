@@ -67,8 +67,12 @@ describe('maskinporten init without a TTY (built CLI)', () => {
   /** Runs a command in `cwd`, learns the key init wrote there (if any), and checks the output for secrets. */
   const run = async (args: string[], cwd: string, options: RunOptions = {}): Promise<CliResult> => {
     const r = await runCli(args, { cwd, ...options });
-    const keyFile = join(cwd, 'maskinporten-keys', 'jwk.base64');
-    if (existsSync(keyFile)) secrets.addJwkBase64(readFileSync(keyFile, 'utf8'));
+    // The private key's one copy: JwkBase64 in the secrets file.
+    const secretsFile = join(cwd, '.maskinporten-secrets.json');
+    if (existsSync(secretsFile)) {
+      const sections = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, { JwkBase64?: string }>;
+      for (const section of Object.values(sections)) if (section.JwkBase64) secrets.addJwkBase64(section.JwkBase64);
+    }
     return secrets.check(
       r,
       args[0] === 'token' ? { tokensFrom: [emulator.issuer, `${emulator.url}/authentication/api/v1/openid/`] } : {},
@@ -137,11 +141,15 @@ describe('maskinporten init without a TTY (built CLI)', () => {
         ['POST /api/v1/clients 201', `POST /api/v1/clients/${clientId}/jwks 201`],
       );
 
-      // The key: made here, registered on the new client with the scope.
+      // The key: made here, written once (the secrets file), registered on the new client with the scope.
       const keys = join(cwd, 'maskinporten-keys');
-      const privateJwk = JSON.parse(readFileSync(join(keys, 'private.jwk.json'), 'utf8')) as { kid: string; n: string };
-      assert.equal(modeOf(statSync(join(keys, 'private.jwk.json'))), 0o600);
-      assert.equal(modeOf(statSync(join(keys, 'jwk.base64'))), 0o600);
+      assert.deepEqual(readdirSync(keys), ['public.jwk.json'], 'no private key file beside the secrets file');
+      const secretsFile = join(cwd, '.maskinporten-secrets.json');
+      const stored = JSON.parse(readFileSync(secretsFile, 'utf8')) as { MaskinportenSettings: { JwkBase64: string } };
+      const privateJwk = JSON.parse(Buffer.from(stored.MaskinportenSettings.JwkBase64, 'base64').toString('utf8')) as {
+        kid: string;
+        n: string;
+      };
       const registered = emulator.getClient(clientId)!;
       assert.equal(registered.clientName, 'my-app');
       assert.equal(registered.description, 'Notifications');
@@ -158,26 +166,15 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       });
       for (const secret of secrets.values) assert.ok(!settingsText.includes(secret), 'no secret in appsettings');
 
-      // The secret: in a 0600 file, git-ignored along with the key directory.
-      const secretsFile = join(cwd, '.maskinporten-secrets.json');
+      // The secret: in a 0600 file, git-ignored.
       assert.equal(modeOf(statSync(secretsFile)), 0o600);
-      const stored = JSON.parse(readFileSync(secretsFile, 'utf8')) as { MaskinportenSettings: { JwkBase64: string } };
-      assert.equal(stored.MaskinportenSettings.JwkBase64, readFileSync(join(keys, 'jwk.base64'), 'utf8').trim());
-      assert.deepEqual(readFileSync(join(cwd, '.gitignore'), 'utf8').split('\n'), [
-        '.maskinporten-secrets.json',
-        'maskinporten-keys/',
-        '',
-      ]);
+      assert.deepEqual(readFileSync(join(cwd, '.gitignore'), 'utf8').split('\n'), ['.maskinporten-secrets.json', '']);
       if (gitRepo) {
-        const ignored = execFileSync(
-          'git',
-          ['check-ignore', '.maskinporten-secrets.json', 'maskinporten-keys/jwk.base64'],
-          {
-            cwd,
-            encoding: 'utf8',
-          },
-        );
-        assert.deepEqual(ignored.trim().split('\n'), ['.maskinporten-secrets.json', 'maskinporten-keys/jwk.base64']);
+        const ignored = execFileSync('git', ['check-ignore', '.maskinporten-secrets.json'], {
+          cwd,
+          encoding: 'utf8',
+        });
+        assert.deepEqual(ignored.trim().split('\n'), ['.maskinporten-secrets.json']);
         const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
           cwd,
           encoding: 'utf8',
@@ -314,10 +311,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       const secretsFile = join(cwd, 'secrets', 'maskinporten.json');
       assert.equal(modeOf(statSync(secretsFile)), 0o600);
       assert.ok('MaskinportenSettingsInternal' in (JSON.parse(readFileSync(secretsFile, 'utf8')) as object));
-      assert.equal(
-        readFileSync(join(cwd, '.gitignore'), 'utf8'),
-        'node_modules\nsecrets/maskinporten.json\nkeys/2026/\n',
-      );
+      assert.equal(readFileSync(join(cwd, '.gitignore'), 'utf8'), 'node_modules\nsecrets/maskinporten.json\n');
       assert.match(r.stdout, /MaskinportenSettingsInternal--JwkBase64/);
       assert.match(r.stdout, /--section MaskinportenSettingsInternal --secrets-file secrets\/maskinporten\.json/);
     },
@@ -335,7 +329,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
             '.gitignore',
             '.maskinporten-secrets.json',
             'appsettings.Staging.json',
-            'maskinporten-keys/private.jwk.json',
+            'maskinporten-keys/public.jwk.json',
           ].map((f) => [f, readFileSync(join(cwd, f), 'utf8')]),
         );
       const first = snapshot();
@@ -356,7 +350,8 @@ describe('maskinporten init without a TTY (built CLI)', () => {
 
       ok(await run(['init', '--scope', SCOPE, '--client-id', 'two', '--force'], cwd));
       const second = snapshot();
-      assert.notEqual(second['maskinporten-keys/private.jwk.json'], first['maskinporten-keys/private.jwk.json']);
+      assert.notEqual(second['maskinporten-keys/public.jwk.json'], first['maskinporten-keys/public.jwk.json']);
+      assert.notEqual(second['.maskinporten-secrets.json'], first['.maskinporten-secrets.json'], 'a new key');
       assert.equal(second['.gitignore'], first['.gitignore'], 'no duplicate entries');
       assert.match(second['appsettings.Staging.json']!, /"two"/);
     },
@@ -422,28 +417,29 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       execFileSync('git', ['init', '-q'], { cwd: repo });
       return repo;
     };
-    const keysIn = (d: string) => {
-      if (existsSync(join(d, 'jwk.base64'))) secrets.addJwkBase64(readFileSync(join(d, 'jwk.base64'), 'utf8'));
+    /** Learns the key init wrote into the secrets file `file` (its one copy). */
+    const keysIn = (file: string) => {
+      if (!existsSync(file)) return;
+      const sections = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { JwkBase64: string }>;
+      for (const s of Object.values(sections)) secrets.addJwkBase64(s.JwkBase64);
     };
 
-    it('--out-dir . ignores the private key files themselves', { ...TIMEOUT, skip: !hasGit() }, async () => {
+    it('--out-dir .: the public key stays committable, the secrets file is ignored', {
+      ...TIMEOUT,
+      skip: !hasGit(),
+    }, async () => {
       const repo = gitRepo();
       const r = ok(await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--out-dir', '.'], { cwd: repo }));
-      keysIn(repo);
+      keysIn(join(repo, '.maskinporten-secrets.json'));
       secrets.check(r);
       assert.equal(r.stderr, '');
-      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
-        '.maskinporten-secrets.json',
-        'private.jwk.json',
-        'jwk.base64',
-        '',
-      ]);
-      for (const f of ['private.jwk.json', 'jwk.base64', '.maskinporten-secrets.json'])
-        assert.ok(ignoredByGit(repo, f), f);
+      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), ['.maskinporten-secrets.json', '']);
+      assert.ok(ignoredByGit(repo, '.maskinporten-secrets.json'));
+      assert.ok(!existsSync(join(repo, 'private.jwk.json')), 'no second copy of the private key');
       assert.ok(!ignoredByGit(repo, 'public.jwk.json'), 'the public key may be committed');
     });
 
-    it('../keys from a subdirectory goes into the work tree’s top .gitignore', {
+    it('../secrets.json from a subdirectory goes into the work tree’s top .gitignore', {
       ...TIMEOUT,
       skip: !hasGit(),
     }, async () => {
@@ -451,19 +447,16 @@ describe('maskinporten init without a TTY (built CLI)', () => {
       const app = join(repo, 'app');
       mkdirSync(app);
       const r = ok(
-        await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--out-dir', '../keys'], { cwd: app }),
+        await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--secrets-file', '../secrets.json'], {
+          cwd: app,
+        }),
       );
-      keysIn(join(repo, 'keys'));
+      keysIn(join(repo, 'secrets.json'));
       secrets.check(r);
       assert.equal(r.stderr, '');
-      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
-        'app/.maskinporten-secrets.json',
-        'keys/',
-        '',
-      ]);
+      assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), ['secrets.json', '']);
       assert.ok(!existsSync(join(app, '.gitignore')));
-      for (const f of ['keys/private.jwk.json', 'keys/jwk.base64', 'app/.maskinporten-secrets.json'])
-        assert.ok(ignoredByGit(repo, f), f);
+      assert.ok(ignoredByGit(repo, 'secrets.json'));
     });
 
     it('names with #, !, glob characters and trailing spaces are escaped', {
@@ -472,48 +465,30 @@ describe('maskinporten init without a TTY (built CLI)', () => {
     }, async () => {
       const repo = gitRepo();
       // Files that the unescaped patterns would wrongly match, or fail to match.
+      const name = '#keys [1]/!s*cret?.json  ';
       const r = ok(
-        await runCli(
-          [
-            'init',
-            '--scope',
-            SCOPE,
-            '--client-id',
-            'abc',
-            '--out-dir',
-            '#keys [1]',
-            '--secrets-file',
-            '!s*cret?.json  ',
-          ],
-          { cwd: repo },
-        ),
+        await runCli(['init', '--scope', SCOPE, '--client-id', 'abc', '--secrets-file', name], { cwd: repo }),
       );
-      keysIn(join(repo, '#keys [1]'));
+      keysIn(join(repo, name));
       secrets.check(r);
       assert.equal(r.stderr, '');
       assert.deepEqual(readFileSync(join(repo, '.gitignore'), 'utf8').split('\n'), [
-        '\\!s\\*cret\\?.json\\ \\ ',
-        '\\#keys \\[1\\]/',
+        '\\#keys \\[1\\]/\\!s\\*cret\\?.json\\ \\ ',
         '',
       ]);
-      for (const f of ['#keys [1]/private.jwk.json', '#keys [1]/jwk.base64', '!s*cret?.json  '])
-        assert.ok(ignoredByGit(repo, f), JSON.stringify(f));
-      for (const f of ['keys1/jwk.base64', 'secret1.json', '!s*cret?.json'])
-        assert.ok(!ignoredByGit(repo, f), `${JSON.stringify(f)} is not matched by the escaped entries`);
+      assert.ok(ignoredByGit(repo, name), JSON.stringify(name));
+      for (const f of ['keys1/secret1.json', '#keys [1]/!s*cret?.json', '#keys 1/!secret1.json'])
+        assert.ok(!ignoredByGit(repo, f), `${JSON.stringify(f)} is not matched by the escaped entry`);
     });
 
-    it('warns when another rule re-includes a private file', { ...TIMEOUT, skip: !hasGit() }, async () => {
+    it('warns when another rule re-includes the private file', { ...TIMEOUT, skip: !hasGit() }, async () => {
       const repo = gitRepo();
-      mkdirSync(join(repo, 'maskinporten-keys'));
-      writeFileSync(join(repo, 'maskinporten-keys', '.gitignore'), '!jwk.base64\n');
-      // The directory pattern excludes the whole directory, so a nested rule cannot re-include: git check-ignore
-      // agrees; a top-level negation after the entry can.
-      writeFileSync(join(repo, '.gitignore'), 'maskinporten-keys/\n!maskinporten-keys/\n');
+      // A negation after the entry re-includes the file: git check-ignore says so, and so does init.
+      writeFileSync(join(repo, '.gitignore'), '.maskinporten-secrets.json\n!.maskinporten-secrets.json\n');
       const r = ok(await runCli(['init', '--scope', SCOPE, '--client-id', 'abc'], { cwd: repo }));
-      keysIn(join(repo, 'maskinporten-keys'));
+      keysIn(join(repo, '.maskinporten-secrets.json'));
       secrets.check(r);
-      assert.match(r.stderr, /git does not ignore .*jwk\.base64 \(git check-ignore\)/);
-      assert.match(r.stderr, /git does not ignore .*private\.jwk\.json/);
+      assert.match(r.stderr, /git does not ignore .*\.maskinporten-secrets\.json \(git check-ignore\)/);
     });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * `maskinporten keygen`, built and run as a subprocess: the three files and their modes, the public array, refusing
- * to overwrite, --force, --bits/--kid/--alg, --json, and that no private key material is ever printed.
+ * `maskinporten keygen`, built and run as a subprocess: the private key written once, the files and their modes,
+ * the public array, refusing to overwrite, --force, --bits/--kid/--alg, --json, and that no private key material
+ * is ever printed.
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
@@ -38,7 +39,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
 interface KeyFiles {
   privateJwk: Record<string, unknown>;
   privateText: string;
-  jwkBase64: string;
   publicText: string;
   publicJwks: Record<string, unknown>[];
 }
@@ -49,7 +49,6 @@ function readKeyFiles(dir: string): KeyFiles {
   return {
     privateJwk: JSON.parse(privateText) as Record<string, unknown>,
     privateText,
-    jwkBase64: readFileSync(join(dir, 'jwk.base64'), 'utf8'),
     publicText,
     publicJwks: JSON.parse(publicText) as Record<string, unknown>[],
   };
@@ -71,9 +70,9 @@ describe('maskinporten keygen (built CLI)', () => {
   /** Runs keygen and registers every key it wrote as a secret, then checks the output for all of them. */
   const keygen = async (args: string[], options: RunOptions & { keysIn?: string } = {}): Promise<CliResult> => {
     const r = await runCli(['keygen', ...args], options);
-    if (options.keysIn && existsSync(join(options.keysIn, 'jwk.base64'))) {
+    if (options.keysIn && existsSync(join(options.keysIn, 'private.jwk.json'))) {
       const files = readKeyFiles(options.keysIn);
-      secrets.addJwk(files.privateJwk).add(files.jwkBase64, files.privateText);
+      secrets.addJwk(files.privateJwk).add(files.privateText);
     }
     return secrets.check(r);
   };
@@ -85,20 +84,15 @@ describe('maskinporten keygen (built CLI)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it(
-    'writes private.jwk.json (0600), jwk.base64 (0600) and public.jwk.json (0644) into ./maskinporten-keys',
+    'writes the private key once, private.jwk.json (0600), and public.jwk.json (0644) into ./maskinporten-keys',
     TIMEOUT,
     async () => {
       const cwd = fresh();
       const out = join(cwd, 'maskinporten-keys');
       const r = ok(await keygen([], { cwd, keysIn: out }));
       assert.equal(r.stderr, '');
-      assert.deepEqual(
-        readdirSync(out).sort(),
-        ['jwk.base64', 'private.jwk.json', 'public.jwk.json'],
-        'no stray files',
-      );
+      assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json'], 'no stray files');
       assert.equal(modeOf(statSync(join(out, 'private.jwk.json'))), 0o600);
-      assert.equal(modeOf(statSync(join(out, 'jwk.base64'))), 0o600);
       assert.equal(modeOf(statSync(join(out, 'public.jwk.json'))), 0o644);
 
       const files = readKeyFiles(out);
@@ -108,13 +102,6 @@ describe('maskinporten keygen (built CLI)', () => {
       assert.match(String(jwk.kid), UUID, 'a UUID kid by default');
       assert.equal(modulusBits(jwk), 2048, '2048 bits by default');
       for (const m of PRIVATE_MEMBERS) assert.equal(typeof jwk[m], 'string', `private.jwk.json has ${m}`);
-
-      // jwk.base64 is the seed's JwkBase64: the base64 of the key pair JWK.
-      const decoded = JSON.parse(Buffer.from(files.jwkBase64.trim(), 'base64').toString('utf8')) as Record<
-        string,
-        unknown
-      >;
-      assert.deepEqual(decoded, jwk);
 
       // public.jwk.json: a JSON array holding exactly the public JWK, as the portal's field takes it.
       assert.ok(Array.isArray(files.publicJwks));
@@ -152,7 +139,7 @@ describe('maskinporten keygen (built CLI)', () => {
       const mtimes = readdirSync(out).map((f) => statSync(join(out, f)).mtimeMs);
 
       const refused = usageError(await keygen(['--out-dir', out]), /refusing to overwrite .*--force/);
-      for (const f of ['private.jwk.json', 'jwk.base64', 'public.jwk.json']) {
+      for (const f of ['private.jwk.json', 'public.jwk.json']) {
         assert.ok(refused.stderr.includes(join(out, f)), `names ${f}`);
       }
       assert.deepEqual(readKeyFiles(out), before, 'files unchanged');
@@ -161,7 +148,7 @@ describe('maskinporten keygen (built CLI)', () => {
         mtimes,
         'files not touched',
       );
-      assert.deepEqual(readdirSync(out).sort(), ['jwk.base64', 'private.jwk.json', 'public.jwk.json'], 'no temp files');
+      assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json'], 'no temp files');
 
       // One file in the way is enough to refuse, and none of the others is written.
       const partial = join(fresh(), 'keys');
@@ -177,9 +164,8 @@ describe('maskinporten keygen (built CLI)', () => {
       assert.notEqual(replaced.privateJwk.kid, before.privateJwk.kid, 'a new key');
       assert.notEqual(replaced.privateJwk.n, before.privateJwk.n);
       assert.equal(modeOf(statSync(join(out, 'private.jwk.json'))), 0o600, 'still 0600 after replacing');
-      assert.equal(modeOf(statSync(join(out, 'jwk.base64'))), 0o600);
       assert.equal(modeOf(statSync(join(out, 'public.jwk.json'))), 0o644);
-      assert.deepEqual(readdirSync(out).sort(), ['jwk.base64', 'private.jwk.json', 'public.jwk.json']);
+      assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json']);
     },
   );
 
@@ -202,11 +188,11 @@ describe('maskinporten keygen (built CLI)', () => {
   it('a symlink at a target path, dangling or not, is not replaced without --force', TIMEOUT, async () => {
     const out = fresh();
     const elsewhere = join(dir, `elsewhere-${n}`);
-    symlinkSync(elsewhere, join(out, 'jwk.base64')); // dangling: nothing at `elsewhere`
-    usageError(await keygen(['--out-dir', out]), /refusing to overwrite .*jwk\.base64/);
-    assert.ok(lstatSync(join(out, 'jwk.base64')).isSymbolicLink(), 'the link is untouched');
+    symlinkSync(elsewhere, join(out, 'private.jwk.json')); // dangling: nothing at `elsewhere`
+    usageError(await keygen(['--out-dir', out]), /refusing to overwrite .*private\.jwk\.json/);
+    assert.ok(lstatSync(join(out, 'private.jwk.json')).isSymbolicLink(), 'the link is untouched');
     assert.ok(!existsSync(elsewhere), 'nothing written through the link');
-    assert.deepEqual(readdirSync(out), ['jwk.base64']);
+    assert.deepEqual(readdirSync(out), ['private.jwk.json']);
     // init checks the same before it makes or registers anything.
     const cwd = fresh();
     symlinkSync(elsewhere, join(cwd, '.maskinporten-secrets.json'));
@@ -217,7 +203,7 @@ describe('maskinporten keygen (built CLI)', () => {
     assert.ok(!existsSync(join(cwd, 'maskinporten-keys')));
     // --force replaces the link itself, never the file it points at.
     ok(await keygen(['--out-dir', out, '--force'], { keysIn: out }));
-    assert.ok(!lstatSync(join(out, 'jwk.base64')).isSymbolicLink());
+    assert.ok(!lstatSync(join(out, 'private.jwk.json')).isSymbolicLink());
     assert.ok(!existsSync(elsewhere));
   });
 
@@ -255,12 +241,10 @@ describe('maskinporten keygen (built CLI)', () => {
     assert.equal(result.bits, 2048);
     assert.deepEqual(result.files, {
       privateJwk: join(out, 'private.jwk.json'),
-      jwkBase64: join(out, 'jwk.base64'),
       publicJwks: join(out, 'public.jwk.json'),
     });
     assert.deepEqual(result.publicJwks, files.publicJwks);
     assert.ok(!r.stdout.includes(String(files.privateJwk.d)));
-    assert.ok(!r.stdout.includes(files.jwkBase64.trim()));
   });
 
   describe('bad flags are usage errors and write nothing', () => {

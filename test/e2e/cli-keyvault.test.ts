@@ -5,7 +5,7 @@
  * token in AZURE_KEYVAULT_ACCESS_TOKEN.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -239,8 +239,11 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
             { cwd, env: adminEnv(emulator) },
           ),
         );
-        const jwkBase64 = readFileSync(join(cwd, 'maskinporten-keys', 'jwk.base64'), 'utf8').trim();
-        secrets.addJwkBase64(jwkBase64);
+        // The vault holds the key; its one local copy is private.jwk.json.
+        const privateText = readFileSync(join(cwd, 'maskinporten-keys', 'private.jwk.json'), 'utf8');
+        const jwkBase64 = Buffer.from(JSON.stringify(JSON.parse(privateText))).toString('base64');
+        secrets.addJwkBase64(jwkBase64).add(privateText);
+        assert.deepEqual(readdirSync(join(cwd, 'maskinporten-keys')).sort(), ['private.jwk.json', 'public.jwk.json']);
         secrets.check(r);
         const clientId = /client id ([0-9a-f-]{36})/.exec(r.stdout)?.[1];
         assert.ok(clientId, r.stdout);

@@ -132,7 +132,7 @@ describe('maskinporten token and decode (built CLI)', () => {
       const header = ok(await run(['token', ...flags, '--scope', SCOPE, '--output', 'header']));
       assert.match(header.stdout, /^Authorization: Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
       const curl = ok(await run(['token', ...flags, '--scope', SCOPE, '--output', 'curl']));
-      assert.match(curl.stdout, /^curl -H 'Authorization: Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+' \n$/);
+      assert.match(curl.stdout, /^curl -H 'Authorization: Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+' '<API-URL>'\n$/);
       const exported = ok(await run(['token', ...flags, '--scope', SCOPE, '--output', 'export']));
       assert.match(exported.stdout, /^export MASKINPORTEN_TOKEN='eyJ[\w-]+\.[\w-]+\.[\w-]+'\n$/);
       for (const r of [header, curl, exported]) assert.equal(payloadOf(tokenOf(r)).client_id, client.clientId);

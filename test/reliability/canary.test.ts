@@ -695,7 +695,11 @@ describe('secret canary', () => {
           // Made in the CLI's process: register it here to scan for it.
           for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
             secrets.register(written[m], `keygen private key member ${m}`);
-          assert.equal(kindsIn(readFileSync(join(outDir, 'jwk.base64'), 'utf8')).length, 6, 'the key is registered');
+          assert.equal(
+            kindsIn(readFileSync(join(outDir, 'private.jwk.json'), 'utf8')).length,
+            6,
+            'the key is registered',
+          );
           assertNoSecret(`CLI keygen${json ? ' --json' : ''}`, [r.stdout, r.stderr]);
         }
       });

@@ -149,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       name: 'key',
       ok: false,
       detail: (err as Error).message,
-      fix: 'set JwkBase64 to the base64 of the key pair JWK (maskinporten keygen writes it to jwk.base64)',
+      fix: 'set JwkBase64 to the base64 of the key pair JWK, or pass --key-file with the private.jwk.json maskinporten keygen writes',
     });
     return report();
   }

@@ -27,7 +27,7 @@ ${settingsHelp('MaskinportenSettings')}
 
 Examples:
   maskinporten keyvault names --section MaskinportenSettingsInternal
-  maskinporten keyvault push --vault-url https://my-vault.vault.azure.net --key-file maskinporten-keys/jwk.base64 --client-id ID --authority test
+  maskinporten keyvault push --vault-url https://my-vault.vault.azure.net --key-file maskinporten-keys/private.jwk.json --client-id ID --authority test
 `;
 
 export async function run(argv: string[]): Promise<number> {
