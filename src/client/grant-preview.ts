@@ -53,6 +53,9 @@ export interface GrantPreview extends ComposedCredentials {
 /**
  * Validates settings and loads the signer exactly as `MaskinportenClient` does, without discovery or any request.
  *
+ * @param settings - The settings, as given to `new MaskinportenClient(settings)`.
+ * @param options - The client options that shape the credentials (`allowInsecureRequests`, `clock`).
+ * @returns The validated settings, authority, kind, loaded signer and the metadata assumed without discovery.
  * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`.
  * @internal
  */
@@ -81,6 +84,10 @@ export async function composeCredentials(
  * The grant `MaskinportenClient` would send for `request` with these settings and options, made by the same
  * functions, signed, and decoded for display. Calls nobody.
  *
+ * @param settings - The settings, as given to `new MaskinportenClient(settings)`.
+ * @param request - The scopes, or a whole token request, as given to `getAccessToken`.
+ * @param options - The client options that shape the grant, and the metadata when discovered.
+ * @returns The composed credentials with the grant's decoded header and claims (never the signature).
  * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`,
  *   ArgumentError `ERR_INVALID_ARGUMENT` (a request that cannot be sent).
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant

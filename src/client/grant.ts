@@ -1,7 +1,7 @@
 /**
  * The grant the client sends: its claims for one request, signed with the client's key. One function, used by the
- * token call and by the preview tools use (`maskinporten token --dry-run`, `maskinporten doctor`), so what a tool
- * shows is what the client sends.
+ * token call and by the preview the tools show (`maskinporten token --dry-run`), so what a tool shows is what the
+ * client sends.
  */
 import type { LoadedSigner } from '../keys/signer.ts';
 import { buildGrantClaims, type NormalizedTokenRequest, signGrant } from '../protocol/grant.ts';
@@ -21,6 +21,9 @@ export interface GrantInput {
 /**
  * The signed grant (a compact JWS) for one request.
  *
+ * @param input - The client id, issuer, time, request, lifetime and signer.
+ * @returns The grant, a compact JWS signed with the client's key.
+ * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a lifetime outside 1–120 s.
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
  */
 export function composeGrant(input: GrantInput): string {

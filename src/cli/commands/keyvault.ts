@@ -2,8 +2,8 @@
  * `maskinporten keyvault names|push`: the Key Vault secret names a settings section uses (`Section--Key`), and
  * writing ClientId, Authority and JwkBase64 to a vault with the real Azure SDK — instead of copying them by hand.
  */
+import { composeCredentials } from '../../client/grant-preview.ts';
 import { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } from '../../config/index.ts';
-import { loadSigner } from '../../keys/signer.ts';
 import { parse, UsageError } from '../args.ts';
 import { bold } from '../output.ts';
 import {
@@ -56,7 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (jwkBase64 === undefined)
     throw new UsageError('keyvault push needs a JWK key (JwkBase64 or Jwk); PEM and PKCS#12 keys are not pushed');
-  await loadSigner({ jwkBase64 });
+  // What is pushed must work as an app will load it: checked by the client's own composition.
+  await composeCredentials(
+    { authority: settings.authority, clientId: settings.clientId, jwkBase64 },
+    { allowInsecureRequests: values.insecure === true },
+  );
   const written = await writeSettingsToKeyVault(
     vaultUrl,
     { ClientId: settings.clientId, Authority: settings.authority, JwkBase64: jwkBase64 },
