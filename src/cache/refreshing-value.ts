@@ -49,12 +49,6 @@ export class RefreshingValue<T> {
     return this.#value?.value;
   }
 
-  /** Forgets the value, so the next {@link get} fetches. */
-  reset(): void {
-    this.#value = undefined;
-    this.#failedAt = undefined;
-  }
-
   #fetch(): Promise<T> {
     this.#inflight ??= this.#o
       .fetch()

@@ -12,6 +12,11 @@ import type { StoreContext, TokenStore } from './store.ts';
 /** How long (ms) before its `exp` a token is treated as expired, unless told otherwise: 10 seconds. */
 export const DEFAULT_EXPIRY_MARGIN_MS = 10_000;
 
+/** The first wait (ms) before a failed background refresh is tried again; it doubles per failure. */
+const REFRESH_RETRY_BASE_MS = 1000;
+/** The longest wait (ms) between background refresh attempts. */
+const REFRESH_RETRY_MAX_MS = 30_000;
+
 export type { TokenSource } from './shared-fetch.ts';
 
 /** Options of a {@link TokenCache}. */
@@ -27,8 +32,6 @@ export interface TokenCacheOptions {
   refreshAhead?: number;
   /** Most entries kept in memory; 1000 by default. */
   maxEntries?: number;
-  /** First wait (ms) before retrying a failed background refresh; doubles per failure up to 30 s. 1000 by default. */
-  refreshRetryBaseMs?: number;
   /** A shared store consulted when the in-memory cache misses. */
   store?: TokenStore;
   /** Told about background refresh failures (the caller already got a valid token). */
@@ -83,7 +86,6 @@ export class TokenCache {
   readonly #margin: number;
   readonly #refreshAhead: number;
   readonly #maxEntries: number;
-  readonly #retryBase: number;
   readonly #store: TokenStore | undefined;
   readonly #onBackgroundError: ((err: unknown, key: string) => void) | undefined;
   readonly #onUncacheable: ((token: AccessToken, key: string) => void) | undefined;
@@ -102,7 +104,6 @@ export class TokenCache {
     this.#margin = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
     this.#refreshAhead = options.refreshAhead ?? 0.75;
     this.#maxEntries = options.maxEntries ?? 1000;
-    this.#retryBase = options.refreshRetryBaseMs ?? 1000;
     this.#store = options.store;
     this.#onBackgroundError = options.onBackgroundError;
     this.#onUncacheable = options.onUncacheable;
@@ -205,16 +206,6 @@ export class TokenCache {
     return { token, outcome: source === 'upstream' ? 'new' : 'cached', source: label };
   }
 
-  /** Number of tokens held in memory. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Whether a fetch for `key` is in flight. */
-  isFetching(key: string): boolean {
-    return this.#inflight.has(key);
-  }
-
   /** Number of keys with per-key bookkeeping (cached tokens and fetches in flight), for checking the bound. */
   get trackedKeys(): number {
     return new Set([...this.#entries.keys(), ...this.#inflight.keys()]).size;
@@ -224,7 +215,7 @@ export class TokenCache {
     // A refresh takes another process's token only when it is newer than the one held.
     this.#fetchShared(key, fetch, true, { context, newerThan: entry.token }).catch((err: unknown) => {
       entry.failures += 1;
-      const wait = Math.min(30_000, this.#retryBase * 2 ** (entry.failures - 1));
+      const wait = Math.min(REFRESH_RETRY_MAX_MS, REFRESH_RETRY_BASE_MS * 2 ** (entry.failures - 1));
       entry.nextAttemptAt = this.#clock.now() + wait;
       this.#onBackgroundError?.(err, key);
     });

@@ -3,13 +3,11 @@
  * seed's migration table does: `prod`, `test`, `dev` become the matching Maskinporten authority.
  */
 import { ConfigError } from '../errors.ts';
-import { ENVIRONMENTS, type MaskinportenEnvironment, maskinportenIssuer } from '../protocol/environments.ts';
+import { MASKINPORTEN_ISSUERS } from '../protocol/environments.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 
 /** The legacy environment names and their authorities: the Maskinporten environments' issuers. */
-export const LEGACY_ENVIRONMENTS: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries(Object.keys(ENVIRONMENTS).map((env) => [env, maskinportenIssuer(env as MaskinportenEnvironment)])),
-);
+export const LEGACY_ENVIRONMENTS: Readonly<Record<string, string>> = MASKINPORTEN_ISSUERS;
 
 /** The legacy settings shape. */
 export interface LegacyMaskinportenSettings {

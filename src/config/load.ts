@@ -165,17 +165,6 @@ function withoutMissingSection(config: FlatConfig, section: string, problems: Co
   return problems.filter((p) => p.path !== section);
 }
 
-/** Reads `section` of a built configuration, applying code values; throws {@link ConfigValidationError}. */
-export function settingsFromConfig(config: FlatConfig, section: string, options: LoadSettingsOptions): SectionSettings {
-  const result = readSettings(config, section, options);
-  const problems = [
-    ...sourceProblemsOf(config, section),
-    ...withoutMissingSection(config, section, 'problems' in result ? result.problems : []),
-  ];
-  if (problems.length || 'problems' in result) throw new ConfigValidationError(problems);
-  return result;
-}
-
 /**
  * Loads and validates the settings of one section from `appsettings.json`, `appsettings.{environment}.json`, a
  * secrets directory, environment variables and Key Vault, later sources overriding earlier ones.

@@ -9,9 +9,8 @@ import {
   type AltinnEnvironment,
   altinnPreset,
   authorityPreset,
-  MASKINPORTEN_BASE_URLS,
+  MASKINPORTEN_ISSUERS,
   type MaskinportenEnvironment,
-  maskinportenIssuer,
   SKYPORTEN_BASE_URLS,
   type SkyportenEnvironment,
 } from '../protocol/environments.ts';
@@ -22,6 +21,17 @@ function names(table: object): string {
   return keys.length < 2 ? keys.join('') : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`;
 }
 
+/** The entry of `table` named `environment` (own properties only), or a coded error naming the setting. */
+function entryOf(table: Readonly<Record<string, string>>, environment: unknown, what: string, setting: string): string {
+  const name = String(environment);
+  if (!Object.hasOwn(table, name)) {
+    throw new ConfigError(`unknown ${what} environment ${JSON.stringify(environment)}: use ${names(table)}`, {
+      setting,
+    });
+  }
+  return table[name] as string;
+}
+
 /**
  * The authority (issuer, with trailing slash) of a Maskinporten environment.
  *
@@ -30,16 +40,7 @@ function names(table: object): string {
  * @throws ConfigError `ERR_CONFIG` for any other name.
  */
 export function maskinportenAuthority(environment: MaskinportenEnvironment): string {
-  const name = String(environment);
-  if (!Object.hasOwn(MASKINPORTEN_BASE_URLS, name)) {
-    throw new ConfigError(
-      `unknown Maskinporten environment ${JSON.stringify(environment)}: use ${names(MASKINPORTEN_BASE_URLS)}`,
-      {
-        setting: 'Authority',
-      },
-    );
-  }
-  return maskinportenIssuer(name as MaskinportenEnvironment);
+  return entryOf(MASKINPORTEN_ISSUERS, environment, 'Maskinporten', 'Authority');
 }
 
 /**
@@ -50,16 +51,7 @@ export function maskinportenAuthority(environment: MaskinportenEnvironment): str
  * @throws ConfigError `ERR_CONFIG` for any other name.
  */
 export function skyportenAuthority(environment: SkyportenEnvironment): string {
-  const name = String(environment);
-  if (!Object.hasOwn(SKYPORTEN_BASE_URLS, name)) {
-    throw new ConfigError(
-      `unknown Skyporten environment ${JSON.stringify(environment)}: use ${names(SKYPORTEN_BASE_URLS)}`,
-      {
-        setting: 'Authority',
-      },
-    );
-  }
-  return SKYPORTEN_BASE_URLS[name as SkyportenEnvironment];
+  return entryOf(SKYPORTEN_BASE_URLS, environment, 'Skyporten', 'Authority');
 }
 
 /**
@@ -70,14 +62,7 @@ export function skyportenAuthority(environment: SkyportenEnvironment): string {
  * @throws ConfigError `ERR_CONFIG` for any other name.
  */
 export function altinnPlatformUrl(environment: AltinnEnvironment): string {
-  const name = String(environment);
-  if (!Object.hasOwn(ALTINN_PLATFORM_URLS, name)) {
-    throw new ConfigError(
-      `unknown Altinn environment ${JSON.stringify(environment)}: use ${Object.keys(ALTINN_PLATFORM_URLS).join(', ')}`,
-      { setting: 'AltinnPlatformUrl' },
-    );
-  }
-  return ALTINN_PLATFORM_URLS[name as AltinnEnvironment];
+  return entryOf(ALTINN_PLATFORM_URLS, environment, 'Altinn', 'AltinnPlatformUrl');
 }
 
 /**

@@ -14,6 +14,7 @@
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
 import { maskSecretIn } from './mask.ts';
+import { answeredByOtherOrigin } from './redirect-rules.ts';
 
 /** What the hooks need of a ky instance: `extend` (to read its prefix) and the `retry` marker (of type `M`). */
 export interface KyLike<M = unknown> {
@@ -169,8 +170,7 @@ export function maskinportenKyHooks<M>(
           response?.status === 401 &&
           retryCount === 0 &&
           !(o.body instanceof ReadableStream) &&
-          // Answered by another origin after a redirect: fetch did not send it the token.
-          !(response.url && URL.parse(response.url)?.origin !== URL.parse(request.url)?.origin);
+          !answeredByOtherOrigin(request.url, response.url);
         if (!stale) {
           mask(o);
           return undefined;

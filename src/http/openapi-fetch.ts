@@ -6,7 +6,7 @@
  */
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
-import { originOf } from './origin.ts';
+import { answeredByOtherOrigin } from './redirect-rules.ts';
 
 /** What openapi-fetch passes to a middleware callback (the parts this one uses). */
 export interface OpenApiFetchMiddlewareParams {
@@ -78,8 +78,7 @@ export function maskinportenMiddleware(
     async onResponse({ request, response, options: clientOptions }) {
       const sent = (request as MarkedRequest)[SENT];
       if (response.status !== 401 || sent === undefined) return undefined;
-      // After a redirect to another origin, fetch sent no token: that 401 is not about our token.
-      if (response.redirected && response.url && originOf(response.url) !== originOf(request.url)) return undefined;
+      if (response.redirected && answeredByOtherOrigin(request.url, response.url)) return undefined;
       const fresh = await authorizer.refreshAfter401(sent.token, sent.overrides, request.signal);
       await response.body?.cancel();
       const retry = sent.replay;

@@ -73,6 +73,14 @@ export function tokenMayFollow(from: URL, to: URL, mayAuthorize: (url: URL) => b
 }
 
 /**
+ * True when an answer came from another origin than the request was sent to: fetch followed a redirect off the
+ * origin and dropped the token on the way, so a 401 there is not about our token.
+ */
+export function answeredByOtherOrigin(requestUrl: string, responseUrl: string | undefined): boolean {
+  return Boolean(responseUrl) && URL.parse(responseUrl as string)?.origin !== URL.parse(requestUrl)?.origin;
+}
+
+/**
  * True when a body can be sent twice: none, text, bytes, `URLSearchParams`, a `FormData` or `Blob` (of any realm:
  * undici's too), or a plain object or array that the client serialises (axios). Streams, async iterables and
  * iterators can be read once only.

@@ -9,9 +9,6 @@ import { JwsError } from '../errors.ts';
 /** The JWS algorithms Maskinporten accepts for grants and uses for tokens. */
 export type RsaAlgorithm = 'RS256' | 'RS384' | 'RS512';
 
-/** Every algorithm name this module can sign or verify with. */
-export const RSA_ALGORITHMS: readonly RsaAlgorithm[] = ['RS256', 'RS384', 'RS512'];
-
 const DIGEST: Record<RsaAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
 
 /** True when `alg` is one of RS256, RS384, RS512. */

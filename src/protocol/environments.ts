@@ -75,6 +75,14 @@ export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, st
   >,
 );
 
+/** The issuer (base URL plus `/`) of each Maskinporten environment: its authority preset and grant `aud`. */
+export const MASKINPORTEN_ISSUERS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
+  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, `${ENVIRONMENTS[env].maskinporten}/`])) as Record<
+    MaskinportenEnvironment,
+    string
+  >,
+);
+
 /** Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash). */
 export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = Object.freeze(
   Object.fromEntries(
@@ -124,10 +132,7 @@ export type AuthorityPreset = MaskinportenEnvironment | `skyporten-${SkyportenEn
 
 /** The authority each preset name stands for (Maskinporten's with its trailing slash, Skyporten's without). */
 export const AUTHORITY_PRESETS: Readonly<Record<AuthorityPreset, string>> = Object.freeze({
-  ...(Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, maskinportenIssuer(env)])) as Record<
-    MaskinportenEnvironment,
-    string
-  >),
+  ...MASKINPORTEN_ISSUERS,
   ...(Object.fromEntries(Object.entries(SKYPORTEN_BASE_URLS).map(([env, url]) => [`skyporten-${env}`, url])) as Record<
     `skyporten-${SkyportenEnvironment}`,
     string
@@ -169,7 +174,7 @@ export function authorityKindOf(authority: string): AuthorityKind {
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export function maskinportenIssuer(environment: MaskinportenEnvironment): string {
-  return `${MASKINPORTEN_BASE_URLS[environment]}/`;
+  return MASKINPORTEN_ISSUERS[environment];
 }
 
 /**

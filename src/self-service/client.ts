@@ -35,17 +35,11 @@ export const SELF_SERVICE_API_PATH = '/api/v1';
  * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export function defaultSelfServiceUrl(authority: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(authority);
-  } catch {
-    return undefined;
-  }
   const environment = environmentOfAuthority(authority);
   if (environment) return SELF_SERVICE_API_URLS[environment];
   // A local emulator serves the API on its own origin.
-  if (isLoopbackHost(url.hostname)) return url.origin;
-  return undefined;
+  const url = typeof authority === 'string' ? URL.parse(authority) : null;
+  return url && isLoopbackHost(url.hostname) ? url.origin : undefined;
 }
 
 const enc = encodeURIComponent;

@@ -24,13 +24,8 @@ export interface KeyView {
 }
 
 /** An integration as the console shows it. */
-export interface IntegrationView {
-  clientId: string;
-  clientName: string;
-  description: string;
-  orgNo: string;
-  scopes: string[];
-  accessTokenLifetime: number;
+export interface IntegrationView
+  extends Pick<EmulatedClient, 'clientId' | 'clientName' | 'description' | 'orgNo' | 'scopes' | 'accessTokenLifetime'> {
   created: string;
   /** The emulator's own self-service administrator, which the console does not let anyone deactivate. */
   admin: boolean;
