@@ -453,6 +453,17 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
       },
     );
 
+    it('the input ending (Ctrl+D) stops the walk-through with a message, leaving nothing behind', TIMEOUT, async () => {
+      const cwd = workdir();
+      const t = await runOnTerminal(['init', '--client-id', 'abc'], cwd, [
+        [/Maskinporten environment \(test or prod\) \[test\]: $/, '\n'],
+        [/Scopes \(space-separated\).*: $/, '\u0004'],
+      ]);
+      assert.equal(t.code, 2, t.screen);
+      assert.match(t.screen, /no answer to "Scopes[^"]*" \(the input ended or was interrupted\): nothing was written/);
+      assert.deepEqual(readdirSync(cwd), [], 'nothing made');
+    });
+
     it('refuses existing files before asking anything', TIMEOUT, async () => {
       const cwd = workdir();
       writeFileSync(join(cwd, '.maskinporten-secrets.json'), '{}');

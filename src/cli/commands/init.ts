@@ -87,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
    * Asks on a terminal (without one, the fallback). An empty answer takes the fallback; a question without one is
    * asked again when `required`, so a stray Enter never ends the walk-through.
    */
+  /** Files written so far, for a walk-through stopped half-way. */
+  const made: string[] = [];
   const ask = async (question: string, fallback?: string, required = false): Promise<string | undefined> => {
     if (!rl) return fallback;
     for (;;) {
@@ -94,7 +96,10 @@ export async function run(argv: string[]): Promise<number> {
       try {
         answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
       } catch {
-        throw new UsageError(`no answer to "${question}": the input ended`);
+        // Ctrl+D or Ctrl+C: before the key is made, stopping leaves nothing behind; after, say what is there.
+        throw new UsageError(
+          `no answer to "${question}" (the input ended or was interrupted): ${made.length ? `${made.join(', ')} were written` : 'nothing was written'}`,
+        );
       }
       if (answer || fallback !== undefined || !required) return answer || fallback;
       process.stdout.write('   an answer is needed here (Ctrl+C stops)\n');
@@ -199,6 +204,7 @@ export async function run(argv: string[]): Promise<number> {
             ]
           : [],
     });
+    made.push(...[files.privateJwk, files.publicJwks, secretsPath].filter((f) => f !== undefined));
     say(
       `   kid ${pair.kid}; the private key in ${files.privateJwk ?? `${secretsPath} (as JwkBase64, mode 0600)`}, the public key in ${files.publicJwks}`,
     );
