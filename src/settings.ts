@@ -25,8 +25,6 @@ export interface MaskinportenSettings extends KeyMaterial {
   authorityKind?: AuthorityKind;
 }
 
-export { checkUrlSetting, isLoopbackHost, isSecureOrLoopback } from './url-policy.ts';
-
 /**
  * The settings that are plain text (not key material, whose PEM has line breaks): they appear in requests, messages
  * and `String(client)`, so a control character in them is refused.

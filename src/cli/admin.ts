@@ -4,7 +4,7 @@
  */
 import { MaskinportenClient } from '../client.ts';
 import { SelfServiceClient } from '../self-service/index.ts';
-import { isLoopbackHost } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import { UsageError } from './args.ts';
 import { SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from './settings-flags.ts';
 

@@ -15,7 +15,8 @@ import {
   type SettingSource,
 } from '../config/index.ts';
 import { isKeyVaultHost, KEY_VAULT_HOST_SUFFIXES } from '../config/sources/key-vault.ts';
-import { isLoopbackHost, type MaskinportenSettings } from '../settings.ts';
+import type { MaskinportenSettings } from '../settings.ts';
+import { isLoopbackHost } from '../url-policy.ts';
 import {
   type AppSettingsLookup,
   describeLookup,

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
-import { isLoopbackHost } from '../../settings.ts';
+import { isLoopbackHost } from '../../url-policy.ts';
 import { parse, parsePort } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
 import { openBrowser } from '../open-browser.ts';

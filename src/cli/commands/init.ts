@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
 import { toJwkBase64 } from '../../keys/jwk.ts';
-import { isLoopbackHost } from '../../settings.ts';
+import { isLoopbackHost } from '../../url-policy.ts';
 import { ADMIN_SECTION, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { altinnPlatformFlag, authorityFlag, didYouMean } from '../authority-hint.ts';
