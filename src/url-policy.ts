@@ -12,7 +12,7 @@ import { ConfigError, InsecureUrlError } from './errors.ts';
  *
  * @param hostname - A URL's `hostname` (IPv6 in brackets) or a bare host name or address.
  * @returns Whether requests to the host stay on this machine.
- * @see https://www.rfc-editor.org/rfc/rfc6761#section-6.3 (localhost), RFC 1122 §3.2.1.3 (127.0.0.0/8)
+ * @see https://www.rfc-editor.org/rfc/rfc6761#section-6.3 (localhost), RFC 1122 section 3.2.1.3 (127.0.0.0/8)
  */
 export function isLoopbackHost(hostname: string): boolean {
   if (typeof hostname !== 'string') return false;

@@ -1,6 +1,6 @@
 /**
  * The legacy standalone client's settings (`ClientId`, `EncodedJwk`, `Environment`), mapped to today's, as the
- * seed's migration table does: `prod`, `test`, `dev` become the matching Maskinporten authority.
+ * migration table of Altinn's .NET app library does: `prod`, `test`, `dev` become the matching Maskinporten authority.
  */
 import { ConfigError } from '../errors.ts';
 import { MASKINPORTEN_ISSUERS } from '../protocol/environments.ts';

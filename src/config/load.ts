@@ -13,7 +13,7 @@ import { addKeyVault, type KeyVaultOptions } from './sources/key-vault.ts';
 import { addSecretsDir, addSecretsJsonFile } from './sources/secrets-dir.ts';
 import { type ConfigProblem, ConfigValidationError } from './validation-error.ts';
 
-/** The default section name, as in the seed. */
+/** The default section name, as in Altinn's .NET app library. */
 export const DEFAULT_SECTION = 'MaskinportenSettings';
 
 /** Options of {@link loadMaskinportenSettings}. */

@@ -1,7 +1,7 @@
 /**
  * Validation of the grant's `authorization_details` (RFC 9396) for Altinn system users and consents, and the
- * enriched form each takes in the issued token (protocol notes §2–3). MP-301: unknown type; MP-302: unknown fields;
- * MP-303 (`invalid_altinn_customer_configuration`): invalid values or nothing registered to match.
+ * enriched form each takes in the issued token (Digdir's JWT grant page and token page). MP-301: unknown type; MP-302:
+ * unknown fields; MP-303 (`invalid_altinn_customer_configuration`): invalid values or nothing registered to match.
  */
 import {
   CONSENT_TYPE,

@@ -6,7 +6,7 @@
 import { ArgumentError } from '../errors.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 
-/** Largest distance (ms) from the epoch a JavaScript `Date` can hold (ECMA-262 §21.4.1.1). */
+/** Largest distance (ms) from the epoch a JavaScript `Date` can hold (ECMA-262, Time Values). */
 export const MAX_DATE_MS = 8.64e15;
 
 /** True for epoch milliseconds a `Date` can hold, so `new Date(ms).toISOString()` cannot throw. */

@@ -84,7 +84,7 @@ export interface CreatedClient {
   /** The generated key pair (emulator keys only: never use them anywhere else). */
   privateJwk?: RsaPrivateJwk;
   publicJwk?: RsaPublicJwk;
-  /** The generated key pair, base64-encoded as the seed's `JwkBase64` setting holds it. */
+  /** The generated key pair, base64-encoded as the .NET `JwkBase64` setting holds it. */
   jwkBase64?: string;
   /** Settings for `MaskinportenClient` pointing at this emulator. */
   settings: { authority: string; clientId: string; jwkBase64?: string; altinnPlatformUrl: string };

@@ -1,6 +1,6 @@
 /**
- * The grant rules on which Maskinporten's documentation and its live server disagree (protocol notes §2 and §4,
- * every **(rev)** entry), in both readings. `live` (the emulator's default) answers as the server does, so code
+ * The grant rules on which Maskinporten's documentation (Digdir's JWT grant page and error list) and its live server
+ * disagree, in both readings. `live` (the emulator's default) answers as the server does, so code
  * that works in production works here; `documented` keeps the stricter reading of the documentation for users who
  * want their grants to satisfy both.
  *

@@ -1,7 +1,7 @@
 /**
- * Every rule Maskinporten applies to a JWT grant (protocol notes §2 and §4), in the order a request meets them.
- * Each broken rule throws the {@link MpError} the real service answers with; a grant that passes comes back as the
- * facts the token issuer needs. Where the live server and the documentation disagree, `grant-rules.ts` holds both.
+ * Every rule Maskinporten applies to a JWT grant (Digdir's JWT grant page and error list), in the order a request meets
+ * them. Each broken rule throws the {@link MpError} the real service answers with; a grant that passes comes back as
+ * the facts the token issuer needs. Where the live server and the documentation disagree, `grant-rules.ts` holds both.
  */
 import type { KeyObject } from 'node:crypto';
 import { type DecodedJws, decodeCompact, isRsaAlgorithm, verifyDecodedAsync } from '../keys/jws.ts';

@@ -1,8 +1,8 @@
 /**
- * The rules the self-service API applies to a posted JWK set (protocol notes §6–7): at most five RSA signing keys,
- * public halves only, a `kid` of letters, digits and `._-`, unique within the set, and at least 2048 bits. The
- * live API also requires `use: "sig"` on every key and refuses an empty set (the last key goes with DELETE); a key
- * may carry its own `exp`, at most one year ahead.
+ * The rules the self-service API applies to a posted JWK set (Digdir's self-service API docs and key registration
+ * docs): at most five RSA signing keys, public halves only, a `kid` of letters, digits and `._-`, unique within the
+ * set, and at least 2048 bits. The live API also requires `use: "sig"` on every key and refuses an empty set (the last
+ * key goes with DELETE); a key may carry its own `exp`, at most one year ahead.
  */
 import type { KeyObject } from 'node:crypto';
 import {

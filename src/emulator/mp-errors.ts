@@ -1,5 +1,5 @@
 /**
- * Maskinporten's error answers (protocol notes §4): an OAuth error body whose `error_description` mirrors the real
+ * Maskinporten's error answers (Digdir's error list): an OAuth error body whose `error_description` mirrors the real
  * text and ends with a trace id, and whose `error_uri` ends with the MP code.
  */
 
@@ -22,7 +22,7 @@ export class MpError extends Error {
   /** The MP code the rule belongs to (kept in the request log even when the answer names none). */
   readonly mpCode: string;
   readonly description: string;
-  /** False for the answers the live server sends without an `error_uri` (protocol notes §4 (rev)). */
+  /** False for the answers the live server sends without an `error_uri` (live, not as documented). */
   readonly withUri: boolean;
 
   constructor(status: number, error: OAuthErrorCode, mpCode: string, description: string, withUri = true) {
@@ -72,10 +72,10 @@ export const mp = {
       'MP-120',
       `${AUTH_FAILED} The JWT is signed with an invalid certificate. ${detail}`,
     ),
-  /** The live text for a kid the client has not registered, sent without an MP code [protocol §4 (rev), S35, S38]. */
+  /** The live text for a kid the client has not registered, sent without an MP code (live, not documented). */
   unknownKid: () =>
     new MpError(400, 'invalid_grant', 'MP-100', `${AUTH_FAILED} Unknown key identifier (kid) for client.`, false),
-  /** The live server's time-rule answers ("JWT has expired" …), sent without an MP code [protocol §2 (rev), S30]. */
+  /** The live server's time-rule answers ("JWT has expired" …), sent without an MP code (live, not documented). */
   liveTime: (text: 'JWT has too long lifetime' | 'Issue time is in the future' | 'JWT has expired') =>
     new MpError(400, 'invalid_grant', 'MP-130', text, false),
   expiredKey: (kid: string) =>
@@ -128,7 +128,7 @@ export const mp = {
       'MP-302',
       `Unknown fields in authorization_details: ${fields.join(', ')}.`,
     ),
-  /** MP-303: no system user or consent matches the request, or a value names none [protocol §4 (rev), S37]. */
+  /** MP-303: no system user or consent matches the request, or a value names none (live, not documented). */
   invalidDetailsValue: (detail: string) =>
     new MpError(
       400,

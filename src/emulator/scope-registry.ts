@@ -1,8 +1,8 @@
 /**
- * The emulator's scopes and who may use them (protocol notes §4 and §6). A scope created through the API-provider
- * side of the self-service API has an owner; only the owner, organisations it granted access, or everyone when the
- * scope is `accessible_for_all`, get tokens with it — anyone else gets MP-250, even with the scope registered on
- * the client. Scopes without an owner (the emulator's defaults, or defined from code) stay open.
+ * The emulator's scopes and who may use them (Digdir's error list and self-service API docs). A scope created through
+ * the API-provider side of the self-service API has an owner; only the owner, organisations it granted access, or
+ * everyone when the scope is `accessible_for_all`, get tokens with it — anyone else gets MP-250, even with the scope
+ * registered on the client. Scopes without an owner (the emulator's defaults, or defined from code) stay open.
  */
 import { ArgumentError } from '../errors.ts';
 import { isOrgNumber } from '../protocol/constants.ts';

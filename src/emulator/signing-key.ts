@@ -1,9 +1,9 @@
 /**
  * The emulator's own signing keys, ready for use, with their public halves published as the real services publish
- * theirs: each with its self-signed certificate in `x5c` and a certificate thumbprint as `kid` (protocol notes §1
- * and §5 (rev)). Maskinporten's key is named by its SHA-256 thumbprint (base64url); Altinn's JWK is what
- * altinn-authentication's OpenIdController builds: `kty`, `use`, `kid` = the SHA-1 thumbprint in upper-case hex
- * (.NET's `Thumbprint`), `e` and `n` in standard base64 (`Convert.ToBase64String`) and the `x5c` chain.
+ * theirs: each with its self-signed certificate in `x5c` and a certificate thumbprint as `kid` (Digdir's well-known
+ * page and Altinn's token exchange docs, as live). Maskinporten's key is named by its SHA-256 thumbprint (base64url);
+ * Altinn's JWK is what altinn-authentication's OpenIdController builds: `kty`, `use`, `kid` = the SHA-1 thumbprint in
+ * upper-case hex (.NET's `Thumbprint`), `e` and `n` in standard base64 (`Convert.ToBase64String`) and the `x5c` chain.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { importPrivateJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';

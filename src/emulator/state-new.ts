@@ -1,6 +1,6 @@
 /**
  * A fresh emulator state: new signing keys for Maskinporten and Altinn, and the administrator client of the
- * self-service API with its own key pair (protocol notes §6), owned by the default organisation.
+ * self-service API with its own key pair (Digdir's self-service API docs), owned by the default organisation.
  */
 import { randomUUID } from 'node:crypto';
 import { generateRsaKeyPair } from '../keys/jwk.ts';
@@ -10,7 +10,7 @@ import type { EmulatedClient, EmulatorStateData, SigningKeyRecord } from './mode
 /** Organisation number used when none is given: Digdir's, which Altinn maps to the service owner `digdir`. */
 export const DEFAULT_ORG_NO = '991825827';
 
-/** A client's token lifetime (seconds) when none is set, or 0 is (protocol notes §3). */
+/** A client's token lifetime (seconds) when none is set, or 0 is (Digdir's token page). */
 export const DEFAULT_TOKEN_LIFETIME = 120;
 
 async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKeyRecord> {

@@ -1,7 +1,7 @@
 /**
  * Checks tokens presented to the emulator's resource endpoints (exchange, self-service, protected API): signed by
  * the expected emulator key, issued by the expected issuer, and within its lifetime allowing 10 s of skew, as
- * Altinn checks them (protocol notes §5).
+ * Altinn checks them (Altinn's token exchange docs).
  */
 import { decodeCompact, verifyDecoded } from '../keys/jws.ts';
 import type { SigningKey } from './state.ts';

@@ -1,5 +1,5 @@
 /**
- * Issues Maskinporten access tokens (protocol notes §3) for validated grants: RS256 JWTs signed with the emulator's
+ * Issues Maskinporten access tokens (Digdir's token page) for validated grants: RS256 JWTs signed with the emulator's
  * key, with a lifetime of min(client lifetime, every requested scope's `at_max_age`).
  */
 import { encodeSegment, signatureOf, signSegmentsAsync } from '../keys/jws.ts';

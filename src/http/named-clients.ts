@@ -1,6 +1,6 @@
 /**
  * Named HTTP clients: declare `{ name: { scopes, altinn, baseUrl } }` once and get an authorized fetch per name,
- * the way the seed's apps register typed and named `HttpClient`s. Paths are resolved against `baseUrl`, and the
+ * the way Altinn's .NET apps register typed and named `HttpClient`s. Paths are resolved against `baseUrl`, and the
  * token is only sent to `baseUrl`'s origin.
  */
 import type { MaskinportenClient } from '../client.ts';

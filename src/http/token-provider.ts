@@ -1,6 +1,6 @@
 /**
- * A token-provider function `() => Promise<string>` for third-party SDKs that take one (the role of the seed's
- * legacy `IMaskinportenTokenProvider`). Each call returns a valid token from the client's cache.
+ * A token-provider function `() => Promise<string>` for third-party SDKs that take one (the role of the .NET
+ * `IMaskinportenTokenProvider`). Each call returns a valid token from the client's cache.
  */
 import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer } from './authorizer.ts';

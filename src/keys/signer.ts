@@ -1,5 +1,5 @@
 /**
- * Turns the key material a user configures — a JWK (object or JSON), the seed's `JwkBase64`, a PEM private key with
+ * Turns the key material a user configures — a JWK (object or JSON), the .NET `JwkBase64`, a PEM private key with
  * a `kid` or a certificate chain, or a PKCS#12 business certificate — into a {@link GrantSigner}, validating early
  * with errors that say what is wrong and what to do.
  */
@@ -15,7 +15,7 @@ import { orderChain, readPkcs12 } from './pkcs12.ts';
 export interface KeyMaterial {
   /** The key pair as a JWK object or its JSON text. */
   jwk?: Record<string, unknown> | string;
-  /** The key pair JWK, base64-encoded (the seed's `JwkBase64`). */
+  /** The key pair JWK, base64-encoded (`JwkBase64` in .NET). */
   jwkBase64?: string;
   /** A PEM private key (PKCS#8 or PKCS#1); certificates may follow it in the same text. */
   pem?: string;
@@ -35,7 +35,7 @@ export interface KeyMaterial {
 export type KeySetting = keyof KeyMaterial;
 
 /**
- * How messages name each key setting: by default `jwk`, `JwkBase64` (the seed's name), `pem`, …; configuration
+ * How messages name each key setting: by default `jwk`, `JwkBase64` (the .NET name), `pem`, …; configuration
  * passes its own names (the legacy section calls `jwkBase64` `EncodedJwk`). Only the text changes: `setting` on
  * the error is always the {@link KeyMaterial} member.
  */

@@ -1,5 +1,5 @@
 /**
- * `MaskinportenModule`: `MaskinportenClient`s as Nest providers, configured as the seed's
+ * `MaskinportenModule`: `MaskinportenClient`s as Nest providers, configured as Altinn's .NET apps'
  * `ConfigureMaskinportenClient` does — settings from a configuration section (appsettings files, mounted secrets,
  * environment variables, Key Vault through `maskinporten/config`) or given in code, one default client and any
  * number of named ones, synchronously or from an async factory.

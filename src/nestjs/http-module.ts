@@ -1,6 +1,6 @@
 /**
  * `MaskinportenHttpModule`: an `@nestjs/axios` `HttpService` whose requests carry Maskinporten or Altinn tokens —
- * the counterpart of the seed's `AddHttpClient<T>().UseMaskinportenAuthorization(scopes)` and
+ * the counterpart of .NET's `AddHttpClient<T>().UseMaskinportenAuthorization(scopes)` and
  * `UseMaskinportenAltinnAuthorization(scopes)`. Each registration gets its own axios instance, authorized with
  * `attachToAxios` (401 → refresh → resend once, tokens only to allowed origins).
  */

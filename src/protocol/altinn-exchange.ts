@@ -1,6 +1,6 @@
 /**
- * The Altinn token exchange (protocol notes §5) as pure functions: the request for a Maskinporten token, and the
- * reading of the answer, which is the bare JWT as text or the same JWT as a JSON string.
+ * The Altinn token exchange (Altinn's token exchange docs) as pure functions: the request for a Maskinporten token, and
+ * the reading of the answer, which is the bare JWT as text or the same JWT as a JSON string.
  */
 import {
   AltinnExchangeError,

@@ -1,6 +1,6 @@
 /**
- * Wire constants of Maskinporten and the Altinn token exchange (see the protocol notes: grant §2, token §3,
- * exchange §5). Shared by the client and the emulator so both speak exactly the same names.
+ * Wire constants of Maskinporten and the Altinn token exchange (Digdir's JWT grant and token pages, and
+ * Altinn's token exchange docs). Shared by the client and the emulator so both speak exactly the same names.
  */
 
 /** RFC 7523 grant type for the JWT-bearer token request. */

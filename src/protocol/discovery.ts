@@ -1,5 +1,5 @@
 /**
- * RFC 8414 discovery for Maskinporten and Skyporten (protocol notes §1): where the metadata lives below an
+ * RFC 8414 discovery for Maskinporten and Skyporten (Digdir's well-known page): where the metadata lives below an
  * authority, and what the client takes from it (the issuer, which is the grant's `aud`, and the token endpoint).
  * Maskinporten publishes `/.well-known/oauth-authorization-server`; Skyporten documents only
  * `/.well-known/openid-configuration`, so both are tried, in that order.

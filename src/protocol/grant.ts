@@ -1,5 +1,5 @@
 /**
- * The JWT grant (protocol notes §2), as pure functions: normalise a token request, build the grant's claims, and
+ * The JWT grant (Digdir's JWT grant page), as pure functions: normalise a token request, build the grant's claims, and
  * sign them. The same request always yields the same claims apart from `iat`, `exp` and `jti`.
  */
 import { ArgumentError } from '../errors.ts';
@@ -52,7 +52,7 @@ export function normalizeScopes(scopes: readonly string[] | string): string[] {
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
     throw new ArgumentError('scopes must be a string or an array of strings', { setting: 'scopes' });
   }
-  // Scopes are separated by spaces (RFC 6749 §3.3). A control character (CR, LF, tab, NUL, DEL…) is never part of a
+  // Scopes are separated by spaces (RFC 6749 sec. 3.3). A control character (CR, LF, tab, NUL, DEL…) is never part of a
   // scope and is how a header or log line gets injected, so it is refused, not split on or sent.
   for (const s of list as readonly string[]) {
     const at = controlCharacterAt(s);

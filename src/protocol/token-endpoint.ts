@@ -1,6 +1,6 @@
 /**
- * The token request and response (protocol notes §3–4) as pure functions: the form to post, and the mapping of an
- * answer to a token or to a coded error whose message says what to do.
+ * The token request and response (Digdir's token page and error list) as pure functions: the form to post, and the
+ * mapping of an answer to a token or to a coded error whose message says what to do.
  */
 import {
   InvalidResponseError,

@@ -13,8 +13,8 @@ export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 export const MAX_KEY_LIFETIME_SECONDS = 365 * 24 * 60 * 60;
 
 /**
- * The public members a registered key may carry (RFC 7517 §4, RFC 7518 §6.3.1, and the self-service API's `exp`):
- * the only ones ever posted.
+ * The public members a registered key may carry (RFC 7517 sec. 4, RFC 7518 sec. 6.3.1, and the self-service API's
+ * `exp`): the only ones ever posted.
  */
 export const JWK_PUBLIC_MEMBERS = [
   'kty',

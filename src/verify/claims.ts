@@ -1,7 +1,7 @@
 /**
  * The verified token as an API provider reads it: who called (client id, consumer and supplier organisations),
  * what for (scopes), until when, and on whose behalf (Altinn system user, consent, `pid`). Built from claims whose
- * signature, issuer and lifetime were already checked (protocol notes §3 and §5).
+ * signature, issuer and lifetime were already checked (Digdir's token page and Altinn's token exchange docs).
  */
 import { CONSENT_TYPE, NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY, SYSTEM_USER_TYPE } from '../protocol/constants.ts';
 import type { TokenKind } from '../token.ts';
@@ -83,7 +83,7 @@ function consentTo(value: unknown): string | undefined {
   return orgOf(value);
 }
 
-/** `authorization_details` as a list: Altinn passes a single entry on as an object (protocol notes §5). */
+/** `authorization_details` as a list: Altinn passes a single entry on as an object (Altinn's token exchange docs). */
 function detailsOf(claims: Record<string, unknown>): Record<string, unknown>[] {
   const details = claims.authorization_details;
   if (details === undefined) return [];

@@ -6,7 +6,7 @@ import { MaskinportenError, type TokenVerificationErrorCode } from '../errors.ts
 
 export type { TokenVerificationErrorCode };
 
-/** The RFC 6750 §3.1 error codes a resource server answers with. */
+/** The RFC 6750 section 3.1 error codes a resource server answers with. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
 /** Codes answered with 403 `insufficient_scope`: the token is good but does not grant this request. */
@@ -15,14 +15,14 @@ const FORBIDDEN: ReadonlySet<TokenVerificationErrorCode> = new Set([
   'ERR_CONSUMER_NOT_ALLOWED',
 ]);
 
-/** RFC 6750 §3: `error_description` and `scope` values may hold only %x20-21 / %x23-5B / %x5D-7E. */
+/** RFC 6750 section 3: `error_description` and `scope` values may hold only %x20-21 / %x23-5B / %x5D-7E. */
 function quotable(value: string): string {
   return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
 }
 
 /**
- * Builds a `WWW-Authenticate: Bearer …` value (RFC 6750 §3). Without `error` it is the bare challenge sent when a
- * request carries no token at all (§3.1: no error code then).
+ * Builds a `WWW-Authenticate: Bearer …` value (RFC 6750 sec. 3). Without `error` it is the bare challenge sent when a
+ * request carries no token at all (section 3.1: no error code then).
  *
  * @param params - `realm`, `error`, `error_description`, `scope`; undefined members are left out.
  * @returns The header value, e.g. `Bearer error="invalid_token", error_description="the token has expired"`.

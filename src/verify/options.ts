@@ -55,7 +55,7 @@ export interface TokenVerifierOptions extends TokenRequirements {
   clockTolerance?: number;
   /** `realm` of the `WWW-Authenticate` challenge, when the API has one. */
   realm?: string;
-  /** How long fetched keys are used before they are fetched again (ms); 24 h by default (protocol notes §1). */
+  /** How long fetched keys are used before they are fetched again (ms); 24 h by default (Digdir's well-known page). */
   cacheMaxAgeMs?: number;
   /** Least time between two key fetches caused by unknown `kid`s or by failures (ms); 30 s by default. */
   cooldownMs?: number;

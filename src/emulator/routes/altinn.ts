@@ -1,5 +1,5 @@
 /**
- * Altinn's side: the exchange of a Maskinporten token for an Altinn token (protocol notes §5) and the Altinn
+ * Altinn's side: the exchange of a Maskinporten token for an Altinn token (Altinn's token exchange docs) and the Altinn
  * issuer's published keys.
  */
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
- * What every route of Digdir's self-service API shares (protocol notes §6): bearer tokens from this emulator
- * checked for the operation's scopes, JSON bodies, the canonical `/api/v1` paths with the older bare paths as
+ * What every route of Digdir's self-service API shares (Digdir's self-service API docs): bearer tokens from this
+ * emulator checked for the operation's scopes, JSON bodies, the canonical `/api/v1` paths with the older bare paths as
  * aliases, and Digdir's error body for every failure:
  * `{status, timestamp, correlation_id, errors: [{errorMessage, isFieldError, objectName, fieldIdentifier}],
  * error, error_description}` — real clients read `errors[].errorMessage` and crash on a plain OAuth error body.
@@ -131,7 +131,7 @@ export function digdirHandler(handler: Handler, objectName: DigdirObjectName): H
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 
-/** First-wave answers on the bare paths: errors as `{error, error_description}`, the same status codes. */
+/** The earlier answers on the bare paths: errors as `{error, error_description}`, the same status codes. */
 function legacyHandler(handler: Handler): Handler {
   return async (ctx, params) => {
     try {

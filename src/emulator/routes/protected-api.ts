@@ -1,5 +1,5 @@
 /**
- * Protected APIs for trying tokens end to end: a stand-in for Altinn's Notifications API (the seed's example
+ * Protected APIs for trying tokens end to end: a stand-in for Altinn's Notifications API (Altinn's example
  * scope; `POST /notifications/api/v1/orders` and the newer `POST /notifications/api/v1/future/orders` that current
  * clients call) that takes Altinn tokens, and an echo endpoint that validates a Maskinporten token and returns its
  * claims.

@@ -1,8 +1,8 @@
 /**
- * The scope endpoints of Digdir's self-service API (protocol notes §6): the public scope list, and the
+ * The scope endpoints of Digdir's self-service API (Digdir's self-service API docs): the public scope list, and the
  * API-provider side — create, change and delete scopes, grant and withdraw organisations' access — which needs
  * `idporten:scopes.write`. A scope created here has an owner and an access list that the token endpoint honours
- * (MP-250 for an organisation without access, protocol notes §4).
+ * (MP-250 for an organisation without access, Digdir's error list).
  */
 import type { EmulatorCore } from '../core.ts';
 import { FieldError } from '../field-error.ts';

@@ -1,6 +1,6 @@
 /**
- * The client and key endpoints of Digdir's self-service API (protocol notes §6), on the emulator's origin at
- * `/api/v1/clients…` (the bare `/clients…` paths answer too, as aliases). Callers authenticate with a token from
+ * The client and key endpoints of Digdir's self-service API (Digdir's self-service API docs), on the emulator's origin
+ * at `/api/v1/clients…` (the bare `/clients…` paths answer too, as aliases). Callers authenticate with a token from
  * this emulator carrying `idporten:dcr.*` scopes and see only their own organisation's clients.
  */
 import { JWT_BEARER_GRANT_TYPE } from '../../protocol/constants.ts';
