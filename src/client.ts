@@ -12,17 +12,19 @@ import { describeError } from './client/describe-error.ts';
 import { type CallContext, discover, fetchAltinnToken, fetchMaskinportenToken } from './client/fetchers.ts';
 import type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
 import { packageVersion } from './client/package-version.ts';
-import { raceAbort } from './client/race-abort.ts';
 import { scopeListKey } from './client/scope-list-key.ts';
+import { resolveClock, type Timekeeper } from './clock.ts';
 import { AbortedError, ConfigError } from './errors.ts';
 import type { LoadedSigner } from './keys/signer.ts';
 import { DEFAULT_GRANT_LIFETIME_SECONDS, MAX_GRANT_LIFETIME_SECONDS } from './protocol/constants.ts';
 import type { AuthorizationServerMetadata } from './protocol/discovery.ts';
 import type { AuthorityKind } from './protocol/environments.ts';
 import { type NormalizedTokenRequest, normalizeTokenRequest } from './protocol/grant.ts';
+import { ServerClock } from './server-clock.ts';
 import type { MaskinportenSettings } from './settings.ts';
 import { createTelemetry, type Logger, type Operation, type Telemetry } from './telemetry.ts';
 import type { AccessToken } from './token.ts';
+import { raceSignal } from './transport/race.ts';
 import { resolveCallPolicy } from './transport/retry.ts';
 
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client/options.ts';
@@ -49,13 +51,14 @@ interface ResolvedRequest {
  */
 export class MaskinportenClient {
   readonly #options: MaskinportenClientOptions;
-  readonly #clock: { now(): number };
+  readonly #clock: Timekeeper;
+  /** The server's clock, estimated from the `Date` headers of its answers. */
+  readonly #server: ServerClock;
   readonly #cache: TokenCache;
   readonly #ctx: CallContext;
   readonly #logger: Logger | undefined;
   readonly #telemetry: Telemetry;
   #creds: ActiveCredentials;
-  #clockOffsetMs: number | undefined;
   /** Resolved scope strings (and one-element scope arrays), by the string. */
   readonly #scopeMemo = new Map<string, ResolvedRequest>();
   /** Resolved scope arrays of other lengths, by {@link scopeListKey}. */
@@ -73,7 +76,8 @@ export class MaskinportenClient {
       throw new ConfigError('options must be an object (or left out)', { setting: 'options' });
     }
     this.#options = options;
-    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#clock = resolveClock(options.clock);
+    this.#server = new ServerClock(this.#clock);
     const grantLifetime = options.grantLifetimeSeconds ?? DEFAULT_GRANT_LIFETIME_SECONDS;
     if (!Number.isInteger(grantLifetime) || grantLifetime < 1 || grantLifetime > MAX_GRANT_LIFETIME_SECONDS) {
       throw new ConfigError(
@@ -85,7 +89,7 @@ export class MaskinportenClient {
     this.#telemetry = createTelemetry(options.telemetry, packageVersion);
     this.#ctx = {
       fetch: options.fetch ?? globalThis.fetch,
-      policy: resolveCallPolicy(options.retry, options, options.retryHooks),
+      policy: resolveCallPolicy(options.retry, options, options.retryHooks, this.#clock),
       logger: options.logger,
       correctSkew: options.correctClockSkew === true,
       grantLifetime,
@@ -93,8 +97,7 @@ export class MaskinportenClient {
       altinnSubscriptionKey: options.altinnSubscriptionKey,
       now: () => this.#clock.now(),
       serverNow: () => this.#serverNow(),
-      observeDate: (date, receivedAt) => this.#observeDate(date, receivedAt),
-      clockOffsetMs: () => this.#clockOffsetMs,
+      server: this.#server,
     };
     // Validate everything now, so a bad key fails here and not at the first token request.
     this.#creds = this.#credentials(settings);
@@ -150,7 +153,7 @@ export class MaskinportenClient {
 
   /** The last measured offset (ms) of the server clock from ours (positive: the server is ahead), if any. */
   get clockOffsetMs(): number | undefined {
-    return this.#clockOffsetMs;
+    return this.#server.offsetMs;
   }
 
   /**
@@ -281,7 +284,7 @@ export class MaskinportenClient {
       'maskinporten.scopes': resolved.request.scopes.join(' '),
     };
     try {
-      const { token, outcome, source } = await raceAbort(
+      const { token, outcome, source } = await raceSignal(
         this.#telemetry.span(
           `Maskinporten.${operation === 'token' ? 'GetAccessToken' : 'GetAltinnExchangedToken'}`,
           attributes,
@@ -295,7 +298,7 @@ export class MaskinportenClient {
           },
         ),
         options.signal,
-        what,
+        (reason) => new AbortedError(`${what} was aborted`, { cause: reason }),
       );
       this.#telemetry.count(operation, outcome satisfies CacheOutcome, source);
       return token;
@@ -372,15 +375,7 @@ export class MaskinportenClient {
 
   /** The current time on the server's clock when skew correction is on (and measured), else on ours. */
   #serverNow(): number {
-    const now = this.#clock.now();
-    return this.#ctx.correctSkew && this.#clockOffsetMs !== undefined ? now + this.#clockOffsetMs : now;
-  }
-
-  #observeDate(date: string | null, receivedAt: number): void {
-    if (!date) return;
-    const server = Date.parse(date);
-    // The header has whole seconds; its midpoint is the best estimate.
-    if (!Number.isNaN(server)) this.#clockOffsetMs = server + 500 - receivedAt;
+    return this.#ctx.correctSkew ? this.#server.now() : this.#clock.now();
   }
 
   /** A description without secrets. @returns `MaskinportenClient(<client id> @ <authority>)`. */

@@ -6,6 +6,7 @@
 export type { InvalidationListener, StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
 export { MaskinportenClient } from './client.ts';
+export { type Clock, systemClock } from './clock.ts';
 export type {
   AnyMaskinportenError,
   ConfigProblem,
@@ -37,6 +38,7 @@ export type { GeneratedKeyPair, GenerateKeyOptions, RsaPrivateJwk, RsaPublicJwk 
 export { generateRsaKeyPair, jwkThumbprint, toPublicJwk } from './keys/jwk.ts';
 export type { RsaAlgorithm } from './keys/jws.ts';
 export type { KeyMaterial } from './keys/signer.ts';
+export { ManualClock } from './manual-clock.ts';
 export {
   ALTINN_EXCHANGE_PATH,
   JWT_BEARER_GRANT_TYPE,
@@ -69,6 +71,7 @@ export type {
   SelfServiceKeySet,
 } from './self-service/index.ts';
 export { defaultSelfServiceUrl, SelfServiceClient, SelfServiceError } from './self-service/index.ts';
+export { ServerClock } from './server-clock.ts';
 export type { MaskinportenSettings } from './settings.ts';
 export type { Logger } from './telemetry.ts';
 export type { TokenKind } from './token.ts';

@@ -5,7 +5,7 @@
  * holder may have died: its lock expires). A caller never waits longer than the store's bound before fetching
  * itself, and a store that fails is skipped: the fetch goes upstream directly.
  */
-import { performance } from 'node:perf_hooks';
+import { sleep, systemClock } from '../clock.ts';
 import { AccessToken } from '../token.ts';
 import type { StoreContext, StoredToken, TokenStore } from './store.ts';
 
@@ -102,7 +102,7 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
   if (first) return { token: first, source: 'store' };
   if (!store.lock) return upstream();
 
-  const started = performance.now();
+  const started = systemClock.monotonic();
   const bound = store.maxWaitMs ?? 10_000;
   let waited = false;
   for (;;) {
@@ -118,12 +118,12 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
         await attempt(() => lock.release());
       }
     }
-    const left = bound - (performance.now() - started);
+    const left = bound - (systemClock.monotonic() - started);
     if (left <= 0) return upstream();
     if (store.changed) {
       if ((await attempt(() => store.changed!(key, left, context))) === UNAVAILABLE) return upstream();
     } else {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 50)));
+      await sleep(systemClock, Math.min(left, 50));
     }
     waited = true;
     const after = await read();

@@ -3,6 +3,8 @@
  * explicit context, so the client class only composes them. Each retries as the call policy says and turns every
  * answer into a token or a coded error.
  */
+
+import { timeoutSignal } from '../clock.ts';
 import {
   AbortedError,
   ConfigError,
@@ -18,6 +20,7 @@ import { type AuthorizationServerMetadata, discoveryUrls, processDiscoveryRespon
 import { defaultAltinnPlatformUrl } from '../protocol/environments.ts';
 import type { NormalizedTokenRequest } from '../protocol/grant.ts';
 import { processTokenSuccess, tokenErrorFromResponse, tokenRequestInit } from '../protocol/token-endpoint.ts';
+import type { ServerClock } from '../server-clock.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
 import { AccessToken, expiresWithinBound } from '../token.ts';
@@ -52,14 +55,21 @@ export interface CallContext {
   now(): number;
   /** The server's clock when skew correction is on and measured, else ours. */
   serverNow(): number;
-  /** Records the server clock from a `Date` header received at `receivedAt` (our clock). */
-  observeDate(date: string | null, receivedAt: number): void;
-  /** The last measured offset of the server clock, if any. */
-  clockOffsetMs(): number | undefined;
+  /** The server's clock, measured from the `Date` headers of its answers. */
+  server: ServerClock;
 }
 
-function withRetryAfter(err: MaskinportenError, res: Response): MaskinportenError {
-  const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+/** Fetches on the call context, measuring the server's clock from the answer's `Date` header. */
+async function timedFetch(ctx: CallContext, url: string, init: RequestInit): Promise<Response> {
+  const sentAt = ctx.now();
+  const res = await ctx.fetch(url, init);
+  ctx.server.observe(res.headers.get('date'), sentAt, ctx.now());
+  return res;
+}
+
+function withRetryAfter(ctx: CallContext, err: MaskinportenError, res: Response): MaskinportenError {
+  // A Retry-After date is on the server's clock.
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'), ctx.server.now());
   if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
   return err;
 }
@@ -71,13 +81,12 @@ function withRetryAfter(err: MaskinportenError, res: Response): MaskinportenErro
 export async function discover(ctx: CallContext, authority: string): Promise<AuthorizationServerMetadata> {
   const urls = discoveryUrls(authority);
   for (const [i, url] of urls.entries()) {
-    const res = await ctx.fetch(url, {
+    const res = await timedFetch(ctx, url, {
       headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(ctx.policy.timeoutMs),
+      signal: timeoutSignal(ctx.policy.clock, ctx.policy.timeoutMs),
       redirect: 'error',
     });
     const text = await res.text();
-    ctx.observeDate(res.headers.get('date'), ctx.now());
     if ((res.status === 404 || res.status === 405 || res.status === 410) && i < urls.length - 1) continue;
     if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
     let body: unknown;
@@ -107,7 +116,7 @@ export function checkNotExpired(ctx: CallContext, token: AccessToken): AccessTok
     );
   }
   if (token.expiresAt.getTime() <= now) {
-    const offset = ctx.clockOffsetMs();
+    const offset = ctx.server.offsetMs;
     throw new TokenExpiredError(
       `the ${token.kind} token was already expired when it arrived (exp ${token.expiresAt.toISOString()}): check this machine's clock`,
       offset === undefined ? {} : { clockOffsetMs: offset },
@@ -136,7 +145,7 @@ export async function fetchMaskinportenToken(
       what,
       async (signal, attempt) => {
         const meta = await creds.metadata();
-        offsetUsed = ctx.correctSkew ? (ctx.clockOffsetMs() ?? 0) : 0;
+        offsetUsed = ctx.correctSkew ? (ctx.server.offsetMs ?? 0) : 0;
         const grant = composeGrant({
           clientId,
           issuer: meta.issuer,
@@ -147,9 +156,8 @@ export async function fetchMaskinportenToken(
         });
         const init = tokenRequestInit(grant);
         if (attempt > 1) ctx.logger?.debug?.({ attempt, clientId }, 'retrying the token request');
-        const res = await ctx.fetch(meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
+        const res = await timedFetch(ctx, meta.tokenEndpoint, { method: 'POST', ...init, signal, redirect: 'error' });
         const text = await res.text();
-        ctx.observeDate(res.headers.get('date'), ctx.now());
         const receivedAt = ctx.serverNow();
         if (res.status !== 200) {
           const err = tokenErrorFromResponse(res.status, text, {
@@ -157,9 +165,9 @@ export async function fetchMaskinportenToken(
             authority: creds.authority,
             kid: signer.kid,
             scopes: request.scopes,
-            clockOffsetMs: ctx.clockOffsetMs(),
+            clockOffsetMs: ctx.server.offsetMs,
           });
-          throw withRetryAfter(err, res);
+          throw withRetryAfter(ctx, err, res);
         }
         const body = processTokenSuccess(text, res.status);
         // A coded error of its own when the token is unusable (bad alphabet, no or absurd expiry): never retried.
@@ -184,7 +192,7 @@ export async function fetchMaskinportenToken(
     token = await run();
   } catch (err) {
     // With skew correction on, a refusal of iat/exp after the server clock was (re)measured gets one more grant.
-    const measured = ctx.clockOffsetMs();
+    const measured = ctx.server.offsetMs;
     if (
       !ctx.correctSkew ||
       !(err instanceof MaskinportenError && err.code === 'ERR_CLOCK_SKEW') ||
@@ -253,7 +261,7 @@ export async function fetchAltinnToken(
         });
         const res = await ctx.fetch(url, { headers, signal, redirect: 'error' });
         const text = await res.text();
-        if (res.status !== 200) throw withRetryAfter(exchangeErrorFromResponse(res.status, text, platform), res);
+        if (res.status !== 200) throw withRetryAfter(ctx, exchangeErrorFromResponse(res.status, text, platform), res);
         return AccessToken.fromValue(processExchangeSuccess(text), 'altinn');
       },
       ctx.policy,

@@ -1,5 +1,7 @@
 /** The client's public option and argument types. */
+
 import type { TokenStore } from '../cache/store.ts';
+import type { Clock } from '../clock.ts';
 import type { TokenRequest } from '../protocol/grant.ts';
 import type { Logger } from '../telemetry.ts';
 import type { CallTiming, ResolvedCallPolicy, RetryPolicy } from '../transport/retry.ts';
@@ -19,8 +21,12 @@ export interface GetTokenOptions {
 export interface MaskinportenClientOptions extends CallTiming {
   /** The fetch implementation; the global `fetch` by default. */
   fetch?: typeof fetch;
-  /** Source of the current time (epoch ms); the system clock by default. */
-  clock?: { now(): number };
+  /**
+   * The clock: the time of day (`now`, epoch ms) and, when it gives `setTimeout`/`clearTimeout` (as a
+   * `ManualClock` does), the timers of deadlines, timeouts and backoff too; the system clock by default.
+   * @see {@link Clock}
+   */
+  clock?: Clock;
   /** Cache tuning and an optional shared store. */
   cache?: {
     /** A token is treated as expired this long (ms) before `exp`; 10000 by default. */

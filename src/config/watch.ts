@@ -4,6 +4,8 @@
  * attached clients. A failed reload keeps the last good settings and reports the error.
  */
 
+import { type Clock, resolveClock } from '../clock.ts';
+import { MaskinportenError } from '../errors.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 import {
   applyLayer,
@@ -26,8 +28,17 @@ export interface WatchSettingsOptions extends LoadSettingsOptions {
   keyVaultIntervalMs?: number;
   /** Called with new, valid settings. */
   onChange?: (loaded: LoadedSettings) => void;
-  /** Called when a reload fails; the last good settings stay in force. */
+  /**
+   * Called when a poll fails to reload; the last good settings stay in force. A failure is reported once: the
+   * next polls that fail the same way stay quiet until the failure changes (another error) or a reload succeeds.
+   */
   onError?: (err: unknown) => void;
+  /**
+   * The clock the polls and the Key Vault interval run on; the system clock by default. A clock with timers
+   * (such as `ManualClock`) makes the polls happen when it moves.
+   * @see {@link Clock}
+   */
+  clock?: Clock;
 }
 
 /** Something that can take new settings, such as a `MaskinportenClient`. */
@@ -73,32 +84,36 @@ export interface SettingsWatcher {
  * @throws ConfigValidationError `ERR_CONFIG` when the first load does not validate.
  */
 export async function watchMaskinportenSettings(options: WatchSettingsOptions = {}): Promise<SettingsWatcher> {
+  const clock = resolveClock(options.clock);
   const section = options.section ?? DEFAULT_SECTION;
   // The first load reads every source once, the vault included, and keeps the vault's values for later polls.
   const initialConfig = readLocalSources(options, [section]);
   const kv = keyVaultTarget(options, initialConfig);
   if (kv && 'problem' in kv) throw new ConfigValidationError([kv.problem]);
   let kvLayer: Layer = kv ? await readKeyVaultLayer(kv.url, kv.options, [section]) : [];
-  let kvReadAt = Date.now();
+  let kvReadAt = clock.monotonic();
   applyLayer(initialConfig, kvLayer);
   let current = namedSettingsFromConfig(initialConfig, { current: section }, options).current!;
   let fingerprint = fingerprintOf(current);
   const targets = new Set<Reconfigurable>();
   const kvInterval = options.keyVaultIntervalMs ?? 5 * 60 * 1000;
   let running: Promise<boolean> | undefined;
+  /** The failure last reported to `onError`, until the sources load again. */
+  let reported: string | undefined;
 
   const check = async (forceKeyVault: boolean): Promise<boolean> => {
     const config = readLocalSources(options, [section]);
     const target = keyVaultTarget(options, config);
     // The vault's URL may have gone from the files since the start: say so rather than go on without the vault.
     if (target && 'problem' in target) throw new ConfigValidationError([target.problem]);
-    if (target && (forceKeyVault || Date.now() - kvReadAt >= kvInterval)) {
+    if (target && (forceKeyVault || clock.monotonic() - kvReadAt >= kvInterval)) {
       kvLayer = await readKeyVaultLayer(target.url, target.options, [section]);
-      kvReadAt = Date.now();
+      kvReadAt = clock.monotonic();
     }
     if (target) applyLayer(config, kvLayer);
     const next = namedSettingsFromConfig(config, { current: section }, options).current!;
     const nextPrint = fingerprintOf(next);
+    reported = undefined; // the sources load again: a later failure is news
     if (nextPrint === fingerprint) return false;
     for (const t of targets) await t.reconfigure(next.settings);
     current = next;
@@ -114,12 +129,32 @@ export async function watchMaskinportenSettings(options: WatchSettingsOptions = 
     return running;
   };
 
-  const timer = setInterval(() => {
-    reload(false).catch((err: unknown) => options.onError?.(err));
-  }, options.intervalMs ?? 5000);
-  timer.unref();
+  const intervalMs = options.intervalMs ?? 5000;
+  let timer: unknown;
+  let stopped = false;
+  const poll = () => {
+    reload(false)
+      .catch((err: unknown) => {
+        // A broken file stays broken until someone edits it: say so once, not on every poll.
+        const key = failureKey(err);
+        if (key === reported) return;
+        reported = key;
+        options.onError?.(err);
+      })
+      .finally(schedule);
+  };
+  function schedule(): void {
+    if (stopped) return;
+    timer = clock.setTimeout(poll, intervalMs);
+    // Polling alone must not keep the process alive (system timers have unref; a fake clock's handles do not).
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+  }
+  schedule();
 
-  const stop = () => clearInterval(timer);
+  const stop = () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
   return {
     get current() {
       return current;
@@ -139,4 +174,10 @@ function fingerprintOf(loaded: LoadedSettings): string {
   return JSON.stringify({ ...loaded.settings }, (_k, v: unknown) =>
     v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
   );
+}
+
+/** What makes two failures the same one: the error's code and message (never a secret: errors hold none). */
+function failureKey(err: unknown): string {
+  if (err instanceof MaskinportenError) return `${err.code}\n${err.message}`;
+  return err instanceof Error ? `${err.name}\n${err.message}` : String(err);
 }

@@ -3,6 +3,7 @@
  * the `Date` header) comes from here, so tests drive time instead of sleeping, and skew is one offset away.
  */
 
+import { type Clock, resolveClock, type Timekeeper } from '../clock.ts';
 import { ArgumentError } from '../errors.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 
@@ -14,26 +15,34 @@ export function isDateMs(ms: number): boolean {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
 }
 
-/** A source of the current time in epoch milliseconds, like `Date.now`. */
-export interface Clock {
-  /**
-   * The current time.
-   *
-   * @returns Epoch milliseconds.
-   */
-  now(): number;
-}
+export type { Clock } from '../clock.ts';
 
-/** The system clock. */
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** A clock that can be moved: the base clock plus an offset that tests and the admin route control. */
-export class EmulatorClock implements Clock {
-  readonly #base: Clock;
+/**
+ * A clock that can be moved: the base clock plus an offset that tests and the admin route control. Its timers
+ * (the latency of a fault) and monotonic time are the base clock's, so a fake base clock drives them too.
+ */
+export class EmulatorClock implements Timekeeper {
+  readonly #base: Timekeeper;
   #offsetMs = 0;
 
-  constructor(base: Clock = systemClock) {
-    this.#base = base;
+  /** @throws ConfigError `ERR_CONFIG` (`clock`) when `base` has no `now()`, or only one of the timer functions */
+  constructor(base?: Clock) {
+    this.#base = resolveClock(base);
+  }
+
+  /** Monotonic time of the base clock (ms), unaffected by the offset. */
+  monotonic(): number {
+    return this.#base.monotonic();
+  }
+
+  /** A timer on the base clock. */
+  setTimeout(callback: () => void, ms: number): unknown {
+    return this.#base.setTimeout(callback, ms);
+  }
+
+  /** Cancels a timer of {@link EmulatorClock.setTimeout}. */
+  clearTimeout(handle: unknown): void {
+    this.#base.clearTimeout(handle);
   }
 
   /** The current emulated time in epoch milliseconds. */

@@ -185,7 +185,12 @@ export interface Emulator {
     set(time: Date | number): void;
   };
   /** The request log. */
-  readonly requests: { entries(filter?: { endpoint?: string }): RequestLogEntry[]; clear(): void };
+  readonly requests: {
+    entries(filter?: { endpoint?: string }): RequestLogEntry[];
+    clear(): void;
+    /** Calls `listener` with every request logged from now on (as it finishes); returns the function that stops it. */
+    subscribe(listener: (entry: RequestLogEntry) => void): () => void;
+  };
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
   /** Same as {@link close}, for `await using`. */

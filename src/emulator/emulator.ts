@@ -288,7 +288,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addConsent: (c) => state.addConsent(c),
     faults: faultControl,
     clock: clockControl,
-    requests: { entries: (filter = {}) => core.log.entries(filter), clear: () => core.log.clear() },
+    requests: {
+      entries: (filter = {}) => core.log.entries(filter),
+      clear: () => core.log.clear(),
+      subscribe: (listener) => core.log.subscribe(listener),
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -32,7 +32,11 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
 export interface FaultSpec {
   /** The endpoint to misbehave, or `*` for all of them. */
   endpoint: EndpointName | '*';
-  /** Delay (ms, real time) before the endpoint answers or misbehaves. */
+  /**
+   * Delay (ms) before the endpoint answers or misbehaves, on the emulator's clock: real time, unless the clock
+   * given to `startEmulator` has timers (a `ManualClock`), which then decides when it ends. A caller that hangs up
+   * ends the delay (the request is logged as closed by the client).
+   */
   latencyMs?: number;
   /** Answer this status (e.g. 500, 503, 429) with a JSON error instead of handling the request. */
   status?: number;

@@ -5,7 +5,7 @@
  * answers 500 for whatever escapes and the server keeps serving.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../clock.ts';
 import { ArgumentError } from '../errors.ts';
 import { randomHex } from '../keys/random-pool.ts';
 import { explainEntry } from './console/explain.ts';
@@ -30,7 +30,17 @@ async function applyFault(ctx: RequestContext, fault: ActiveFault): Promise<bool
   const what: string[] = [];
   if (fault.latencyMs) {
     what.push(`latency ${fault.latencyMs} ms`);
-    await sleep(fault.latencyMs);
+    ctx.log.fault = what.join(', ');
+    // On the emulator's clock, so a test's fake clock drives it; a caller that hangs up ends the hold at once
+    // (the request is then logged as closed by the client).
+    const hungUp = new AbortController();
+    const onClose = () => hungUp.abort();
+    ctx.res.once('close', onClose);
+    try {
+      await sleep(ctx.clock, fault.latencyMs, hungUp.signal);
+    } finally {
+      ctx.res.off('close', onClose);
+    }
   }
   ctx.log.fault = what.join(', ');
   if (fault.reset) {

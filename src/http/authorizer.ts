@@ -10,6 +10,7 @@ import { ALTINN_EXCHANGE_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts'
 import { authorityBase } from '../protocol/discovery.ts';
 import type { TokenRequest } from '../protocol/grant.ts';
 import type { AccessToken } from '../token.ts';
+import { raceSignal } from '../transport/race.ts';
 
 /** Per-request changes to the token request: a system user, a consumer org, extra scopes, or the token kind. */
 export interface RequestOverrides {
@@ -216,7 +217,7 @@ export class Authorizer {
       const { request, altinn } = this.resolve(overrides);
       pending = altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
     }
-    return signal ? untilAborted(pending, signal) : pending;
+    return raceSignal(pending, signal, (reason) => reason);
   }
 
   /**
@@ -232,7 +233,7 @@ export class Authorizer {
     const { request, altinn } = this.resolve(overrides);
     const get = () => {
       const p = altinn ? this.client.getAltinnExchangedToken(request) : this.client.getAccessToken(request);
-      return signal ? untilAborted(p, signal) : p;
+      return raceSignal(p, signal, (reason) => reason);
     };
     if (signal?.aborted) throw signal.reason;
     const current = await get();
@@ -240,23 +241,4 @@ export class Authorizer {
     await this.client.invalidate(request);
     return get();
   }
-}
-
-/** `pending`, or the signal's reason as soon as it aborts. */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

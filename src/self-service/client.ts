@@ -6,9 +6,11 @@
  * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 import type { MaskinportenClient } from '../client.ts';
+import { resolveClock, type Timekeeper } from '../clock.ts';
 import { ArgumentError } from '../errors.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../protocol/constants.ts';
 import { environmentOfAuthority, SELF_SERVICE_API_URLS } from '../protocol/environments.ts';
+import { ServerClock } from '../server-clock.ts';
 import { checkUrlSetting, isLoopbackHost } from '../url-policy.ts';
 import { SelfServiceError, selfServiceErrorOf } from './error.ts';
 import { keyForPosting } from './keys.ts';
@@ -64,7 +66,9 @@ export class SelfServiceClient {
   readonly #read: string[];
   readonly #write: string[];
   readonly #scopeAdmin: string[];
-  #clockOffsetMs: number | undefined;
+  readonly #clock: Timekeeper;
+  /** The API server's clock, measured from the `Date` headers of its answers. */
+  readonly #server: ServerClock;
 
   /**
    * Creates a client of the self-service API for the administrator's organisation.
@@ -92,6 +96,8 @@ export class SelfServiceClient {
     this.#read = options.readScopes ?? ['idporten:dcr.read'];
     this.#write = options.writeScopes ?? ['idporten:dcr.write'];
     this.#scopeAdmin = options.scopeAdminScopes ?? ['idporten:scopes.write'];
+    this.#clock = resolveClock(options.clock);
+    this.#server = new ServerClock(this.#clock);
   }
 
   /** Calls the API; `scopes` null calls without a token (the public scope list). */
@@ -101,15 +107,14 @@ export class SelfServiceClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = `${this.baseUrl}${path}`;
     let res: Response;
+    const sentAt = this.#clock.now();
     try {
       res = await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (cause) {
       throw new SelfServiceError(`the self-service API at ${this.baseUrl} could not be reached`, { cause });
     }
+    this.#server.observe(res.headers.get('date'), sentAt, this.#clock.now());
     const text = await res.text();
-    const date = res.headers.get('date');
-    // The header has whole seconds; its midpoint is the best estimate.
-    if (date && !Number.isNaN(Date.parse(date))) this.#clockOffsetMs = Date.parse(date) + 500 - Date.now();
     if (!res.ok) throw selfServiceErrorOf(method, `${SELF_SERVICE_API_PATH}${path}`, res.status, text);
     if (!text) return undefined as T;
     try {
@@ -127,7 +132,7 @@ export class SelfServiceClient {
    * (positive: the server is ahead); undefined before the first call or when the server sends no `Date`.
    */
   get clockOffsetMs(): number | undefined {
-    return this.#clockOffsetMs;
+    return this.#server.offsetMs;
   }
 
   /**
@@ -135,7 +140,7 @@ export class SelfServiceClient {
    * @returns Epoch ms.
    */
   serverNow(): number {
-    return Date.now() + (this.#clockOffsetMs ?? 0);
+    return this.#server.now();
   }
 
   // ---- clients ---------------------------------------------------------------------------------------------------

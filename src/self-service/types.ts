@@ -2,6 +2,7 @@
  * The shapes of Digdir's self-service API as this package reads and writes them (snake_case on the wire).
  * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
+import type { Clock } from '../clock.ts';
 import type { RsaPublicJwk } from '../keys/jwk.ts';
 
 /** A registered integration as the API shows it. */
@@ -106,4 +107,9 @@ export interface SelfServiceClientOptions {
   writeScopes?: string[];
   /** Scopes asked for the scope-admin calls; `idporten:scopes.write` by default. */
   scopeAdminScopes?: string[];
+  /**
+   * Our clock (`now`, epoch ms), against which the API server's clock is measured; the system clock by default.
+   * @see {@link Clock}
+   */
+  clock?: Clock;
 }

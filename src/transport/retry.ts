@@ -3,8 +3,9 @@
  * backoff and full jitter (honouring `Retry-After` up to a cap), within bounded attempts and an overall deadline;
  * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep, systemClock, type Timekeeper, timeoutSignal } from '../clock.ts';
 import { AbortedError, ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
+import { anySignal, raceSignal } from './race.ts';
 
 /** How calls are retried and timed. */
 export interface RetryPolicy {
@@ -38,6 +39,8 @@ export interface ResolvedCallPolicy {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A number in [0, 1); `Math.random` by default. */
   random: () => number;
+  /** The clock deadlines, timeouts and backoff run on. */
+  clock: Timekeeper;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -48,11 +51,12 @@ function positive(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
-/** Validates and fills in a retry policy and timing. */
+/** Validates and fills in a retry policy and timing; deadlines, timeouts and backoff run on `clock`. */
 export function resolveCallPolicy(
   retry: RetryPolicy | false | undefined,
   timing: CallTiming = {},
   hooks: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>> = {},
+  clock: Timekeeper = systemClock,
 ): ResolvedCallPolicy {
   const r = retry === false ? { maxAttempts: 1 } : (retry ?? {});
   const maxAttempts = positive('retry.maxAttempts', r.maxAttempts, 3, 1);
@@ -64,12 +68,17 @@ export function resolveCallPolicy(
     maxRetryAfterMs: positive('retry.maxRetryAfterMs', r.maxRetryAfterMs, 30_000),
     timeoutMs: positive('timeoutMs', timing.timeoutMs, 10_000, 1),
     deadlineMs: positive('deadlineMs', timing.deadlineMs, 30_000, 1),
-    sleep: hooks.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+    sleep: hooks.sleep ?? ((ms, signal) => sleep(clock, ms, signal)),
     random: hooks.random ?? Math.random,
+    clock,
   };
 }
 
-/** Parses a `Retry-After` header (seconds or an HTTP date) into ms from `nowMs`. */
+/**
+ * Parses a `Retry-After` header (seconds or an HTTP date) into ms from `nowMs`, which for a date should be the
+ * server's clock (a `ServerClock` estimate), since the server wrote it.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+ */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
@@ -91,13 +100,13 @@ export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
 export interface CallDeadline {
   /** Aborts when the deadline passes. */
   readonly signal: AbortSignal;
-  /** `performance.now()` when the call started. */
+  /** The policy clock's monotonic time when the call started. */
   readonly startedAt: number;
 }
 
-/** Starts the deadline of a call now. */
+/** Starts the deadline of a call now, on the policy's clock. */
 export function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
-  return { signal: AbortSignal.timeout(policy.deadlineMs), startedAt: performance.now() };
+  return { signal: timeoutSignal(policy.clock, policy.deadlineMs), startedAt: policy.clock.monotonic() };
 }
 
 /** The error of a call that ran out of its deadline. */
@@ -124,24 +133,7 @@ export function untilDeadline<T>(
   what: string,
   policy: ResolvedCallPolicy,
 ): Promise<T> {
-  if (deadline.signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(deadlineError(what, policy, deadline.signal.reason));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onDeadline = () => reject(deadlineError(what, policy, deadline.signal.reason));
-    deadline.signal.addEventListener('abort', onDeadline, { once: true });
-    promise.then(
-      (v) => {
-        deadline.signal.removeEventListener('abort', onDeadline);
-        resolve(v);
-      },
-      (e: unknown) => {
-        deadline.signal.removeEventListener('abort', onDeadline);
-        reject(e);
-      },
-    );
-  });
+  return raceSignal(promise, deadline.signal, (reason) => deadlineError(what, policy, reason));
 }
 
 /**
@@ -159,13 +151,13 @@ export async function withRetries<T>(
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
   const deadline = callDeadline.signal;
   if (deadline.aborted) throw deadlineError(what, policy, deadline.reason);
-  const overall = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const overall = anySignal(signal, deadline);
   const { startedAt } = callDeadline;
   let last: MaskinportenError | undefined;
   for (let n = 1; n <= policy.maxAttempts; n++) {
-    const timeout = AbortSignal.timeout(policy.timeoutMs);
+    const timeout = timeoutSignal(policy.clock, policy.timeoutMs);
     try {
-      return await attempt(AbortSignal.any([overall, timeout]), n);
+      return await attempt(anySignal(overall, timeout), n);
     } catch (err) {
       if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
       if (deadline.aborted) throw deadlineError(what, policy, last ?? err, n);
@@ -175,7 +167,7 @@ export async function withRetries<T>(
       const retryAfter = last.retryAfterMs;
       if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) throw withAttempts(last, n);
       const wait = Math.max(backoff, retryAfter ?? 0);
-      const remaining = policy.deadlineMs - (performance.now() - startedAt);
+      const remaining = policy.deadlineMs - (policy.clock.monotonic() - startedAt);
       if (wait >= remaining) throw withAttempts(last, n);
       try {
         await policy.sleep(wait, overall);

@@ -5,6 +5,7 @@
  * already known. Concurrent refreshes share one fetch.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { type Timekeeper, timeoutSignal } from '../clock.ts';
 import type { RsaAlgorithm } from '../keys/jws.ts';
 import { isLoopbackHost } from '../url-policy.ts';
 import { TokenVerificationError } from './errors.ts';
@@ -12,7 +13,7 @@ import { TokenVerificationError } from './errors.ts';
 /** How a key source fetches and keeps time. */
 export interface KeySourceOptions {
   fetch: typeof globalThis.fetch;
-  clock: { now(): number };
+  clock: Timekeeper;
   /** Keys older than this are refetched before use (ms). */
   cacheMaxAgeMs: number;
   /** Least time between two fetches caused by unknown `kid`s or failures (ms). */
@@ -202,7 +203,7 @@ export class KeySource {
     const res = await this.#options.fetch(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
-      signal: AbortSignal.timeout(this.#options.timeoutMs),
+      signal: timeoutSignal(this.#options.clock, this.#options.timeoutMs),
     });
     if (!res.ok) {
       await res.body?.cancel();

@@ -2,6 +2,7 @@
  * The verifier's options, checked once at creation: which issuers (a Maskinporten authority or preset, an Altinn
  * platform or preset), what a token must grant (scopes, consumers, audience) and how keys are fetched.
  */
+import { type Clock, resolveClock } from '../clock.ts';
 import { ArgumentError } from '../errors.ts';
 import { ALTINN_OPENID_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts';
 import { AUTHORITY_PRESETS, altinnPreset, authorityKindOf } from '../protocol/environments.ts';
@@ -63,8 +64,12 @@ export interface TokenVerifierOptions extends TokenRequirements {
   timeoutMs?: number;
   /** The `fetch` used for metadata and keys; the global one by default. */
   fetch?: typeof globalThis.fetch;
-  /** The clock (epoch ms) for token lifetimes and key caching; `Date.now` by default. */
-  clock?: { now(): number };
+  /**
+   * The clock for token lifetimes and key caching (`now`, epoch ms) and, when it has timers, the key requests'
+   * timeouts; the system clock by default.
+   * @see {@link Clock}
+   */
+  clock?: Clock;
 }
 
 /** The options, checked and resolved. */
@@ -213,8 +218,10 @@ export function resolveVerifierOptions(options: TokenVerifierOptions): ResolvedV
   if (audience?.length === 0) throw new ArgumentError('createTokenVerifier: audience must not be empty');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new ArgumentError('createTokenVerifier: fetch must be a function');
-  const clock = options.clock ?? { now: () => Date.now() };
-  if (typeof clock?.now !== 'function') throw new ArgumentError('createTokenVerifier: clock must have a now() method');
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    throw new ArgumentError('createTokenVerifier: clock must have a now() method');
+  }
+  const clock = resolveClock(options.clock);
   const local = localKeys(options.jwks, accept);
   return {
     maskinporten: accept !== 'altinn' ? { ...maskinportenTarget(authority!), local } : undefined,

@@ -1,11 +1,12 @@
 /**
- * Helpers of the fault matrix: a guard that records unhandled rejections and uncaught exceptions, a bounded race
- * that fails a call that hangs past its deadline, a check that a call was answered without waiting for I/O, a
- * transport wrapper that tells when no request is in flight (so background work can settle before the fake clock
- * moves on), and the summary table. Nothing here stands in for the client's own code.
+ * Helpers of the fault matrix: a guard that records unhandled rejections and uncaught exceptions, checks on how a
+ * driven call ended (the fake clock's driver, `FakeTime.run`, fails a call that hangs past its deadline), a check
+ * that a call was answered without waiting for I/O, and the summary table. Nothing here stands in for the client's
+ * own code.
  */
 import assert from 'node:assert/strict';
 import { MaskinportenError, type MaskinportenErrorCode } from '../../src/errors.ts';
+import type { Settled } from '../helpers/fake-time.ts';
 
 /** Every unhandled rejection and uncaught exception of the process, from the moment {@link guardProcess} ran. */
 export interface ProcessFault {
@@ -29,30 +30,7 @@ export function assertNoProcessFaults(faults: readonly ProcessFault[]): void {
   assert.deepEqual(described, [], 'no unhandled rejection or uncaught exception may occur');
 }
 
-/** How a bounded call ended. */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/**
- * Awaits `promise` for at most `limitMs` of real time; fails (the call hung past its deadline) when it has not
- * settled by then. A late rejection of the abandoned promise is handled, so it cannot surface as unhandled.
- */
-export async function bounded<T>(promise: Promise<T>, limitMs: number, what: string): Promise<Settled<T>> {
-  const settled = promise.then(
-    (value): Settled<T> => ({ ok: true, value }),
-    (error: unknown): Settled<T> => ({ ok: false, error }),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<'hang'>((resolve) => {
-    timer = setTimeout(() => resolve('hang'), limitMs);
-  });
-  try {
-    const result = await Promise.race([settled, hang]);
-    if (result === 'hang') assert.fail(`${what} did not settle within ${limitMs} ms: it hung past its deadline`);
-    return result;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export type { Settled } from '../helpers/fake-time.ts';
 
 /** The value of a settled call, failing when it was an error. */
 export function served<T>(result: Settled<T>, what: string): T {
@@ -85,27 +63,6 @@ export async function immediately<T>(promise: Promise<T>, what: string): Promise
     assert.fail(`${what}: the caller had to wait for I/O instead of being served from the cache`);
   }
   return result as T;
-}
-
-/**
- * A `fetch` that counts requests in flight, from the call until the body has been read. Between two attempts the
- * client runs only microtasks, so "none in flight" seen from a timer means the client's background work is over.
- */
-export function trackingFetch(): { fetch: typeof fetch; inflight(): number; calls(): number } {
-  let inflight = 0;
-  let calls = 0;
-  const tracked: typeof fetch = async (input, init) => {
-    inflight++;
-    calls++;
-    try {
-      const res = await fetch(input, init);
-      const body = await res.arrayBuffer();
-      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    } finally {
-      inflight--;
-    }
-  };
-  return { fetch: tracked, inflight: () => inflight, calls: () => calls };
 }
 
 /** One line of the summary table. */

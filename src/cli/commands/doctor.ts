@@ -8,6 +8,7 @@ import { MaskinportenClient } from '../../client.ts';
 import { MaskinportenError } from '../../errors.ts';
 import { jwkThumbprint, modulusBits } from '../../keys/jwk.ts';
 import { discoveryUrls } from '../../protocol/discovery.ts';
+import { ServerClock } from '../../server-clock.ts';
 import { describeLookup } from '../app-settings-files.ts';
 import { parse } from '../args.ts';
 import { authorityMistake } from '../authority-hint.ts';
@@ -172,8 +173,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     reached = true;
     const received = Date.now();
-    const date = res.headers.get('date');
-    if (date) offsetMs = Date.parse(date) + 500 - (sent + received) / 2;
+    offsetMs = new ServerClock().observe(res.headers.get('date'), sent, received);
     const meta = (await res.json().catch(() => ({}))) as { issuer?: string };
     const expected = composed.assumedMetadata.issuer;
     if (!res.ok || typeof meta.issuer !== 'string') {
