@@ -6,7 +6,7 @@
 export type { InvalidationListener, StoreContext, StoredToken, StoreLock, TokenStore } from './cache/store.ts';
 export type { GetTokenOptions, MaskinportenClientOptions, TokenRequestInput } from './client.ts';
 export { MaskinportenClient } from './client.ts';
-export { type Clock, systemClock } from './clock.ts';
+export { type Clock, systemClock, type Timekeeper } from './clock.ts';
 export type {
   AnyMaskinportenError,
   ConfigProblem,

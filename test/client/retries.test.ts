@@ -1,39 +1,40 @@
 /**
- * Retries, timeouts and aborts, driven by the emulator's faults. Waits are recorded through retryHooks.sleep (no
- * test sleeps for time) and jitter is fixed through retryHooks.random.
+ * Retries, timeouts and aborts, driven by the emulator's faults on one fake clock shared with the client: timeouts,
+ * deadlines and the emulator's latency happen in clock time, never in real time. Backoff waits are recorded through
+ * retryHooks.sleep (one test lets them run on the clock) and jitter is fixed through retryHooks.random.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { UnavailableError } from '../../src/errors.ts';
-import {
-  count,
-  FakeClock,
-  flush,
-  recordingRetryHooks,
-  rejectsWith,
-  startProxy,
-  waitFor,
-} from '../helpers/client-env.ts';
+import { count, flush, recordingRetryHooks, rejectsWith, startProxy } from '../helpers/client-env.ts';
+import { FakeTime } from '../helpers/fake-time.ts';
 import { payloadOf } from '../helpers/http.ts';
 
 const SCOPE = ['altinn:serviceowner/notifications.create'];
 
 describe('client retries', () => {
-  const clock = new FakeClock();
+  const time = new FakeTime();
+  const clock = time.clock;
   let emulator: Emulator;
   let created: CreatedClient;
 
   /** A client whose retries record their waits in `sleeps` instead of sleeping. */
   const client = (options: MaskinportenClientOptions = {}, random = 0.5) => {
     const hooks = recordingRetryHooks(random);
-    const c = new MaskinportenClient(created.settings, { clock, retryHooks: hooks.retryHooks, ...options });
+    const c = new MaskinportenClient(created.settings, {
+      clock,
+      fetch: time.fetch,
+      retryHooks: hooks.retryHooks,
+      ...options,
+    });
     return { c, sleeps: hooks.sleeps };
   };
 
   before(async () => {
-    emulator = await startEmulator({ clock });
+    emulator = await startEmulator({ clock: time.serverClock });
+    time.watch(emulator);
     created = await emulator.createClient({ scopes: ['a', ...SCOPE] });
   });
   beforeEach(() => {
@@ -55,7 +56,7 @@ describe('client retries', () => {
       const hooks = recordingRetryHooks();
       const c = new MaskinportenClient(
         { ...created.settings, authority: proxy.url },
-        { clock, retryHooks: hooks.retryHooks },
+        { clock, fetch: time.fetch, retryHooks: hooks.retryHooks },
       );
       emulator.faults.add({ endpoint: 'token', status: 500, times: 1 });
       emulator.faults.add({ endpoint: 'token', status: 503, times: 1 });
@@ -205,28 +206,47 @@ describe('client retries', () => {
     const { c } = client({ timeoutMs: 100, retry: { maxAttempts: 2 } });
     await c.metadata(); // discovery done, so the attempts are the token requests alone
     emulator.faults.add({ endpoint: 'token', latencyMs: 500 });
-    const err = await rejectsWith(c.getAccessToken(['a']), 'ERR_TIMEOUT');
+    const started = clock.monotonic();
+    const err = await rejectsWith(time.drive(c.getAccessToken(['a']), 30_000), 'ERR_TIMEOUT');
     assert.ok(err instanceof UnavailableError);
     assert.match(err.message, /timed out after 100 ms/);
     assert.equal(err.attempts, 2);
-    // The emulator logs an abandoned request once its delay is over; let both land before going on.
-    await waitFor(() => count(emulator, 'token') === 2, 'the abandoned requests');
+    assert.equal(clock.monotonic() - started, 200, 'two attempts of 100 ms (the backoff is recorded)');
+    // The emulator logs an abandoned request when the client hangs up.
+    assert.equal(count(emulator, 'token'), 2);
 
     emulator.faults.clear();
     const recovered = client({ timeoutMs: 100 });
     await recovered.c.metadata();
     emulator.faults.add({ endpoint: 'token', latencyMs: 500, times: 1 });
-    assert.ok((await recovered.c.getAccessToken(['a'])).value, 'the second attempt is not slow');
-    await waitFor(() => count(emulator, 'token') === 4, 'the abandoned request');
+    const token = await time.drive(recovered.c.getAccessToken(['a']), 30_000);
+    assert.ok(token.value, 'the second attempt is not slow');
+    assert.equal(count(emulator, 'token'), 4);
+  });
+
+  it('backs off on the client clock by default: no real time passes', async () => {
+    const c = new MaskinportenClient(created.settings, { clock, fetch: time.fetch, retryHooks: { random: () => 0.5 } });
+    await c.metadata();
+    emulator.faults.add({ endpoint: 'token', status: 503, times: 2 });
+    const started = clock.monotonic();
+    const pending = c.getAccessToken(['a']);
+    await time.settle();
+    assert.equal(count(emulator, 'token'), 1, 'the second attempt waits for the clock');
+    assert.equal(clock.nextDueIn(), 100, 'the first backoff: 0.5 × 200 ms');
+    assert.ok((await time.drive(pending, 30_000)).value);
+    assert.equal(clock.monotonic() - started, 300, 'backoffs of 100 and 200 ms, in clock time');
+    assert.equal(count(emulator, 'token'), 3);
   });
 
   it('stops at the overall deadline (deadlineMs) with ERR_TIMEOUT', async () => {
     const { c } = client({ timeoutMs: 5000, deadlineMs: 100 });
     await c.metadata();
     emulator.faults.add({ endpoint: 'token', latencyMs: 500, times: 1 });
-    const err = await rejectsWith(c.getAccessToken(['a']), 'ERR_TIMEOUT');
+    const started = clock.monotonic();
+    const err = await rejectsWith(time.drive(c.getAccessToken(['a']), 100), 'ERR_TIMEOUT');
     assert.match(err.message, /100 ms deadline/);
-    await waitFor(() => count(emulator, 'token') === 1, 'the abandoned request');
+    assert.equal(clock.monotonic() - started, 100, 'cut exactly at the deadline');
+    assert.equal(count(emulator, 'token'), 1, 'the abandoned request');
   });
 
   it('does not start a wait that would pass the deadline', async () => {
@@ -247,7 +267,7 @@ describe('client retries', () => {
     controller.abort(new Error('user gave up'));
     const err = await rejectsWith(aborted, 'ERR_ABORTED');
     assert.equal((err.cause as Error).message, 'user gave up');
-    const token = await patient;
+    const token = await time.drive(patient, 200);
     assert.ok(token.value);
     assert.equal(count(emulator, 'token'), 1, 'one shared fetch');
     assert.equal(await c.getAccessToken(['a']), token, 'and its token is cached');
@@ -272,6 +292,7 @@ describe('client retries', () => {
     const waits: number[] = [];
     const c = new MaskinportenClient(created.settings, {
       clock,
+      fetch: time.fetch,
       retryHooks: {
         random: () => 0.5,
         sleep: (ms) => {
@@ -285,11 +306,13 @@ describe('client retries', () => {
     emulator.faults.add({ endpoint: 'token', status: 503, times: 1 });
     const controller = new AbortController();
     const call = c.getAccessToken(['a'], { signal: controller.signal });
-    await waitFor(() => release !== undefined, 'the retry wait');
+    await time.settle();
+    assert.ok(release, 'the retry wait began');
     controller.abort();
     await rejectsWith(call, 'ERR_ABORTED');
-    release!();
-    await waitFor(() => count(emulator, 'token') === 2, 'the retried request');
+    release();
+    await time.settle();
+    assert.equal(count(emulator, 'token'), 2, 'the retried request');
     const token = await c.getAccessToken(['a']);
     assert.ok(token.value);
     assert.equal(count(emulator, 'token'), 2, 'the retry completed in the background and was cached');
@@ -317,7 +340,7 @@ describe('client retries', () => {
     const { c } = client({ timeoutMs: 100, retry: false });
     await c.getAccessToken(SCOPE); // the Maskinporten token is cached: only the exchange is slow
     emulator.faults.add({ endpoint: 'exchange', latencyMs: 500, times: 1 });
-    await rejectsWith(c.getAltinnExchangedToken(SCOPE), 'ERR_TIMEOUT');
-    await waitFor(() => count(emulator, 'exchange') === 1, 'the abandoned request');
+    await rejectsWith(time.drive(c.getAltinnExchangedToken(SCOPE), 100), 'ERR_TIMEOUT');
+    assert.equal(count(emulator, 'exchange'), 1, 'the abandoned request');
   });
 });

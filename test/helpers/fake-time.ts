@@ -125,6 +125,15 @@ export class FakeTime {
     }
   }
 
+  /**
+   * {@link FakeTime.run} for a call expected to end within `limitMs` of clock time: resolves or rejects as it does.
+   */
+  async drive<T>(promise: Promise<T>, limitMs: number, what = 'the call'): Promise<T> {
+    const result = await this.run(promise, limitMs, what);
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
   /** Moves the clock on, timer by timer, until no request is in flight or held (abandoned requests land). */
   async drain(): Promise<void> {
     for (;;) {
@@ -134,8 +143,12 @@ export class FakeTime {
     }
   }
 
-  /** Moves the clock forward by `ms` (timers due on the way fire in order), then settles. */
+  /**
+   * Settles, then moves the clock forward by `ms`: timers due on the way fire in order, each followed by a settle,
+   * and it settles again at the end.
+   */
   async advance(ms: number): Promise<void> {
+    await this.settle();
     for (;;) {
       const due = this.clock.nextDueIn();
       if (due === undefined || due > ms) break;
