@@ -4,34 +4,25 @@
  * 401, and the default platform URL for prod and test.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
 import { AltinnExchangeError } from '../../src/errors.ts';
 import { defaultAltinnPlatformUrl } from '../../src/protocol/environments.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { count, FakeClock, rejectsWith, startLocalServer, startProxy } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 const SCOPE = [NOTIFICATIONS_SCOPE];
 const EXCHANGE_PATH = '/authentication/api/v1/exchange/maskinporten';
 
 describe('client Altinn exchange', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock, resetEach: true });
+  const created = useClient(emulator, { scopes: [...SCOPE, 'test:read'] }); // org 991825827 → digdir
 
   const client = (options: MaskinportenClientOptions = {}, settings: Partial<MaskinportenSettings> = {}) =>
     new MaskinportenClient({ ...created.settings, ...settings }, { clock, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: [...SCOPE, 'test:read'] }); // org 991825827 → digdir
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(() => emulator.close());
 
   it('returns an Altinn token with the Altinn claims (urn:altinn:org ttd with altinnTest)', async () => {
     const token = await client({ altinnTest: true }).getAltinnExchangedToken(SCOPE);
@@ -196,14 +187,8 @@ describe('client Altinn exchange', () => {
 });
 
 describe('client Altinn exchange: default platform URL', () => {
-  let emulator: Emulator;
-  let created: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: SCOPE });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const created = useClient(emulator, { scopes: SCOPE });
 
   /** A fetch that records each URL and sends it to the emulator instead of the real host. */
   const routingFetch = (urls: string[]): typeof fetch => {

@@ -3,45 +3,29 @@
  * refresh, the LRU bound, the expiry margin, errors never cached, and one upstream request however many callers.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions, type TokenRequestInput } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import {
   count,
   FakeClock,
-  type LocalServer,
   lastGrant,
   MemoryStore,
   recordingLogger,
   recordingRetryHooks,
   rejectsWith,
-  startProxy,
 } from '../helpers/client-env.ts';
+import { useClient, useEmulator, useProxy } from '../helpers/emulator.ts';
 
 describe('client cache', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
-  let proxy: LocalServer;
+  const emulator = useEmulator({ clock, resetEach: true });
+  const created = useClient(emulator, { scopes: ['a', 'b', 'c', 'altinn:serviceowner/notifications.create'] });
+  const proxy = useProxy(emulator);
 
   const client = (options: MaskinportenClientOptions = {}, settings: Partial<MaskinportenSettings> = {}) =>
     new MaskinportenClient({ ...created.settings, ...settings }, { clock, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b', 'c', 'altinn:serviceowner/notifications.create'] });
-    proxy = await startProxy(emulator);
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(async () => {
-    await proxy.close();
-    await emulator.close();
-  });
 
   it('serves the same token object from the cache after one upstream request', async () => {
     const c = client();

@@ -3,29 +3,19 @@
  * and falling back to the authority (with a trailing slash) when it fails — for a while, not for ever.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { count, FakeClock, flush, lastGrant, recordingLogger, startProxy, waitFor } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 describe('client discovery', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock, resetEach: true });
+  const created = useClient(emulator, { scopes: ['a', 'b', 'c', 'd'] });
 
   const client = (options: MaskinportenClientOptions = {}, settings: Partial<MaskinportenSettings> = {}) =>
     new MaskinportenClient({ ...created.settings, ...settings }, { clock, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b', 'c', 'd'] });
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(() => emulator.close());
 
   it('fetches the metadata once and keeps it', async () => {
     const c = client();

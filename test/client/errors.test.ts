@@ -3,13 +3,14 @@
  * errorDescription, mpCode and traceId filled in; clock skew measured and corrected; insecure URLs refused.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
 import { isMaskinportenError, type MaskinportenError, TokenRequestError } from '../../src/errors.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { count, FakeClock, lastGrant, rejectsWith, startProxy, throwsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 const YEAR_MS = 366 * 24 * 60 * 60 * 1000;
 
@@ -28,22 +29,17 @@ function assertTokenError(err: MaskinportenError, status: number, error: string,
 
 describe('client errors: token endpoint refusals', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['a', 'b'] });
 
   const client = (settings: Partial<MaskinportenSettings> = {}, options: MaskinportenClientOptions = {}) =>
     new MaskinportenClient({ ...created.settings, ...settings }, { clock, ...options });
 
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b'] });
-  });
   beforeEach(() => {
     emulator.faults.clear();
     emulator.requests.clear();
     emulator.clock.setOffset(0);
   });
-  after(() => emulator.close());
 
   it('wrong aud → ERR_INVALID_AUDIENCE telling to check Authority and the environment', async () => {
     // Metadata naming another issuer (as when Authority points at the wrong environment): aud is wrong.

@@ -3,42 +3,23 @@
  * claim, the optional claims only when asked for, and nothing else.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
-import {
-  count,
-  FakeClock,
-  grants,
-  type LocalServer,
-  lastGrant,
-  rejectsWith,
-  startProxy,
-  throwsWith,
-} from '../helpers/client-env.ts';
+import { count, FakeClock, grants, lastGrant, rejectsWith, throwsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator, useProxy } from '../helpers/emulator.ts';
 
 const REQUIRED = ['aud', 'exp', 'iat', 'iss', 'jti', 'scope'];
 
 describe('client grant: header and claims', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
-  let proxy: LocalServer;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['test:read', 'test:write', 'test:admin'] });
+  const proxy = useProxy(emulator);
 
   const client = (options: MaskinportenClientOptions = {}, settings: Partial<MaskinportenSettings> = {}) =>
     new MaskinportenClient({ ...created.settings, ...settings }, { clock, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['test:read', 'test:write', 'test:admin'] });
-    proxy = await startProxy(emulator);
-  });
-  after(async () => {
-    await proxy.close();
-    await emulator.close();
-  });
 
   it('signs RS256 with the kid, and sends exactly aud, iss, scope, iat, exp and jti', async () => {
     const token = await client().getAccessToken(['test:write', 'test:read']);

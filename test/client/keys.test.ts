@@ -8,12 +8,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { calculateJwkThumbprint } from 'jose';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import { type GeneratedKeyPair, generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { CertFactory, type Issued } from '../helpers/certs.ts';
 import { count, FakeClock, lastGrant, MemoryStore, rejectsWith, throwsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 const ORG = '312345678';
 const b64 = (value: unknown) =>
@@ -21,9 +21,9 @@ const b64 = (value: unknown) =>
 
 describe('client keys: every format gets a token', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
-  let certClient: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['k'] });
+  const certClient = useClient(emulator, { scopes: ['k'], jwks: [], orgNo: ORG });
   let certs: CertFactory;
   let ca: Issued;
   let leaf: Issued;
@@ -42,13 +42,9 @@ describe('client keys: every format gets a token', () => {
     foreign = certs.leaf('foreign', '398765432', ca);
     // The certificates are valid from the moment openssl made them: move the shared clock past that.
     clock.advance(Date.now() + 2000 - clock.now());
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['k'] });
-    certClient = await emulator.createClient({ scopes: ['k'], jwks: [], orgNo: ORG });
   });
   beforeEach(() => emulator.requests.clear());
   after(async () => {
-    await emulator.close();
     certs.dispose();
   });
 

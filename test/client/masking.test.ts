@@ -6,16 +6,16 @@
 import assert from 'node:assert/strict';
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { format, inspect } from 'node:util';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import { PRIVATE_MEMBERS, type RsaPrivateJwk } from '../../src/keys/jwk.ts';
 import { loadSigner, loadSignerSync } from '../../src/keys/signer.ts';
 import type { AccessToken } from '../../src/token.ts';
 import { CertFactory } from '../helpers/certs.ts';
 import { FakeClock, grants, rejectsWith, startLocalServer } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 /** Everything a value can turn into when printed or logged. */
 function renderings(value: unknown): string[] {
@@ -81,18 +81,15 @@ function tokenSecrets(token: AccessToken, name: string): Record<string, string> 
 
 describe('client masking', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['altinn:serviceowner/notifications.create', 'a'] });
   let client: MaskinportenClient;
   let secrets: Record<string, string>;
 
   before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['altinn:serviceowner/notifications.create', 'a'] });
     client = new MaskinportenClient(created.settings, { clock, retryHooks: { sleep: async () => undefined } });
     secrets = keySecrets(created.privateJwk!, created.jwkBase64);
   });
-  after(() => emulator.close());
 
   it('an access token prints masked; its value is reachable deliberately', async () => {
     const token = await client.getAccessToken(['a']);

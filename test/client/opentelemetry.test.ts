@@ -3,12 +3,12 @@
  * global ones (what an SDK does), and the client's spans and counters are read back from them.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 interface RecordedSpan {
   name: string;
@@ -50,16 +50,13 @@ function total(name: string, result: string): number {
 }
 
 describe('client OpenTelemetry (real @opentelemetry/api, recording providers)', () => {
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator();
+  const created = useClient(emulator, { scopes: ['a:b', 'altinn:serviceowner/notifications.create'] });
 
   before(async () => {
     trace.setGlobalTracerProvider({ getTracer: () => tracer } as never);
     metrics.setGlobalMeterProvider({ getMeter: () => meter } as never);
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: ['a:b', 'altinn:serviceowner/notifications.create'] });
   });
-  after(() => emulator.close());
 
   it('counts cached, new and error requests, pre-seeded at 0, and spans each fetch and exchange', async () => {
     const client = new MaskinportenClient(created.settings, { altinnTest: true, retry: false });

@@ -2,26 +2,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
 import { watchMaskinportenSettings } from '../../src/config/index.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
 describe('client reconfiguration (hot reload)', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let a: CreatedClient;
   let b: CreatedClient;
   const scope = 'test:read';
 
   before(async () => {
-    emulator = await startEmulator();
     [a, b] = await Promise.all([
       emulator.createClient({ scopes: [scope] }),
       emulator.createClient({ scopes: [scope] }),
     ]);
   });
-  after(() => emulator.close());
 
   it('switches credentials and never serves a token of the old ones', async () => {
     const client = new MaskinportenClient(a.settings);

@@ -5,10 +5,9 @@
  * in the middle of an Altinn exchange. Real emulator, real local servers on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { TokenCache } from '../../src/cache/token-cache.ts';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { InvalidResponseError } from '../../src/errors.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import * as settingsModule from '../../src/settings.ts';
@@ -25,6 +24,7 @@ import {
   throwsWith,
   waitFor,
 } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 /** A JWT's payload, decoded (no verification: the emulator issued it). */
 function payloadOf(jwt: string): Record<string, unknown> {
@@ -81,8 +81,8 @@ describe('URL policy: loopback is parsed, not guessed from a prefix', () => {
 
 describe('client security', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['a', 'b', 'altinn:serviceowner/notifications.create'] });
 
   const make = (settings: Partial<MaskinportenSettings>) => () =>
     new MaskinportenClient({ ...created.settings, ...settings } as MaskinportenSettings, { clock });
@@ -94,12 +94,7 @@ describe('client security', () => {
     return { client, close: () => proxy.close() };
   };
 
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b', 'altinn:serviceowner/notifications.create'] });
-  });
   beforeEach(() => emulator.requests.clear());
-  after(() => emulator.close());
 
   it('refuses plain http to a host that only looks like loopback', () => {
     for (const authority of ['http://127.0.0.1.evil.example/', 'http://localhost.evil.example/']) {

@@ -3,23 +3,17 @@
  * optional; the settings are copied, so later changes to the object do not reach the client.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { FakeClock, lastGrant, throwsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 describe('client settings and options', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a'] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['a'] });
 
   const make =
     (settings: Partial<MaskinportenSettings>, options: MaskinportenClientOptions = {}) =>

@@ -4,10 +4,9 @@
  * key.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it, mock } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { inspect } from 'node:util';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { PRIVATE_MEMBERS } from '../../src/keys/jwk.ts';
 import { createTelemetry, noTelemetry } from '../../src/telemetry.ts';
 import type { AccessToken } from '../../src/token.ts';
@@ -21,26 +20,17 @@ import {
   rejectsWith,
   waitFor,
 } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 const SCOPE = ['altinn:serviceowner/notifications.create'];
 
 describe('client logger and telemetry', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock, resetEach: true });
+  const created = useClient(emulator, { scopes: ['a', ...SCOPE] });
 
   const client = (options: MaskinportenClientOptions = {}) =>
     new MaskinportenClient(created.settings, { clock, retryHooks: recordingRetryHooks().retryHooks, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', ...SCOPE] });
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(() => emulator.close());
 
   it('tells the logger about fetches, retries, refresh failures and the discovery fallback — without secrets', async () => {
     const logger = recordingLogger();

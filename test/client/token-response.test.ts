@@ -4,9 +4,8 @@
  * A proxy in front of the emulator changes the answers.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import {
   count,
   FakeClock,
@@ -15,11 +14,12 @@ import {
   startLocalServer,
   startProxy,
 } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 describe('client token response', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['a', 'b'] });
 
   /** A client whose token answers pass through `tokenBody`. */
   const through = async (tokenBody: ProxyOptions['tokenBody']) => {
@@ -28,12 +28,7 @@ describe('client token response', () => {
     return { client, close: () => proxy.close() };
   };
 
-  before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b'] });
-  });
   beforeEach(() => emulator.requests.clear());
-  after(() => emulator.close());
 
   it("takes the expiry from the JWT's exp, not from expires_in", async () => {
     const { client, close } = await through((body) => ({ ...body, expires_in: 3 }));

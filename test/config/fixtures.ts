@@ -111,12 +111,3 @@ export function assertNoSecret(err: unknown, secrets: readonly string[]): void {
     assert.equal(found, undefined, 'part of a secret appears in an error');
   }
 }
-
-/** Polls `condition` every few milliseconds, up to `attempts` times; fails with `what` when it never holds. */
-export async function waitFor(condition: () => boolean, what: string, attempts = 500): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}

@@ -18,7 +18,8 @@ import {
 } from '../../src/config/index.ts';
 import { ConfigError, MaskinportenError } from '../../src/errors.ts';
 import { KEY_VAULT_CHALLENGE, type KeyVaultStandIn, startKeyVaultStandIn } from '../helpers/key-vault-stand-in.ts';
-import { assertNoSecret, type TempDir, type TestKey, tempDir, testKeys, waitFor } from './fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { assertNoSecret, type TempDir, type TestKey, tempDir, testKeys } from './fixtures.ts';
 
 const TEST = 'https://test.maskinporten.no/';
 const PAGE_SIZE = 3;

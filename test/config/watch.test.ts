@@ -11,7 +11,8 @@ import {
 } from '../../src/config/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
-import { assertNoSecret, type TempDir, type TestKey, tempDir, testKeys, waitFor } from './fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { assertNoSecret, type TempDir, type TestKey, tempDir, testKeys } from './fixtures.ts';
 
 const TEST = 'https://test.maskinporten.no/';
 /** Long enough that the timer never fires during a test that calls reload() itself. */

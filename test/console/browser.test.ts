@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import { secrets } from '../setup/canary.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,7 +45,7 @@ function cliToken(emulator: Emulator, clientId: string, keyFile: string, scope: 
 }
 
 describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed` }, () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let browser: Browser;
   let page: Page;
   let clientId = '';
@@ -57,7 +58,6 @@ describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHR
 
   before(async () => {
     assert.ok(existsSync(CLI), 'build first: npm run build');
-    emulator = await startEmulator();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -83,7 +83,6 @@ describe('emulator console in chromium', { skip: !existsSync(CHROMIUM) && `${CHR
 
   after(async () => {
     await browser?.close();
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,9 +4,10 @@
  * page or in the stream is a key or a token.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { describe, test } from 'node:test';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { makeGrant, postToken } from '../helpers/grants.ts';
 import { call, obj } from '../helpers/http.ts';
 import { secrets } from '../setup/canary.ts';
@@ -47,14 +48,8 @@ async function readEvents(emulator: Emulator, count: number, trigger: () => Prom
 }
 
 describe('emulator console over HTTP', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['test:read'], clientName: 'Console test client' });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['test:read'], clientName: 'Console test client' });
 
   test('GET / renders every integration with its client id, scopes and keys, and no key material', async () => {
     const page = await call(`${emulator.url}/`);

@@ -3,21 +3,15 @@
  * refused token request per rule, each explained from what the grant said.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { describe, test } from 'node:test';
 import type { RequestLogEntry } from '../../src/emulator/request-log.ts';
 import { generateRsaKeyPair, importPrivateJwk } from '../../src/keys/jwk.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { makeGrant, postToken } from '../helpers/grants.ts';
 
 describe('refusals explained in the request log', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['test:read'], clientName: 'explained' });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['test:read'], clientName: 'explained' });
 
   /** Sends the grant, expects a refusal, and returns its log entry. */
   async function refused(grant: string): Promise<RequestLogEntry> {

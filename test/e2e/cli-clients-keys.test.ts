@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair, type RsaPublicJwk } from '../../src/keys/jwk.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import {
   adminEnv,
   assertBuilt,
@@ -41,7 +41,7 @@ interface ClientJson {
 }
 
 describe('maskinporten clients and keys (built CLI)', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let dir: string;
   let env: Record<string, string>;
   const secrets = new Secrets();
@@ -65,12 +65,10 @@ describe('maskinporten clients and keys (built CLI)', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-admin-'));
-    emulator = await startEmulator();
     env = adminEnv(emulator);
     secrets.addJwkBase64(emulator.adminClient.jwkBase64);
   });
   after(async () => {
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

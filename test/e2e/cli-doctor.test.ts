@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import {
   assertBuilt,
   type CliResult,
@@ -32,8 +32,8 @@ interface Report {
 }
 
 describe('maskinporten doctor (built CLI)', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [SCOPE], clientName: 'cli-doctor' });
   let dir: string;
   let keyFile: string;
   const secrets = new Secrets();
@@ -73,14 +73,11 @@ describe('maskinporten doctor (built CLI)', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-doctor-'));
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: [SCOPE], clientName: 'cli-doctor' });
     secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
     keyFile = join(dir, 'jwk.base64');
     writeFileSync(keyFile, `${client.jwkBase64}\n`, { mode: 0o600 });
   });
   after(async () => {
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

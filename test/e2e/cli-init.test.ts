@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import {
   adminEnv,
   assertBuilt,
@@ -54,7 +54,7 @@ function hasGit(): boolean {
 }
 
 describe('maskinporten init without a TTY (built CLI)', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let dir: string;
   let n = 0;
   const secrets = new Secrets();
@@ -87,11 +87,9 @@ describe('maskinporten init without a TTY (built CLI)', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-init-'));
-    emulator = await startEmulator();
     secrets.addJwkBase64(emulator.adminClient.jwkBase64);
   });
   after(async () => {
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

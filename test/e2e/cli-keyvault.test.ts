@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { keyVaultAccess } from '../../src/cli/settings-flags.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { type KeyVaultStandIn, startKeyVaultStandIn } from '../helpers/key-vault-stand-in.ts';
 import {
   adminEnv,
@@ -30,8 +30,8 @@ const SCOPE = 'altinn:serviceowner/notifications.create';
 
 describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
   let vault: KeyVaultStandIn;
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [SCOPE], clientName: 'cli-keyvault' });
   let dir: string;
   let keyFile: string;
   let vaultEnv: Record<string, string>;
@@ -52,11 +52,10 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-kv-'));
-    [vault, emulator] = await Promise.all([startKeyVaultStandIn(), startEmulator()]);
+    vault = await startKeyVaultStandIn();
     const caFile = join(dir, 'stand-in-ca.pem');
     writeFileSync(caFile, vault.ca);
     vaultEnv = { NODE_EXTRA_CA_CERTS: caFile, AZURE_KEYVAULT_ACCESS_TOKEN: 'test-token' };
-    client = await emulator.createClient({ scopes: [SCOPE], clientName: 'cli-keyvault' });
     secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
     secrets.add('test-token'); // the vault access token
     keyFile = join(dir, 'jwk.base64');
@@ -64,7 +63,7 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
   });
   beforeEach(() => vault.reset());
   after(async () => {
-    await Promise.all([vault?.close(), emulator?.close()]);
+    await vault?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

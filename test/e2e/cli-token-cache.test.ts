@@ -8,12 +8,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { assertBuilt, ok, runCli, TIMEOUT } from './cli-harness.ts';
 
 describe('maskinporten token: the token cache', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['a:b'] });
   let dir: string;
   let cacheHome: string;
   let flags: string[];
@@ -24,8 +24,6 @@ describe('maskinporten token: the token cache', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-cache-'));
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['a:b'] });
     const keyFile = join(dir, 'jwk.base64');
     writeFileSync(keyFile, `${client.jwkBase64}\n`, { mode: 0o600 });
     flags = ['--authority', emulator.issuer, '--client-id', client.clientId, '--key-file', keyFile];
@@ -35,7 +33,6 @@ describe('maskinporten token: the token cache', () => {
     cacheHome = mkdtempSync(join(dir, 'cache-'));
   });
   after(async () => {
-    await emulator.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,9 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair, importPrivateJwk } from '../../src/keys/jwk.ts';
 import { type JwsHeader, signCompact } from '../../src/keys/jws.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import {
   assertBuilt,
   type CliResult,
@@ -40,7 +41,7 @@ const SYSTEM_USER_ORG = '310000002';
 const PID = '01017012345';
 
 describe('maskinporten token and decode (built CLI)', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let client: CreatedClient;
   let dir: string;
   let keyFile: string;
@@ -64,7 +65,6 @@ describe('maskinporten token and decode (built CLI)', () => {
   before(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-token-'));
-    emulator = await startEmulator();
     altinnIssuer = `${emulator.url}/authentication/api/v1/openid/`;
     client = await emulator.createClient({ scopes: [SCOPE, NOTIFICATIONS, DELEGATED], clientName: 'cli-token' });
     secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
@@ -82,7 +82,6 @@ describe('maskinporten token and decode (built CLI)', () => {
     ];
   });
   after(async () => {
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -480,7 +479,8 @@ describe('maskinporten token and decode (built CLI)', () => {
     );
   });
 
-  describe('decode', () => {
+  // decode reads the token it is given (and --verify the emulator's keys): the tests share nothing and run two at a time.
+  describe('decode', { concurrency: 2 }, () => {
     let token: string;
     before(async () => {
       token = tokenOf(ok(await run(['token', ...flags, '--scope', SCOPE])));

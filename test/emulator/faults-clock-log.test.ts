@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import {
-  type CreatedClient,
-  type Emulator,
-  ENDPOINT_NAMES,
-  type EndpointName,
-  NOTIFICATIONS_SCOPE,
-  startEmulator,
-} from '../../src/emulator/index.ts';
+import { afterEach, before, describe, it } from 'node:test';
+import { ENDPOINT_NAMES, type EndpointName, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken, makeGrant, mpCode, postToken } from '../helpers/grants.ts';
 import { adminToken, altinnToken, bearer, call, exchangeUrl, obj } from '../helpers/http.ts';
 
@@ -24,16 +18,14 @@ interface Target {
 }
 
 describe('faults, clock and request log', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [NOTIFICATIONS_SCOPE, 'test:read'] });
   let mpToken: string;
   let altinn: string;
   let admin: string;
   let targets: Record<EndpointName, Target>;
 
   before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: [NOTIFICATIONS_SCOPE, 'test:read'] });
     mpToken = await accessToken(emulator, client);
     altinn = await altinnToken(emulator, mpToken);
     admin = await adminToken(emulator);
@@ -93,7 +85,6 @@ describe('faults, clock and request log', () => {
       },
     };
   });
-  after(() => emulator.close());
   afterEach(() => emulator.faults.clear());
 
   /** Sends to `endpoint` and asserts the real, unfaulted answer. */

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRemoteJWKSet, importJWK, jwtVerify, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import type { CreatedClient, Emulator } from '../../src/emulator/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { call, exchangeUrl, obj, payloadOf } from '../helpers/http.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -44,14 +45,8 @@ async function altinnTokenFor(emulator: Emulator, accessToken: string): Promise<
 }
 
 describe('interop: third-party clients against the emulator', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: [SCOPE] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [SCOPE] });
 
   it('openid-client v6: discovery, a jose-built jwt-bearer grant, then the Altinn exchange', async () => {
     const config = await oidc.discovery(new URL(emulator.issuer), client.clientId, undefined, oidc.None(), {
@@ -149,14 +144,8 @@ describe('interop: third-party clients against the emulator', () => {
 });
 
 describe('interop: the Skyporten mode (protocol §1 (rev) [S22, S31])', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator({ skyporten: true });
-    client = await emulator.createClient({ scopes: ['entur:skyss.1'] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator({ skyporten: true });
+  const client = useClient(emulator, { scopes: ['entur:skyss.1'] });
 
   it('has an issuer without a trailing slash, served at /.well-known/openid-configuration only', async () => {
     assert.equal(emulator.skyporten, true);

@@ -3,26 +3,23 @@
  * grant request (RFC 7523). The grant authenticates the client, so client authentication is `None()`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../../src/protocol/constants.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { makeGrant, verifiedClaims } from '../helpers/grants.ts';
 
 describe('openid-client v6 against the emulator', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['test:read', 'test:write'] });
   let config: oidc.Configuration;
 
   before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['test:read', 'test:write'] });
     config = await oidc.discovery(new URL(emulator.issuer), client.clientId, undefined, oidc.None(), {
       algorithm: 'oauth2',
       execute: [oidc.allowInsecureRequests],
     });
   });
-  after(() => emulator.close());
 
   it('discovers the metadata document', () => {
     const metadata = config.serverMetadata();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { type CreatedClient, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { signCompact } from '../../src/keys/jws.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import { accessToken } from '../helpers/grants.ts';
 import { altinnToken, bearer, call, type HttpAnswer, headerOf, obj, payloadOf } from '../helpers/http.ts';
 
@@ -16,7 +17,7 @@ const ORDER = {
 };
 
 describe('protected APIs', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let sender: CreatedClient;
   let other: CreatedClient;
   let ordersUrl: string;
@@ -32,14 +33,12 @@ describe('protected APIs', () => {
     call(`${emulator.url}/api/echo${query}`, { method, headers: token === undefined ? {} : bearer(token) });
 
   before(async () => {
-    emulator = await startEmulator();
     ordersUrl = `${emulator.url}/notifications/api/v1/orders`;
     [sender, other] = await Promise.all([
       emulator.createClient({ scopes: [NOTIFICATIONS_SCOPE, 'test:read'] }),
       emulator.createClient({ scopes: ['test:read', 'altinn:serviceowner/instances.read'] }),
     ]);
   });
-  after(() => emulator.close());
 
   describe('POST /notifications/api/v1/future/orders (the path current clients call)', () => {
     const future = (token: string | undefined, body: unknown) =>

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { accessPolicy } from '../../src/emulator/access.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { makeGrant, postToken } from '../helpers/grants.ts';
 import { adminToken, call, obj, rawRequest } from '../helpers/http.ts';
 
@@ -47,11 +48,7 @@ describe('emulator security', () => {
   });
 
   describe('the clock is held to the Date range (an offset of 1e16 ms once crashed the process)', () => {
-    let emulator: Emulator;
-    before(async () => {
-      emulator = await startEmulator();
-    });
-    after(() => emulator.close());
+    const emulator = useEmulator();
 
     for (const body of [
       { offsetMs: 1e16 },
@@ -94,13 +91,8 @@ describe('emulator security', () => {
   });
 
   describe('a consent validTo of 1e300 (once a 500 from /token)', () => {
-    let emulator: Emulator;
-    let client: CreatedClient;
-    before(async () => {
-      emulator = await startEmulator();
-      client = await emulator.createClient({ scopes: ['test:consent'] });
-    });
-    after(() => emulator.close());
+    const emulator = useEmulator();
+    const client = useClient(emulator, { scopes: ['test:consent'] });
 
     it('is refused over the control route and in code, and /token keeps answering', async () => {
       const id = randomUUID();
@@ -172,13 +164,11 @@ describe('emulator security', () => {
   });
 
   describe('Host header (DNS rebinding)', () => {
-    let emulator: Emulator;
+    const emulator = useEmulator({ hostnames: ['emulator.test'] });
     let port: string;
     before(async () => {
-      emulator = await startEmulator({ hostnames: ['emulator.test'] });
       port = new URL(emulator.url).port;
     });
-    after(() => emulator.close());
 
     for (const host of [
       'evil.example',

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { assertDigdirError } from '../helpers/digdir.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import { accessToken, assertMpError, makeGrant, postToken } from '../helpers/grants.ts';
 import { adminToken, call, type HttpAnswer, obj } from '../helpers/http.ts';
 
@@ -13,14 +14,13 @@ const CONSUMER = '974761076';
 const STRANGER = '910000009';
 
 describe('self-service API: scope administration and access (protocol.md §6 (rev), §4 (rev))', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let ownerToken: string;
   let api: (path: string, init?: { method?: string; body?: unknown; token?: string | null }) => Promise<HttpAnswer>;
   let counter = 0;
   const fresh = () => `scope${++counter}`;
 
   before(async () => {
-    emulator = await startEmulator();
     ownerToken = await adminToken(emulator);
     api = (path, init = {}) => {
       const headers: Record<string, string> = {};
@@ -34,7 +34,6 @@ describe('self-service API: scope administration and access (protocol.md §6 (re
       });
     };
   });
-  after(() => emulator.close());
 
   async function createScope(subscope: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const answer = await api('/scopes', {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, beforeEach, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { type GeneratedKeyPair, generateRsaKeyPair, type RsaPublicJwk } from '../../src/keys/jwk.ts';
 import { JWT_BEARER_GRANT_TYPE } from '../../src/protocol/constants.ts';
 import { assertDigdirError } from '../helpers/digdir.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 import { accessToken, makeGrant, mpCode, postToken } from '../helpers/grants.ts';
 import { adminAsClient, adminToken, altinnToken, bearer, call, type HttpAnswer, obj } from '../helpers/http.ts';
 
@@ -28,14 +29,13 @@ function asClient(emulator: Emulator, clientId: string, scopes: string[], key: G
 }
 
 describe('self-service API', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let token: string;
   let api: (path: string, init?: { method?: string; body?: unknown; token?: string | null }) => Promise<HttpAnswer>;
   // A small pool of keys generated once, so the key tests do not spend their time in RSA key generation.
   let keys: GeneratedKeyPair[];
 
   before(async () => {
-    emulator = await startEmulator();
     token = await adminToken(emulator);
     keys = await Promise.all(Array.from({ length: 6 }, () => generateRsaKeyPair()));
     api = (path, init = {}) => {
@@ -52,7 +52,6 @@ describe('self-service API', () => {
       });
     };
   });
-  after(() => emulator.close());
 
   async function createViaApi(body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const answer = await api('/clients', {

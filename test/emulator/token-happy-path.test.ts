@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { makeGrant, postToken } from '../helpers/grants.ts';
 
 describe('emulator token endpoint: happy path', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['test:read', 'test:write'] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['test:read', 'test:write'] });
 
   it('issues a token that jose verifies against /jwk, with the protocol claims', async () => {
     const answer = await postToken(emulator, makeGrant(emulator, client, { claims: { scope: 'test:read' } }));

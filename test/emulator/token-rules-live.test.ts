@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type CreatedClient, startEmulator } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import { CertFactory, type Issued } from '../helpers/certs.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { assertMpError, makeGrant, postToken, type TokenAnswer, verifiedClaims } from '../helpers/grants.ts';
 import { call, obj } from '../helpers/http.ts';
 
@@ -29,18 +30,12 @@ function assertLiveError(answer: TokenAnswer, text: string): void {
 }
 
 describe('emulator token endpoint, live rules (the default)', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const frozenAt = Date.now();
+  const emulator = useEmulator({ clock: { now: () => frozenAt } });
+  const client = useClient(emulator, { scopes: ['test:read'] });
   const now = () => Math.floor(emulator.clock.now() / 1000);
   const grant = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
     makeGrant(emulator, client, { claims, header });
-
-  before(async () => {
-    const frozenAt = Date.now();
-    emulator = await startEmulator({ clock: { now: () => frozenAt } });
-    client = await emulator.createClient({ scopes: ['test:read'] });
-  });
-  after(() => emulator.close());
 
   it('is the default', () => {
     assert.equal(emulator.rules, 'live');

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { type CreatedClient, startEmulator } from '../../src/emulator/index.ts';
 import { CertFactory, type Issued } from '../helpers/certs.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { assertMpError, makeGrant, postToken, verifiedClaims } from '../helpers/grants.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,8 +17,8 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
   let certs: CertFactory;
   let ca: Issued;
   let leaf: Issued;
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['cert:read'], jwks: [], orgNo: ORG });
 
   /** A grant for `client` carrying `x5c` and signed with `key` (the leaf's by default). */
   const certGrant = (x5c: unknown, key: KeyObject = leaf.key, c: CreatedClient = client) =>
@@ -27,12 +28,9 @@ describe('emulator token endpoint: x5c (business certificate) grants', () => {
     certs = new CertFactory();
     ca = certs.ca('ca', '/C=NO/O=Test Root CA AS/CN=Test Root CA');
     leaf = certs.leaf('leaf', `/C=NO/O=Test Virksomhet AS/serialNumber=${ORG}/CN=Test Virksomhet AS`, ca);
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['cert:read'], jwks: [], orgNo: ORG });
     assert.equal(client.kid, undefined, 'a certificate-only client has no generated key');
   });
   after(async () => {
-    await emulator.close();
     certs.dispose();
   });
 

@@ -3,21 +3,15 @@
  * name — against the emulator, with settings in environment variables as an Altinn app has them.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { describe, it } from 'node:test';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { runExample } from './run-example.ts';
 
 const NOTIFY = 'altinn:serviceowner/notifications.create';
 
 describe('examples/ run against the emulator', () => {
-  let emulator: Emulator;
-  let registered: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    registered = await emulator.createClient({ scopes: [NOTIFY] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const registered = useClient(emulator, { scopes: [NOTIFY] });
 
   const example = async (file: string, args: string[], env: Record<string, string> = {}) => {
     const run = await runExample(file, { NODE_ENV: 'Development', ...env }, args);

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { StoreContext } from '../../src/cache/store.ts';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { createFileTokenStore, defaultTokenCacheDir } from '../../src/file-store/index.ts';
 import { count, FakeClock, throwsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 describe('file token store', () => {
   const clock = new FakeClock();
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ clock });
+  const created = useClient(emulator, { scopes: ['a', 'b'] });
   let root: string;
   let dir: string;
 
@@ -26,8 +26,6 @@ describe('file token store', () => {
     new MaskinportenClient(created.settings, { clock, cache: { store } });
 
   before(async () => {
-    emulator = await startEmulator({ clock });
-    created = await emulator.createClient({ scopes: ['a', 'b'] });
     root = mkdtempSync(join(tmpdir(), 'maskinporten-file-store-'));
   });
   beforeEach(() => {
@@ -35,7 +33,6 @@ describe('file token store', () => {
     dir = join(root, randomBytes(4).toString('hex'), 'maskinporten');
   });
   after(async () => {
-    await emulator.close();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -12,6 +12,8 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { MaskinportenError, type MaskinportenErrorCode } from '../../src/errors.ts';
 import type { Logger } from '../../src/telemetry.ts';
 
+export { waitFor } from './wait.ts';
+
 /** A clock that only moves when told to. Shared by the emulator (`startEmulator({ clock })`) and the client. */
 export class FakeClock {
   t: number;
@@ -87,18 +89,6 @@ export function recordingLogger(): Logger & {
 /** Lets every pending microtask and already-due I/O callback run. */
 export async function flush(turns = 3): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/**
- * Waits until `predicate` holds, yielding to the event loop between checks (for work the client does in the
- * background, which callers never wait for). Fails after `turns` checks.
- */
-export async function waitFor(predicate: () => boolean, what: string, turns = 5000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (predicate()) return;
-    await new Promise<void>((resolve) => setTimeout(resolve, 1));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 /** How many requests the emulator logged for `endpoint`. */

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { ArgumentError } from '../../src/errors.ts';
 import { type AuthorizedFetch, createHttpClients, type HttpClients, type NamedFetch } from '../../src/http/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { bearerOf, claimsOf, NOTIFY, newClient, ORDER, startApi, type TestApi, upstream } from './servers.ts';
 
 const READ = 'test:read';
@@ -29,16 +29,14 @@ class NotificationsClient {
 }
 
 describe('createHttpClients', () => {
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator();
+  const created = useClient(emulator, { scopes: [NOTIFY, READ] });
   let client: MaskinportenClient;
   let api: TestApi;
   let other: TestApi;
   let http: HttpClients<'notifications' | 'api' | 'raw'>;
 
   before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ] });
     client = newClient(created);
     [api, other] = await Promise.all([startApi(), startApi()]);
     http = createHttpClients(client, {
@@ -53,7 +51,6 @@ describe('createHttpClients', () => {
   });
   after(async () => {
     await Promise.all([api.close(), other.close()]);
-    await emulator.close();
   });
 
   it('lists its names', () => {
@@ -190,11 +187,7 @@ describe('createHttpClients', () => {
 });
 
 describe('the echo API through a named client', () => {
-  let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
 
   it('sees the raw token’s claims', async () => {
     const created = await emulator.createClient({ scopes: [READ] });

@@ -2,10 +2,10 @@
  * createTokenProvider: `() => Promise<string>` for third-party SDKs, against the emulator.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { describe, it } from 'node:test';
 import { ArgumentError } from '../../src/errors.ts';
 import { createTokenProvider } from '../../src/http/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { claimsOf, NOTIFY, newClient, ORDER, upstream } from './servers.ts';
 
 const READ = 'test:read';
@@ -30,14 +30,8 @@ class SomeSdk {
 }
 
 describe('createTokenProvider', () => {
-  let emulator: Emulator;
-  let created: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator();
-    created = await emulator.createClient({ scopes: [NOTIFY, READ] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const created = useClient(emulator, { scopes: [NOTIFY, READ] });
 
   it('returns the token as a string, from the client’s cache', async () => {
     const client = newClient(created);

@@ -12,24 +12,21 @@ import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { getMaskinportenClientToken, MASKINPORTEN_CLIENTS, MaskinportenModule } from '../../src/nestjs/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken } from '../helpers/grants.ts';
 import { call } from '../helpers/http.ts';
 import { appModule, CallerService, NOTIFY, READ, WRITE } from './app.ts';
 
 describe('maskinporten/nestjs in a Nest 11 application', () => {
-  let emulator: Emulator;
-  let main: CreatedClient;
-  let internal: CreatedClient;
+  const emulator = useEmulator();
+  const main = useClient(emulator, { scopes: [READ, WRITE], orgNo: '910000001' });
+  const internal = useClient(emulator, { scopes: [NOTIFY] });
   let app: INestApplication;
   let url: string;
   let dir: string;
 
   before(async () => {
-    emulator = await startEmulator();
-    main = await emulator.createClient({ scopes: [READ, WRITE], orgNo: '910000001' });
-    internal = await emulator.createClient({ scopes: [NOTIFY] });
     dir = mkdtempSync(join(tmpdir(), 'mp-nest-'));
     // The default client reads a configuration section, as ConfigureMaskinportenClient does.
     writeFileSync(
@@ -59,7 +56,6 @@ describe('maskinporten/nestjs in a Nest 11 application', () => {
   });
   after(async () => {
     await app?.close();
-    await emulator?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

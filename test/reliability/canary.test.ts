@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { format, inspect } from 'node:util';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
 import { ConfigValidationError, type LoadSettingsOptions, loadMaskinportenSettings } from '../../src/config/index.ts';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { type Emulator, NOTIFICATIONS_SCOPE } from '../../src/emulator/index.ts';
 import { MaskinportenError } from '../../src/errors.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { signCompact } from '../../src/keys/jws.ts';
@@ -36,6 +36,7 @@ import {
   startProxy,
   throwsWith,
 } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { CANARY, leaksSoFar, SecretScanner, secrets } from '../setup/canary.ts';
 
 const SCOPE = 'canary:read';
@@ -173,11 +174,16 @@ describe('secret canary', () => {
   });
 
   describe('with the CANARY key against the emulator', () => {
-    let emulator: Emulator;
-    let canaryClient: CreatedClient;
+    const clock = new FakeClock();
+    // The documented rules, whose skew errors carry MP-130 (the error kinds below include clock skew).
+    const emulator = useEmulator({ clock, rules: 'documented' });
+    const canaryClient = useClient(emulator, {
+      scopes: [SCOPE, NOTIFICATIONS_SCOPE],
+      jwks: [CANARY.publicJwk],
+      clientName: 'canary',
+    });
     let settings: MaskinportenSettings;
     const logger = recordingLogger();
-    const clock = new FakeClock();
     const { retryHooks } = recordingRetryHooks();
     let client: MaskinportenClient;
     let token: AccessToken;
@@ -187,13 +193,6 @@ describe('secret canary', () => {
       new MaskinportenClient({ ...settings, ...over }, { logger, clock, retryHooks, altinnTest: true, ...options });
 
     before(async () => {
-      // The documented rules, whose skew errors carry MP-130 (the error kinds below include clock skew).
-      emulator = await startEmulator({ clock, rules: 'documented' });
-      canaryClient = await emulator.createClient({
-        scopes: [SCOPE, NOTIFICATIONS_SCOPE],
-        jwks: [CANARY.publicJwk],
-        clientName: 'canary',
-      });
       settings = {
         authority: emulator.issuer,
         clientId: canaryClient.clientId,
@@ -208,7 +207,6 @@ describe('secret canary', () => {
       emulator.faults.clear();
       emulator.clock.setOffset(0);
     });
-    after(() => emulator.close());
 
     it('tokens issued to the CANARY client are registered (the emulator tells the registry)', () => {
       assert.ok(kindsIn(token.value).some((k) => k.startsWith('Maskinporten access token (emulator')));
@@ -584,8 +582,8 @@ describe('secret canary', () => {
 
     describe('the CLI (built, run on the project’s Node 24)', () => {
       // The CLI runs on the system clock: an emulator of its own, on the same clock.
-      let cliEmulator: Emulator;
-      let cliClient: CreatedClient;
+      const cliEmulator = useEmulator();
+      const cliClient = useClient(cliEmulator, { scopes: [SCOPE], jwks: [CANARY.publicJwk], clientName: 'canary' });
       let dir: string;
       const files = { json: '', base64: '', pem: '' };
       let flags: string[];
@@ -597,8 +595,6 @@ describe('secret canary', () => {
 
       before(async () => {
         assertBuilt();
-        cliEmulator = await startEmulator();
-        cliClient = await cliEmulator.createClient({ scopes: [SCOPE], jwks: [CANARY.publicJwk], clientName: 'canary' });
         dir = mkdtempSync(join(tmpdir(), 'maskinporten-canary-cli-'));
         files.json = join(dir, 'canary.jwk.json');
         files.base64 = join(dir, 'canary.jwk.base64');
@@ -609,7 +605,6 @@ describe('secret canary', () => {
         flags = ['--authority', cliEmulator.issuer, '--client-id', cliClient.clientId];
       });
       after(async () => {
-        await cliEmulator.close();
         rmSync(dir, { recursive: true, force: true });
       });
 

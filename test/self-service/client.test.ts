@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
-import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { SelfServiceClient, SelfServiceError } from '../../src/self-service/index.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
 interface Seen {
   method: string;
@@ -47,18 +47,16 @@ async function recordingServer(
 }
 
 describe('SelfServiceClient', () => {
-  let emulator: Emulator;
+  const emulator = useEmulator();
   let admin: MaskinportenClient;
 
   before(async () => {
-    emulator = await startEmulator();
     admin = new MaskinportenClient({
       authority: emulator.issuer,
       clientId: emulator.adminClient.clientId,
       jwkBase64: emulator.adminClient.jwkBase64,
     });
   });
-  after(() => emulator.close());
 
   it('refuses a plain-http baseUrl on a host other than loopback unless insecure requests are allowed', () => {
     assert.throws(

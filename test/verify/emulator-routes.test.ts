@@ -4,21 +4,17 @@
  * Also the verifier's `jwks` option on its own.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { describe, it } from 'node:test';
+import { NOTIFICATIONS_SCOPE } from '../../src/emulator/index.ts';
 import { createTokenVerifier, TokenVerificationError } from '../../src/verify/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken } from '../helpers/grants.ts';
 import { altinnToken, call } from '../helpers/http.ts';
 import { startIssuerServer } from './issuer-server.ts';
 
 describe('the emulator’s protected APIs use the verifier', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: [NOTIFICATIONS_SCOPE, 'test:read'] });
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [NOTIFICATIONS_SCOPE, 'test:read'] });
 
   it('answers with the verifier’s reason in the challenge, and fetches no keys over HTTP', async () => {
     const mp = await accessToken(emulator, client, [NOTIFICATIONS_SCOPE]);

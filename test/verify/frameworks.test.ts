@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { NOTIFICATIONS_SCOPE } from '../../src/emulator/index.ts';
 import {
   createExpressMiddleware,
   createFastifyHook,
@@ -18,12 +18,13 @@ import {
   type TokenVerifier,
   type VerifiedToken,
 } from '../../src/verify/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken } from '../helpers/grants.ts';
 import { altinnToken, call } from '../helpers/http.ts';
 
 describe('verify in Express 5 and Fastify 5', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: ['kommune:api.read', 'kommune:api.write', NOTIFICATIONS_SCOPE] });
   let verifier: TokenVerifier;
   let expressServer: Server;
   let fastify: FastifyInstance;
@@ -32,8 +33,6 @@ describe('verify in Express 5 and Fastify 5', () => {
   let handled = 0;
 
   before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: ['kommune:api.read', 'kommune:api.write', NOTIFICATIONS_SCOPE] });
     verifier = createTokenVerifier({ authority: emulator.issuer, clock: emulator.clock, realm: 'kommune' });
 
     const app = express();
@@ -74,7 +73,6 @@ describe('verify in Express 5 and Fastify 5', () => {
   after(async () => {
     await fastify.close();
     await new Promise((resolve) => expressServer.close(resolve));
-    await emulator.close();
   });
 
   for (const framework of ['Express', 'Fastify'] as const) {

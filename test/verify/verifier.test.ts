@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { NOTIFICATIONS_SCOPE } from '../../src/emulator/index.ts';
 import { createTokenVerifier, TokenVerificationError, type TokenVerifierOptions } from '../../src/verify/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken, makeGrant, postToken } from '../helpers/grants.ts';
 import { altinnToken } from '../helpers/http.ts';
 import { type IssuerServer, startIssuerServer } from './issuer-server.ts';
@@ -26,18 +27,12 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<TokenVe
 const segment = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 describe('createTokenVerifier with tokens from the emulator', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
   const orgNo = '910000042';
-
-  before(async () => {
-    emulator = await startEmulator();
-    client = await emulator.createClient({
-      scopes: ['kommune:api.read', 'kommune:api.write', NOTIFICATIONS_SCOPE],
-      orgNo,
-    });
+  const emulator = useEmulator();
+  const client = useClient(emulator, {
+    scopes: ['kommune:api.read', 'kommune:api.write', NOTIFICATIONS_SCOPE],
+    orgNo,
   });
-  after(() => emulator.close());
 
   const verifier = (options: Partial<TokenVerifierOptions> = {}) =>
     createTokenVerifier({ authority: emulator.issuer, clock: emulator.clock, ...options });
