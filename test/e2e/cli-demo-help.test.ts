@@ -134,7 +134,8 @@ describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
     });
   });
 
-  describe('--help', () => {
+  // Each test below runs its own commands and shares nothing: two at a time, to fill the gaps between runs.
+  describe('--help', { concurrency: 2 }, () => {
     for (const command of COMMANDS) {
       it(`${command} --help, -h and help ${command} exit 0 with the usage and examples`, TIMEOUT, async () => {
         const r = ok(await cli([command, '--help'], { cwd: dir }));
@@ -169,7 +170,7 @@ describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
     });
   });
 
-  describe('usage errors exit 2 with the message on stderr', () => {
+  describe('usage errors exit 2 with the message on stderr', { concurrency: 2 }, () => {
     it('an unknown command (including names every object has)', TIMEOUT, async () => {
       for (const name of ['frobnicate', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
         usageError(await cli([name], { cwd: dir }), /unknown command/);

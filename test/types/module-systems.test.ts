@@ -30,7 +30,8 @@ const MODES: Record<string, string> = {
   node10: 'consumer.ts',
 };
 
-describe('module systems', () => {
+// Each fixture compiles and runs in a directory of its own: two projects build at a time.
+describe('module systems', { concurrency: 2 }, () => {
   let work: string;
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'mp-types-'));
