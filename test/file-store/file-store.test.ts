@@ -81,6 +81,23 @@ describe('file token store', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
+  it('a delete naming a token removes the entry only while it holds that token', async () => {
+    const store = createFileTokenStore(dir);
+    const context: StoreContext = { secret: randomBytes(32) };
+    const token = (value: string) => ({
+      value,
+      kind: 'maskinporten' as const,
+      expiresAt: 2e12,
+      issuedAt: 2e12 - 60_000,
+      scopes: [],
+    });
+    await store.set('k', token('t2'), 60_000, context);
+    await store.delete('k', context, token('t1'));
+    assert.equal((await store.get('k', context))?.value, 't2', 'kept: it holds another token');
+    await store.delete('k', context, token('t2'));
+    assert.equal(await store.get('k', context), undefined, 'deleted: it held that token');
+  });
+
   it('a lock left by a dead process is taken over at once; a live owner’s is not', async () => {
     const store = createFileTokenStore(dir, { encryptionKey: 'a secret of at least sixteen bytes' });
     const context: StoreContext = { secret: randomBytes(32) };
