@@ -8,7 +8,7 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 import { InvalidResponseError } from '../errors.ts';
-import { isLoopbackHost } from '../url-policy.ts';
+import { isSecureOrLoopback } from '../url-policy.ts';
 import { WELL_KNOWN_PATH } from './constants.ts';
 import type { AuthorityKind } from './environments.ts';
 
@@ -104,7 +104,6 @@ function acceptableTokenEndpoint(value: string, authority: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
   if (url.username !== '' || url.password !== '') return false;
-  if (url.protocol === 'https:') return true;
-  if (url.protocol !== 'http:') return false;
-  return isLoopbackHost(url.hostname) || (URL.canParse(authority) && new URL(authority).origin === url.origin);
+  if (isSecureOrLoopback(url)) return true;
+  return url.protocol === 'http:' && URL.canParse(authority) && new URL(authority).origin === url.origin;
 }

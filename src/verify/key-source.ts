@@ -7,7 +7,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { type Timekeeper, timeoutSignal } from '../clock.ts';
 import type { RsaAlgorithm } from '../keys/jws.ts';
-import { isLoopbackHost } from '../url-policy.ts';
+import { isSecureOrLoopback } from '../url-policy.ts';
 import { TokenVerificationError } from './errors.ts';
 
 /** How a key source fetches and keeps time. */
@@ -50,8 +50,7 @@ function trimSlash(url: string): string {
 /** True for an https URL or plain http on a loopback host: where keys may be fetched from. */
 export function isKeyUrl(value: unknown): value is string {
   if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  return isSecureOrLoopback(new URL(value));
 }
 
 function toUsableKey(jwk: unknown): [string, UsableKey] | undefined {
