@@ -19,15 +19,35 @@ export interface ImportEdge {
   kind: 'static' | 'dynamic';
 }
 
+/** An import of a package or a Node module (`node:http`, `undici`), by the file that imports it. */
+export interface PackageImport {
+  from: string;
+  specifier: string;
+  kind: ImportEdge['kind'];
+}
+
 /** Every relative import between the `.ts` files below `srcDir`. */
 export function importGraph(srcDir: string): ImportEdge[] {
+  return scan(srcDir).edges;
+}
+
+/** Every import of a package or Node module by the `.ts` files below `srcDir`. */
+export function packageImports(srcDir: string): PackageImport[] {
+  return scan(srcDir).packages;
+}
+
+function scan(srcDir: string): { edges: ImportEdge[]; packages: PackageImport[] } {
   const edges: ImportEdge[] = [];
+  const packages: PackageImport[] = [];
   for (const file of tsFilesBelow(srcDir)) {
     const text = readFileSync(file, 'utf8');
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
     const from = posix(relative(srcDir, file));
     const add = (specifier: string, kind: ImportEdge['kind']) => {
-      if (!specifier.startsWith('.')) return;
+      if (!specifier.startsWith('.')) {
+        packages.push({ from, specifier, kind });
+        return;
+      }
       edges.push({ from, to: posix(relative(srcDir, resolve(dirname(file), specifier))), kind });
     };
     const visit = (node: ts.Node): void => {
@@ -52,7 +72,7 @@ export function importGraph(srcDir: string): ImportEdge[] {
     };
     visit(source);
   }
-  return edges;
+  return { edges, packages };
 }
 
 /**
@@ -209,6 +229,38 @@ export const LAYER_RULES: readonly LayerRule[] = [
   },
 ];
 
+/** Modules that speak HTTP: the layers below the client must not import them. */
+const HTTP_MODULES = ['node:http', 'node:https', 'node:http2', 'undici', 'axios', 'ky', 'openapi-fetch'];
+
+/** A rule on packages: files matching `from` may not import a package or Node module matching `forbids`. */
+export interface PackageRule {
+  name: string;
+  from: (file: string) => boolean;
+  forbids: (specifier: string) => boolean;
+}
+
+/** `protocol/` is pure (build a request, read a response) and `cache/` and `keys/` know nothing of HTTP. */
+export const PACKAGE_RULES: readonly PackageRule[] = [
+  {
+    name: 'keys/, protocol/ and cache/ know nothing of HTTP: they import no HTTP module',
+    from: under('keys', 'protocol', 'cache', 'token.ts', 'settings.ts'),
+    forbids: (specifier) => HTTP_MODULES.some((m) => specifier === m || specifier.startsWith(`${m}/`)),
+  },
+];
+
+/** The package imports that break a package rule. */
+export function packageViolations(
+  imports: readonly PackageImport[],
+  rules: readonly PackageRule[] = PACKAGE_RULES,
+): { import: PackageImport; rule: string }[] {
+  const found: { import: PackageImport; rule: string }[] = [];
+  for (const i of imports) {
+    const rule = rules.find((r) => r.from(i.from) && r.forbids(i.specifier));
+    if (rule) found.push({ import: i, rule: rule.name });
+  }
+  return found;
+}
+
 /** One broken rule: the import and the rule it breaks. */
 export interface LayerViolation {
   edge: ImportEdge;
@@ -313,9 +365,13 @@ function shortestLoop(
 
 /** The checks over a `src/` folder: its cycles and broken rules. */
 export function checkImports(srcDir: string): { cycles: string[][]; violations: LayerViolation[] } {
-  const edges = importGraph(srcDir);
+  const { edges, packages } = scan(srcDir);
   const files = tsFilesBelow(srcDir).map((f) => posix(relative(srcDir, f)));
-  return { cycles: findCycles(edges), violations: layerViolations(edges, files) };
+  const outside = packageViolations(packages).map((v) => ({
+    edge: { from: v.import.from, to: v.import.specifier, kind: v.import.kind },
+    rule: v.rule,
+  }));
+  return { cycles: findCycles(edges), violations: [...layerViolations(edges, files), ...outside] };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -81,6 +81,9 @@ describe('the import checker', () => {
       'keys/signer.ts': "import type { Grant } from '../protocol/grant.ts';\nimport { E } from '../errors.ts';\n",
       'protocol/grant.ts': "import { c } from '../cache/token-cache.ts';\n",
       'cache/token-cache.ts': "import { f } from '../http/fetch.ts';\nimport type { L } from '../telemetry.ts';\n",
+      'protocol/token-endpoint.ts':
+        "import { request } from 'node:https';\nimport { createHash } from 'node:crypto';\n",
+      'cache/shared-fetch.ts': "export const lazy = () => import('undici');\n",
       'http/fetch.ts': 'export const f = 1;\n',
       'emulator/server.ts': "import { MaskinportenClient } from '../client.ts';\nimport { v } from '../verify/v.ts';\n",
       'verify/v.ts': 'export const v = 1;\n',
@@ -91,12 +94,14 @@ describe('the import checker', () => {
     });
     const found = checkImports(root).violations.map((v) => `${v.edge.from} -> ${v.edge.to}`);
     assert.deepEqual(found.sort(), [
+      'cache/shared-fetch.ts -> undici',
       'cache/token-cache.ts -> http/fetch.ts',
       'cli/commands/token.ts -> cli/commands/keys.ts',
       'client.ts -> cli/main.ts',
       'emulator/server.ts -> client.ts',
       'keys/signer.ts -> protocol/grant.ts',
       'protocol/grant.ts -> cache/token-cache.ts',
+      'protocol/token-endpoint.ts -> node:https',
       'url-policy.ts -> settings.ts',
     ]);
   });
