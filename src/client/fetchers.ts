@@ -25,6 +25,7 @@ import type { MaskinportenSettings } from '../settings.ts';
 import type { Logger } from '../telemetry.ts';
 import { AccessToken, expiresWithinBound } from '../token.ts';
 import {
+  type CallDeadline,
   deadlineError,
   parseRetryAfter,
   type ResolvedCallPolicy,
@@ -132,13 +133,28 @@ export async function fetchMaskinportenToken(
   signer: LoadedSigner,
   request: NormalizedTokenRequest,
 ): Promise<AccessToken> {
+  // One deadline for the whole call, disarmed when it is over.
+  const deadline = startDeadline(ctx.policy);
+  try {
+    return await maskinportenTokenWithin(deadline, ctx, creds, signer, request);
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function maskinportenTokenWithin(
+  deadline: CallDeadline,
+  ctx: CallContext,
+  creds: Credentials,
+  signer: LoadedSigner,
+  request: NormalizedTokenRequest,
+): Promise<AccessToken> {
   const { clientId } = creds.settings;
   const what = 'Maskinporten token request';
   /** The clock offset the last grant was built with. */
   let offsetUsed = 0;
-  // One deadline for the whole call. Discovery (or its fallback) is awaited before the attempts, so a slow
-  // discovery does not use up the first attempt's timeout (with `retry: false`, the only attempt).
-  const deadline = startDeadline(ctx.policy);
+  // Discovery (or its fallback) is awaited before the attempts, so a slow discovery does not use up the first
+  // attempt's timeout (with `retry: false`, the only attempt).
   await untilDeadline(creds.metadata(), deadline, what, ctx.policy);
   const run = () =>
     withRetries(
@@ -241,8 +257,21 @@ export async function fetchAltinnToken(
   maskinportenToken: (fresh: boolean, signal: AbortSignal) => Promise<AccessToken>,
 ): Promise<AccessToken> {
   const platform = platformUrl(creds);
-  const what = 'Altinn token exchange';
   const deadline = startDeadline(ctx.policy);
+  try {
+    return await altinnTokenWithin(deadline, ctx, platform, maskinportenToken);
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function altinnTokenWithin(
+  deadline: CallDeadline,
+  ctx: CallContext,
+  platform: string,
+  maskinportenToken: (fresh: boolean, signal: AbortSignal) => Promise<AccessToken>,
+): Promise<AccessToken> {
+  const what = 'Altinn token exchange';
   const exchange = async (fresh: boolean) => {
     let mp: AccessToken;
     try {

@@ -3,7 +3,7 @@
  * backoff and full jitter (honouring `Retry-After` up to a cap), within bounded attempts and an overall deadline;
  * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
  */
-import { sleep, systemClock, type Timekeeper, timeoutSignal } from '../clock.ts';
+import { sleep, systemClock, type Timekeeper } from '../clock.ts';
 import { AbortedError, ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
 import { anySignal, raceSignal } from './race.ts';
 
@@ -102,11 +102,64 @@ export interface CallDeadline {
   readonly signal: AbortSignal;
   /** The policy clock's monotonic time when the call started. */
   readonly startedAt: number;
+  /** Disarms the deadline once the call is over (its signal then never aborts). */
+  clear(): void;
 }
 
-/** Starts the deadline of a call now, on the policy's clock. */
+/** The reason a timeout aborts with, as `AbortSignal.timeout` gives it. */
+function timeoutReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+/**
+ * Arms `controller` to abort with a `TimeoutError` after `ms` and returns the function that disarms it. Unlike
+ * `AbortSignal.timeout`, whose timer (holding its signal) stays queued for the whole `ms` however soon the work
+ * ends, the timer goes as soon as the call is over, so a call leaves nothing behind. It runs on `clock`.
+ */
+function armTimeout(clock: Timekeeper, controller: AbortController, ms: number, onTimeout?: () => void): () => void {
+  const handle = clock.setTimeout(() => {
+    onTimeout?.();
+    controller.abort(timeoutReason());
+  }, ms);
+  // A system timer must not keep the process alive, as AbortSignal.timeout's does not.
+  (handle as { unref?: () => void } | undefined)?.unref?.();
+  return () => clock.clearTimeout(handle);
+}
+
+/** Starts the deadline of a call now, on the policy's clock; {@link CallDeadline.clear} it when the call is over. */
 export function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
-  return { signal: timeoutSignal(policy.clock, policy.deadlineMs), startedAt: policy.clock.monotonic() };
+  const controller = new AbortController();
+  return {
+    signal: controller.signal,
+    startedAt: policy.clock.monotonic(),
+    clear: armTimeout(policy.clock, controller, policy.deadlineMs),
+  };
+}
+
+/**
+ * The signal of one attempt: aborts when `overall` does (the deadline or the caller's abort) or after `timeoutMs`.
+ * `end` disarms both once the attempt is over.
+ */
+function attemptSignal(
+  clock: Timekeeper,
+  overall: AbortSignal,
+  timeoutMs: number,
+): { signal: AbortSignal; timedOut: () => boolean; end: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onOverall = () => controller.abort(overall.reason);
+  overall.addEventListener('abort', onOverall, { once: true });
+  const disarm = armTimeout(clock, controller, timeoutMs, () => {
+    timedOut = true;
+  });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    end: () => {
+      disarm();
+      overall.removeEventListener('abort', onOverall);
+    },
+  };
 }
 
 /** The error of a call that ran out of its deadline. */
@@ -146,7 +199,24 @@ export async function withRetries<T>(
   attempt: Attempt<T>,
   policy: ResolvedCallPolicy,
   signal?: AbortSignal,
-  callDeadline: CallDeadline = startDeadline(policy),
+  callDeadline?: CallDeadline,
+): Promise<T> {
+  if (callDeadline) return retrying(what, attempt, policy, signal, callDeadline);
+  // A deadline of its own: disarmed when the call is over.
+  const own = startDeadline(policy);
+  try {
+    return await retrying(what, attempt, policy, signal, own);
+  } finally {
+    own.clear();
+  }
+}
+
+async function retrying<T>(
+  what: string,
+  attempt: Attempt<T>,
+  policy: ResolvedCallPolicy,
+  signal: AbortSignal | undefined,
+  callDeadline: CallDeadline,
 ): Promise<T> {
   if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
   const deadline = callDeadline.signal;
@@ -155,13 +225,14 @@ export async function withRetries<T>(
   const { startedAt } = callDeadline;
   let last: MaskinportenError | undefined;
   for (let n = 1; n <= policy.maxAttempts; n++) {
-    const timeout = timeoutSignal(policy.clock, policy.timeoutMs);
+    const current = attemptSignal(policy.clock, overall, policy.timeoutMs);
     try {
-      return await attempt(anySignal(overall, timeout), n);
+      return await attempt(current.signal, n);
     } catch (err) {
+      current.end();
       if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
       if (deadline.aborted) throw deadlineError(what, policy, last ?? err, n);
-      last = toTransportError(err, what, timeout.aborted, policy.timeoutMs, n);
+      last = toTransportError(err, what, current.timedOut(), policy.timeoutMs, n);
       if (!isRetryable(last) || n === policy.maxAttempts) throw withAttempts(last, n);
       const backoff = policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
       const retryAfter = last.retryAfterMs;
@@ -182,6 +253,8 @@ export async function withRetries<T>(
           },
         );
       }
+    } finally {
+      current.end();
     }
   }
   throw last ?? new UnavailableError('ERR_SERVER', `${what} failed`);
