@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import { type Clock, systemClock } from '../clock.ts';
 import { ConfigError } from '../errors.ts';
 import { decodeCompact, type JwsHeader } from '../keys/jws.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
@@ -25,7 +26,7 @@ export interface PreviewOptions {
   /** Lifetime of the grant; the client's default when left out. */
   grantLifetimeSeconds?: number;
   /** Source of the current time (epoch ms); the system clock by default. */
-  clock?: { now(): number };
+  clock?: Clock;
   /** The authorization server's metadata when discovered; what the client assumes without discovery otherwise. */
   metadata?: AuthorizationServerMetadata;
 }
@@ -67,7 +68,7 @@ export async function composeCredentials(
     allowInsecureRequests: options.allowInsecureRequests === true,
     // Nothing here reads the discovered metadata, so discovery is never started.
     discover: () => Promise.reject(new ConfigError('a preview makes no requests')),
-    clock: options.clock ?? { now: () => Date.now() },
+    clock: options.clock ?? systemClock,
     discoveryRefreshMs: undefined,
     logger: undefined,
   });
@@ -104,7 +105,7 @@ export async function previewGrant(
   const grant = composeGrant({
     clientId: creds.settings.clientId,
     issuer: metadata.issuer,
-    nowMs: (options.clock ?? { now: () => Date.now() }).now(),
+    nowMs: (options.clock ?? systemClock).now(),
     request: normalized,
     lifetimeSeconds: options.grantLifetimeSeconds ?? DEFAULT_GRANT_LIFETIME_SECONDS,
     signer: creds.signer,
