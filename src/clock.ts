@@ -19,16 +19,20 @@ import { ConfigError } from './errors.ts';
  * @see https://developer.mozilla.org/en-US/docs/Web/API/Performance/now (monotonic time)
  */
 export interface Clock {
-  /** The time of day in epoch milliseconds. */
+  /** The time of day. @returns Epoch milliseconds. */
   now(): number;
   /**
    * Milliseconds on a clock that never jumps, for measuring elapsed time; `performance.now()` by default, or
    * `now()` when the clock has its own timers.
+   * @returns Milliseconds from an arbitrary origin.
    */
   monotonic?(): number;
-  /** Calls `callback` once `ms` have passed on this clock; returns a handle for {@link Clock.clearTimeout}. */
+  /**
+   * Calls `callback` once `ms` have passed on this clock.
+   * @param callback - What to call. @param ms - The delay. @returns A handle for {@link Clock.clearTimeout}.
+   */
   setTimeout?(callback: () => void, ms: number): unknown;
-  /** Cancels a timer made by {@link Clock.setTimeout}. */
+  /** Cancels a timer made by {@link Clock.setTimeout}. @param handle - What `setTimeout` returned. */
   clearTimeout?(handle: unknown): void;
 }
 

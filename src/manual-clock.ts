@@ -40,8 +40,9 @@ export class ManualClock implements Timekeeper {
   #timers: Timer[] = [];
 
   /**
+   * Creates a clock standing still at `start` until moved.
    * @param start the time of day to start at (epoch ms or a Date); the current time by default
-   * @throws ArgumentError `ERR_ARGUMENT` when `start` is not a valid time
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` when `start` is not a valid time
    */
   constructor(start: number | Date = Date.now()) {
     const ms = start instanceof Date ? start.getTime() : start;
@@ -51,17 +52,20 @@ export class ManualClock implements Timekeeper {
     this.#wall = ms;
   }
 
-  /** The time of day (epoch ms). */
+  /** The time of day. @returns Epoch ms. */
   now(): number {
     return this.#wall + this.#monotonic;
   }
 
-  /** Milliseconds moved since the clock was made (never jumps back). */
+  /** Milliseconds moved since the clock was made. @returns Elapsed ms (never jumps back). */
   monotonic(): number {
     return this.#monotonic;
   }
 
-  /** Schedules `callback` for `ms` from now on this clock. */
+  /**
+   * Schedules `callback` for `ms` from now on this clock.
+   * @param callback - What to call. @param ms - The delay. @returns The timer's handle.
+   */
   setTimeout(callback: () => void, ms: number): unknown {
     const timer: Timer = { id: this.#nextId++, at: this.#monotonic + Math.max(0, Number(ms) || 0), callback };
     let i = this.#timers.length;
@@ -70,7 +74,7 @@ export class ManualClock implements Timekeeper {
     return timer.id;
   }
 
-  /** Cancels a pending timer (an unknown or fired handle is ignored). */
+  /** Cancels a pending timer (an unknown or fired handle is ignored). @param handle - The timer's handle. */
   clearTimeout(handle: unknown): void {
     const i = this.#timers.findIndex((t) => t.id === handle);
     if (i >= 0) this.#timers.splice(i, 1);
@@ -81,7 +85,7 @@ export class ManualClock implements Timekeeper {
     return this.#timers.length;
   }
 
-  /** How long (ms) until the next timer is due; undefined when none is pending. */
+  /** How long until the next timer is due. @returns Ms, or undefined when none is pending. */
   nextDueIn(): number | undefined {
     const next = this.#timers[0];
     return next === undefined ? undefined : next.at - this.#monotonic;
@@ -90,7 +94,8 @@ export class ManualClock implements Timekeeper {
   /**
    * Moves the clock forward by `ms`, firing every timer due on the way in order (a timer scheduled by one that
    * fires is run too when it falls due within the move). Callbacks run synchronously; what they resolve runs after.
-   * @throws ArgumentError `ERR_ARGUMENT` when `ms` is negative or not finite
+   * @param ms - How far to move.
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` when `ms` is negative or not finite
    */
   advance(ms: number): void {
     checkMs('advance(ms)', ms);
@@ -118,7 +123,8 @@ export class ManualClock implements Timekeeper {
 
   /**
    * Sets the time of day without moving monotonic time or firing timers, like a system clock being adjusted.
-   * @throws ArgumentError `ERR_ARGUMENT` when `time` is not a valid time
+   * @param time - The new time of day (epoch ms or a Date).
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` when `time` is not a valid time
    */
   setTime(time: number | Date): void {
     const ms = time instanceof Date ? time.getTime() : time;

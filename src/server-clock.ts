@@ -23,7 +23,7 @@ export class ServerClock {
   readonly #clock: Clock;
   #offsetMs: number | undefined;
 
-  /** @param clock our clock (epoch ms); the system's by default */
+  /** Creates an estimator with no measurement yet. @param clock our clock (epoch ms); the system's by default */
   constructor(clock: Clock = systemClock) {
     this.#clock = clock;
   }
@@ -49,7 +49,7 @@ export class ServerClock {
     return this.#offsetMs;
   }
 
-  /** The current time (epoch ms) on the server's clock as last measured; ours before any measurement. */
+  /** The current time on the server's clock as last measured; ours before any measurement. @returns Epoch ms. */
   now(): number {
     return this.#clock.now() + (this.#offsetMs ?? 0);
   }

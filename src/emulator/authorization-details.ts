@@ -47,7 +47,7 @@ export interface DetailsContext {
   client: EmulatedClient;
   state: EmulatorState;
   nowMs: number;
-  /** The grant's `consumer_org`: a supplier asking for a consent given to its customer [S34]. */
+  /** The grant's `consumer_org`: a supplier asking for a consent given to its customer. */
   consumerOrg?: string;
 }
 
@@ -74,7 +74,7 @@ export function resolveAuthorizationDetails(details: unknown, ctx: DetailsContex
       const user = state.findSystemUser(party, client.clientId, externalRef as string | undefined);
       if (!user) {
         // A system user made with an externalRef is found only with it; one made without, by the party's org number
-        // or no externalRef at all [S37].
+        // or no externalRef at all.
         throw mp.invalidDetailsValue(
           `no system user for organisation ${party}${externalRef ? ` with externalRef ${externalRef}` : ''} is available to client ${client.clientId}; a system user created with an externalRef must be asked for with it.`,
         );
@@ -97,7 +97,7 @@ export function resolveAuthorizationDetails(details: unknown, ctx: DetailsContex
         );
       }
       const consent = state.consent(entry.id);
-      // On behalf of a customer (consumer_org), the consent must have been given to that customer [S34].
+      // On behalf of a customer (consumer_org), the consent must have been given to that customer.
       const toOrg = ctx.consumerOrg ?? client.orgNo;
       if (!consent || consent.from !== entry.from || consent.toOrg !== toOrg) {
         throw mp.invalidDetailsValue(`no consent ${entry.id} from ${entry.from} to organisation ${toOrg}.`);
@@ -107,7 +107,7 @@ export function resolveAuthorizationDetails(details: unknown, ctx: DetailsContex
         type: CONSENT_TYPE,
         id: consent.id,
         from: consent.from,
-        // An ISO 6523 party object, as real TT02 consent tokens carry it [S20, S34].
+        // An ISO 6523 party object, as real TT02 consent tokens carry it.
         to: org(consent.toOrg),
         consented: new Date(consent.consentedAt).toISOString(),
         validTo: new Date(consent.validTo).toISOString(),

@@ -1,7 +1,7 @@
 /**
  * A self-signed X.509 certificate for each of the emulator's signing keys, so its key sets look like the real ones:
- * Maskinporten publishes its signing certificate in `/jwk` [S3, S23], and Altinn's JWKS carries each key's `x5c` chain
- * with the certificate thumbprint as `kid` [S13 OpenIdController.cs]. The certificate is built deterministically
+ * Maskinporten publishes its signing certificate in `/jwk`, and Altinn's JWKS carries each key's `x5c` chain
+ * with the certificate thumbprint as `kid` (OpenIdController.cs in altinn-authentication). The certificate is built deterministically
  * from the key (fixed serial, validity and names), so a state file restored after a restart yields the same `kid`.
  * Only what a JWKS needs: DER by hand (v3, sha256WithRSAEncryption, a CN, no extensions).
  */

@@ -52,7 +52,7 @@ export interface EmulatorOptions {
   rules?: GrantRuleSet;
   /**
    * Answer as Skyporten: the issuer (and the grant `aud`) is the origin without a trailing slash, and the metadata
-   * is served at `/.well-known/openid-configuration` only, as Skyporten documents it [S22, S31].
+   * is served at `/.well-known/openid-configuration` only, as Skyporten documents it.
    */
   skyporten?: boolean;
   /** The `delegation_source` of delegated tokens (the Altinn portal's issuer); `https://tt02.altinn.no/` by default. */

@@ -31,7 +31,7 @@ export type { AdminClient, CreateClientInput, CreatedClient, Emulator, EmulatorO
 
 const DEFAULT_ORG_CODES = { '991825827': 'digdir' };
 
-/** Altinn TT02's portal issuer, the `delegation_source` of tokens from Maskinporten TEST [S36]. */
+/** Altinn TT02's portal issuer, the `delegation_source` of tokens from Maskinporten TEST. */
 const DEFAULT_DELEGATION_SOURCE = 'https://tt02.altinn.no/';
 
 function formatHost(host: string): string {
@@ -114,7 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log: new RequestLog(options.logLimit),
     replay: new ReplayGuard(),
     url,
-    // Skyporten's issuer, and so its grant audience, has no trailing slash [S22, S31].
+    // Skyporten's issuer, and so its grant audience, has no trailing slash.
     issuer: skyporten ? url : `${url}/`,
     tokenEndpoint: `${url}/token`,
     rules,

@@ -6,11 +6,11 @@
  *
  * | rule                     | live                                                       | documented                       |
  * | ------------------------ | ---------------------------------------------------------- | -------------------------------- |
- * | `aud`                    | the issuer or the token endpoint URL (one value) [S30, S32] | the issuer only [S1, S2]         |
- * | `iat` / `exp`            | iat ≤ now+10 s, exp ≥ now−10 s, exp−iat ≤ 180 s [S30, S16]  | iat within ±10 s, exp−iat ≤ 120 s |
- * | `resource`               | a string or an array of URIs [S33]                         | an array only [S5]                |
- * | `kid` and `x5c` together | accepted, the `kid` is used [S35]                          | refused (MP-011)                  |
- * | unknown `kid`            | the live text, no `error_uri` [S35, S38]                   | MP-100                            |
+ * | `aud`                    | the issuer or the token endpoint URL (one value)            | the issuer only                  |
+ * | `iat` / `exp`            | iat ≤ now+10 s, exp ≥ now−10 s, exp−iat ≤ 180 s             | iat within ±10 s, exp−iat ≤ 120 s |
+ * | `resource`               | a string or an array of URIs                               | an array only                     |
+ * | `kid` and `x5c` together | accepted, the `kid` is used                                | refused (MP-011)                  |
+ * | unknown `kid`            | the live text, no `error_uri`                              | MP-100                            |
  */
 import { IAT_SKEW_SECONDS, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { mp } from './mp-errors.ts';
@@ -21,10 +21,10 @@ export type GrantRuleSet = 'live' | 'documented';
 /** Every rule set, for validation and documentation. */
 export const GRANT_RULE_SETS: readonly GrantRuleSet[] = ['live', 'documented'];
 
-/** Longest grant the live server accepts: `exp − iat` ≤ 180 s [S30, S16]. */
+/** Longest grant the live server accepts: `exp − iat` ≤ 180 s. */
 export const LIVE_MAX_GRANT_LIFETIME_SECONDS = 180;
 
-/** Longest grant the documentation allows: `exp − iat` ≤ 120 s [S1]. */
+/** Longest grant the documentation allows: `exp − iat` ≤ 120 s. */
 export const DOCUMENTED_MAX_GRANT_LIFETIME_SECONDS = MAX_GRANT_LIFETIME_SECONDS;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -40,7 +40,7 @@ export function checkAudience(aud: unknown, rules: GrantRuleSet, issuer: string,
     if (aud !== issuer) throw mp.invalidAudience(`Expected ${issuer}, got ${aud}.`);
     return;
   }
-  // "Exactly one audience value" [S30]: a one-element array holds one value too.
+  // "Exactly one audience value": a one-element array holds one value too.
   const value = Array.isArray(aud) && aud.length === 1 ? aud[0] : aud;
   if (typeof value !== 'string') {
     throw mp.invalidAudience(
@@ -58,7 +58,7 @@ export function checkTimes(claims: Record<string, unknown>, rules: GrantRuleSet,
   if (!isInt(iat)) throw mp.badRequest('The claim iat must be a whole number of seconds since the epoch.');
   if (!isInt(exp)) throw mp.badRequest('The claim exp must be a whole number of seconds since the epoch.');
   if (rules === 'live') {
-    // The server's three checks, in its order, with its texts [S30]; no "iat too old", no "exp after iat".
+    // The server's three checks, in its order, with its texts; no "iat too old", no "exp after iat".
     if (exp - iat > LIVE_MAX_GRANT_LIFETIME_SECONDS) throw mp.liveTime('JWT has too long lifetime');
     if (iat > nowSeconds + IAT_SKEW_SECONDS) throw mp.liveTime('Issue time is in the future');
     if (exp < nowSeconds - IAT_SKEW_SECONDS) throw mp.liveTime('JWT has expired');

@@ -77,7 +77,7 @@ function resolveKey(decoded: DecodedJws, client: EmulatedClient, ctx: GrantConte
   if (kid !== undefined && x5c !== undefined && ctx.rules === 'documented') {
     throw mp.badRequest('The JWT header must carry either kid or x5c, not both.');
   }
-  // Live, both together are accepted and the kid is used [S35]; a certificate-only client has no kid to use, so
+  // Live, both together are accepted and the kid is used; a certificate-only client has no kid to use, so
   // its certificate is.
   const useKid = kid !== undefined && (x5c === undefined || client.keys.length > 0);
   if (useKid) {

@@ -303,7 +303,7 @@ export class EmulatorState {
   /**
    * The system user of `org` that `clientId` may act as. A system user created without an `externalRef` has the
    * party's organisation number as its `externalRef`, and a grant without one asks for exactly that; a system user
-   * created with one is found only when the grant names it (else MP-303) [S37].
+   * created with one is found only when the grant names it (else MP-303).
    */
   findSystemUser(org: string, clientId: string, externalRef: string | undefined): SystemUser | undefined {
     const wanted = externalRef ?? org;

@@ -61,13 +61,13 @@ export async function issueToken(
     iss: options.issuer,
     client_amr: grant.clientAmr,
     token_type: 'Bearer',
-    // Only when `resource` was asked for: recent tokens carry no `aud` at all otherwise [S27, S20, S34].
+    // Only when `resource` was asked for: recent tokens carry no `aud` at all otherwise.
     ...(grant.resource === undefined ? {} : { aud: audience(grant.resource) }),
     scope,
     consumer: org(grant.consumerOrg ?? grant.client.orgNo),
   };
   if (grant.consumerOrg !== undefined) {
-    // The Altinn portal's issuer, and no `client_orgno`, as in 2026 TT02 tokens [S7, S34, S36].
+    // The Altinn portal's issuer, and no `client_orgno`, as in 2026 TT02 tokens.
     claims.supplier = org(grant.client.orgNo);
     claims.delegation_source = options.delegationSource;
   }

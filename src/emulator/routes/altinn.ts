@@ -76,7 +76,7 @@ const READABLE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-
 /**
  * Claims as they come out of .NET's `JwtSecurityTokenHandler`: a top-level array becomes one claim per element, so an
  * array of one is written back as that element (an exchanged system-user token's `authorization_details` is an
- * object [S39]) and an empty array disappears.
+ * object) and an empty array disappears.
  */
 function asDotNetClaims(claims: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -121,7 +121,7 @@ export function altinnClaims(
 }
 
 /**
- * `GET /authentication/api/v1/exchange/{tokenProvider}` in altinn-authentication's order [S13]: a missing or
+ * `GET /authentication/api/v1/exchange/{tokenProvider}` in altinn-authentication's order: a missing or
  * unreadable token is 401 before anything else, the provider is matched case-insensitively (an unknown one is a 400
  * text), the token is validated (401 on any failure), and only then does the enterprise-user header give 410.
  */
@@ -186,7 +186,7 @@ async function exchange(core: EmulatorCore, ctx: RequestContext, provider: strin
   }
 }
 
-/** altinn-authentication's OpenID discovery document (OpenIdController.cs, GeneralSettings.cs) [S13]. */
+/** altinn-authentication's OpenID discovery document (OpenIdController.cs, GeneralSettings.cs). */
 function altinnDiscovery(core: EmulatorCore): Record<string, unknown> {
   const base = `${core.altinnPlatformUrl}/authentication/api/v1`;
   return {

@@ -25,7 +25,7 @@ export function discoveryDocument(core: EmulatorCore): Record<string, unknown> {
 
 /**
  * Skyporten's metadata, at `/.well-known/openid-configuration`: Maskinporten's fields with the issuer without a
- * trailing slash, plus the members OpenID discovery requires, which cloud identity federation reads [S22, S31].
+ * trailing slash, plus the members OpenID discovery requires, which cloud identity federation reads.
  */
 export function skyportenDiscoveryDocument(core: EmulatorCore): Record<string, unknown> {
   return {
@@ -46,7 +46,7 @@ export function maskinportenRoutes(core: EmulatorCore): Route[] {
           methods: { GET: (ctx) => sendJson(ctx, 200, skyportenDiscoveryDocument(core)) },
         }
       : {
-          // With a trailing slash too, as real clients ask for it [S41].
+          // With a trailing slash too, as real clients ask for it.
           pattern: new RegExp(`^${WELL_KNOWN_PATH.replaceAll('.', '\\.')}/?$`),
           endpoint: 'discovery',
           methods: { GET: (ctx) => sendJson(ctx, 200, discoveryDocument(core)) },
