@@ -84,6 +84,7 @@ export interface MaskinportenErrorOptions {
 
 /**
  * The base of every error this package throws. Catch it to handle all of them; read `code` to tell them apart.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking (Maskinporten's `MP-…` codes in `mpCode`)
  */
 export class MaskinportenError extends Error {
   /** A stable, machine-readable code. */

@@ -37,6 +37,7 @@ function entryOf(table: Readonly<Record<string, string>>, environment: unknown, 
  *
  * @param environment - `prod`, `test` or `dev`.
  * @returns The authority URL.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  * @throws ConfigError `ERR_CONFIG` for any other name.
  */
 export function maskinportenAuthority(environment: MaskinportenEnvironment): string {
@@ -48,6 +49,7 @@ export function maskinportenAuthority(environment: MaskinportenEnvironment): str
  *
  * @param environment - `prod` or `test`.
  * @returns The authority URL, e.g. `https://test.sky.maskinporten.no`.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
  * @throws ConfigError `ERR_CONFIG` for any other name.
  */
 export function skyportenAuthority(environment: SkyportenEnvironment): string {
@@ -71,6 +73,7 @@ export function altinnPlatformUrl(environment: AltinnEnvironment): string {
  *
  * @param value - The configured value.
  * @returns The authority URL.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export function resolveAuthority(value: string): string {
   return authorityPreset(value) ?? value;

@@ -100,7 +100,10 @@ export interface AdminClient {
   settings: { authority: string; clientId: string; jwkBase64: string };
 }
 
-/** A running emulator. */
+/**
+ * A running emulator.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token (what its token endpoint answers)
+ */
 export interface Emulator {
   /** Origin, no trailing slash, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;

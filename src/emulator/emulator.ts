@@ -61,6 +61,7 @@ function printsAs<T extends object>(target: T, name: string, shown: () => Record
  * const client = await emulator.createClient({ scopes: ['altinn:serviceowner/notifications.create'] });
  * // client.settings → { authority, clientId, jwkBase64, altinnPlatformUrl }
  * await emulator.close();
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';

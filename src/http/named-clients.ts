@@ -53,6 +53,7 @@ export interface HttpClients<Names extends string> {
  *   dan: { scopes: ['altinn:dataaltinnno/dan'], baseUrl: 'https://api.data.altinn.no' },
  * });
  * await http.get('notifications')('/notifications/api/v1/orders', { method: 'POST', body });
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function createHttpClients<Names extends string>(
   client: MaskinportenClient,

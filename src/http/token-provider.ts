@@ -18,6 +18,7 @@ import { type AuthorizationOptions, Authorizer } from './authorizer.ts';
  * @example
  * const getToken = createTokenProvider(client, { scopes: ['example:read'] });
  * const sdk = new SomeSdk({ accessToken: getToken });
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function createTokenProvider(
   client: MaskinportenClient,

@@ -17,7 +17,10 @@ import { secretRegistry } from './secret-hook.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** The public members of an RSA JWK as Maskinporten registers it. */
+/**
+ * The public members of an RSA JWK as Maskinporten registers it.
+ * @see https://www.rfc-editor.org/rfc/rfc7517 and https://www.rfc-editor.org/rfc/rfc7518#section-6.3.1
+ */
 export interface RsaPublicJwk {
   kty: 'RSA';
   n: string;
@@ -29,7 +32,10 @@ export interface RsaPublicJwk {
   [member: string]: unknown;
 }
 
-/** An RSA key pair as a JWK: the public members plus the private ones. */
+/**
+ * An RSA key pair as a JWK: the public members plus the private ones.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-6.3.2
+ */
 export interface RsaPrivateJwk extends RsaPublicJwk {
   d: string;
   p: string;

@@ -11,7 +11,10 @@ import type { GrantSigner } from './jws.ts';
 import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
 import { orderChain, readPkcs12 } from './pkcs12.ts';
 
-/** The ways a signing key can be given. Exactly one of `jwk`, `jwkBase64`, `pem` or `pkcs12` is used. */
+/**
+ * The ways a signing key can be given. Exactly one of `jwk`, `jwkBase64`, `pem` or `pkcs12` is used.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant (the `kid` or `x5c` a grant carries)
+ */
 export interface KeyMaterial {
   /** The key pair as a JWK object or its JSON text. */
   jwk?: Record<string, unknown> | string;
