@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { signCompact } from '../../src/keys/jws.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken, makeGrant, postToken } from '../helpers/grants.ts';
 import { altinnToken, call, exchange, exchangeUrl, headerOf, obj, payloadOf } from '../helpers/http.ts';
 
@@ -30,22 +31,11 @@ function assertUnauthorized(answer: Awaited<ReturnType<typeof exchange>>, why: s
 }
 
 describe('Altinn token exchange', () => {
-  let emulator: Emulator;
-  let digdir: CreatedClient;
-  let other: CreatedClient;
-  let plain: CreatedClient;
-  let unknownOrg: CreatedClient;
-
-  before(async () => {
-    emulator = await startEmulator({ orgCodes: { '991825827': 'digdir', '974761076': 'skd' } });
-    [digdir, other, plain, unknownOrg] = await Promise.all([
-      emulator.createClient({ scopes: [SERVICE_OWNER_SCOPE, 'test:read'] }), // Digdir's org by default
-      emulator.createClient({ scopes: [SERVICE_OWNER_SCOPE], orgNo: '974761076' }),
-      emulator.createClient({ scopes: ['test:read'], orgNo: '974761076' }),
-      emulator.createClient({ scopes: [SERVICE_OWNER_SCOPE], orgNo: '123456789' }),
-    ]);
-  });
-  after(() => emulator.close());
+  const emulator = useEmulator({ orgCodes: { '991825827': 'digdir', '974761076': 'skd' } });
+  const digdir = useClient(emulator, { scopes: [SERVICE_OWNER_SCOPE, 'test:read'] }); // Digdir's org by default
+  const other = useClient(emulator, { scopes: [SERVICE_OWNER_SCOPE], orgNo: '974761076' });
+  const plain = useClient(emulator, { scopes: ['test:read'], orgNo: '974761076' });
+  const unknownOrg = useClient(emulator, { scopes: [SERVICE_OWNER_SCOPE], orgNo: '123456789' });
 
   describe('200 answers', () => {
     it('answers the bare JWT as text/plain by default', async () => {
