@@ -48,6 +48,7 @@ interface ResolvedRequest {
  * const client = new MaskinportenClient({ authority: 'https://test.maskinporten.no/', clientId, jwkBase64 });
  * const token = await client.getAltinnExchangedToken(['altinn:serviceowner/notifications.create']);
  * await fetch(url, { headers: { authorization: token.authorizationHeader } });
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export class MaskinportenClient {
   readonly #options: MaskinportenClientOptions;

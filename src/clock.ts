@@ -36,10 +36,16 @@ export interface Clock {
   clearTimeout?(handle: unknown): void;
 }
 
-/** A clock with every part filled in: what the code behind the seam works with. */
+/**
+ * A clock with every part filled in: what the code behind the seam works with.
+ * @see {@link Clock}
+ */
 export type Timekeeper = Required<Clock>;
 
-/** The system's clock: `Date.now`, `performance.now` and the global timers. */
+/**
+ * The system's clock: `Date.now`, `performance.now` and the global timers.
+ * @see https://developer.mozilla.org/en-US/docs/Web/API/Performance/now
+ */
 export const systemClock: Timekeeper = Object.freeze({
   now: () => Date.now(),
   monotonic: () => performance.now(),

@@ -4,7 +4,8 @@
  * Secrets (keys, grants, tokens) never appear in a message or a property.
  */
 
-/** Every code an error of this package can carry. The README has a table of them. */
+/** Every code an error of this package can carry. The README has a table of them.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking */
 export type MaskinportenErrorCode =
   // settings and input
   | 'ERR_CONFIG'
@@ -56,7 +57,7 @@ export type MaskinportenErrorCode =
   | 'ERR_CONSUMER_NOT_ALLOWED'
   | 'ERR_KEYS_UNAVAILABLE';
 
-/** Details an error may carry besides its code and message. */
+/** Details an error may carry besides its code and message. @see {@link MaskinportenError} */
 export interface MaskinportenErrorOptions {
   /** The underlying failure, kept for debugging. */
   cause?: unknown;
@@ -129,7 +130,8 @@ export class MaskinportenError extends Error {
   }
 }
 
-/** Settings that cannot be used: a missing or malformed value. The message names the setting. */
+/** Settings that cannot be used: a missing or malformed value. The message names the setting.
+ * @see {@link ConfigValidationError} */
 export class ConfigError extends MaskinportenError {
   declare readonly code: 'ERR_CONFIG';
   /** Creates the error (`code` `ERR_CONFIG`). @param message - What failed and what to do next; never a secret.
@@ -139,7 +141,8 @@ export class ConfigError extends MaskinportenError {
   }
 }
 
-/** Key material that cannot be used: it does not decode, lacks its private half, or has an unsupported type. */
+/** Key material that cannot be used: it does not decode, lacks its private half, or has an unsupported type.
+ * @see https://www.rfc-editor.org/rfc/rfc7517 */
 export class KeyError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_KEY';
   /** Creates the error (`code` `ERR_INVALID_KEY`). @param message - What failed and what to do next; never a secret.
@@ -149,7 +152,7 @@ export class KeyError extends MaskinportenError {
   }
 }
 
-/** A value that is not a well-formed compact JWS/JWT. */
+/** A value that is not a well-formed compact JWS/JWT. @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1 */
 export class JwsError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_JWS';
   /** Creates the error (`code` `ERR_INVALID_JWS`). @param message - What failed and what to do next; never a secret.
@@ -159,7 +162,7 @@ export class JwsError extends MaskinportenError {
   }
 }
 
-/** An argument passed from code that cannot be used as given. */
+/** An argument passed from code that cannot be used as given. @see {@link MaskinportenError} */
 export class ArgumentError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_ARGUMENT';
   /** Creates the error (`code` `ERR_INVALID_ARGUMENT`). @param message - What failed and what to do next; never a secret.
@@ -169,7 +172,8 @@ export class ArgumentError extends MaskinportenError {
   }
 }
 
-/** The codes of a {@link TokenRequestError}: why Maskinporten refused the grant. */
+/** The codes of a {@link TokenRequestError}: why Maskinporten refused the grant.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking */
 export type TokenRequestErrorCode =
   | 'ERR_INVALID_AUDIENCE'
   | 'ERR_UNKNOWN_CLIENT'
@@ -198,10 +202,12 @@ export class TokenRequestError extends MaskinportenError {
   }
 }
 
-/** The codes of an {@link UnavailableError}: the service could not answer. */
+/** The codes of an {@link UnavailableError}: the service could not answer.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after */
 export type UnavailableErrorCode = 'ERR_NETWORK' | 'ERR_TIMEOUT' | 'ERR_SERVER' | 'ERR_RATE_LIMITED';
 
-/** Maskinporten or Altinn could not answer (5xx, 429, network failure, timeout) even after retries. */
+/** Maskinporten or Altinn could not answer (5xx, 429, network failure, timeout) even after retries.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after */
 export class UnavailableError extends MaskinportenError {
   declare readonly code: UnavailableErrorCode;
   /** Creates the error after the last attempt. @param code - Network, timeout, server or rate limit.
@@ -211,7 +217,8 @@ export class UnavailableError extends MaskinportenError {
   }
 }
 
-/** A URL setting with plain http to a host that is not loopback, without `allowInsecureRequests`. */
+/** A URL setting with plain http to a host that is not loopback, without `allowInsecureRequests`.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2 */
 export class InsecureUrlError extends MaskinportenError {
   declare readonly code: 'ERR_INSECURE_URL';
   /** Creates the error (`code` `ERR_INSECURE_URL`). @param message - What failed and what to do next; never a secret.
@@ -221,7 +228,8 @@ export class InsecureUrlError extends MaskinportenError {
   }
 }
 
-/** A token that had already expired when it arrived: a clock problem. `clockOffsetMs` says how far off, if known. */
+/** A token that had already expired when it arrived: a clock problem. `clockOffsetMs` says how far off, if known.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant */
 export class TokenExpiredError extends MaskinportenError {
   declare readonly code: 'ERR_TOKEN_EXPIRED';
   /** Creates the error (`code` `ERR_TOKEN_EXPIRED`). @param message - What failed and what to do next; never a secret.
@@ -231,7 +239,7 @@ export class TokenExpiredError extends MaskinportenError {
   }
 }
 
-/** The emulator could not start or read its state file. */
+/** The emulator could not start or read its state file. @see {@link MaskinportenErrorCode} */
 export class EmulatorError extends MaskinportenError {
   declare readonly code: 'ERR_EMULATOR_STATE' | 'ERR_EMULATOR_START';
   /** Creates the error. @param code - The state file or input, or listening. @param message - What failed and what
@@ -245,7 +253,7 @@ export class EmulatorError extends MaskinportenError {
   }
 }
 
-/** The call was aborted through its `AbortSignal`. */
+/** The call was aborted through its `AbortSignal`. @see https://developer.mozilla.org/en-US/docs/Web/API/AbortSignal */
 export class AbortedError extends MaskinportenError {
   declare readonly code: 'ERR_ABORTED';
   /** Creates the error (`code` `ERR_ABORTED`). @param message - What failed and what to do next; never a secret.
@@ -255,7 +263,8 @@ export class AbortedError extends MaskinportenError {
   }
 }
 
-/** An answer that does not follow the protocol: not JSON, truncated, no token, a token that is not a JWT. */
+/** An answer that does not follow the protocol: not JSON, truncated, no token, a token that is not a JWT.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
 export class InvalidResponseError extends MaskinportenError {
   declare readonly code: 'ERR_INVALID_RESPONSE';
   /** Creates the error (`code` `ERR_INVALID_RESPONSE`). @param message - What failed and what to do next; never a secret.
@@ -265,7 +274,7 @@ export class InvalidResponseError extends MaskinportenError {
   }
 }
 
-/** Altinn refused to exchange the Maskinporten token. */
+/** Altinn refused to exchange the Maskinporten token. @see https://docs.altinn.studio/authentication/ */
 export class AltinnExchangeError extends MaskinportenError {
   declare readonly code: 'ERR_ALTINN_EXCHANGE';
   /** Creates the error (`code` `ERR_ALTINN_EXCHANGE`). @param message - What failed and what to do next; never a secret.
@@ -275,7 +284,7 @@ export class AltinnExchangeError extends MaskinportenError {
   }
 }
 
-/** One problem in a configuration. Never holds a secret value. */
+/** One problem in a configuration. Never holds a secret value. @see {@link ConfigValidationError} */
 export interface ConfigProblem {
   /** The setting's path, e.g. `MaskinportenSettings:Authority`. */
   path: string;
@@ -284,7 +293,8 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** A configuration with one or more problems (`code: 'ERR_CONFIG'`); `problems` lists them all. */
+/** A configuration with one or more problems (`code: 'ERR_CONFIG'`); `problems` lists them all.
+ * @see {@link ConfigProblem} */
 export class ConfigValidationError extends ConfigError {
   readonly problems: readonly ConfigProblem[];
 
@@ -296,7 +306,8 @@ export class ConfigValidationError extends ConfigError {
   }
 }
 
-/** The codes of errors from verifying presented tokens (`maskinporten/verify`). */
+/** The codes of errors from verifying presented tokens (`maskinporten/verify`).
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1 */
 export type TokenVerificationErrorCode = Extract<
   MaskinportenErrorCode,
   | 'ERR_TOKEN_MISSING'
@@ -329,6 +340,7 @@ export type TokenVerificationErrorCode = Extract<
  *     case 'ERR_CONFIG': console.error(e.setting, e.reason); break;
  *   }
  * }
+ * @see {@link isMaskinportenError}
  */
 export type AnyMaskinportenError =
   | ConfigError
@@ -378,6 +390,7 @@ export function serverText(text: string): string {
  *
  * @param err - Anything caught.
  * @returns Whether it is an error of this package.
+ * @see {@link MaskinportenErrorCode}
  */
 export function isMaskinportenError(err: unknown): err is AnyMaskinportenError {
   if (err instanceof MaskinportenError) return true;

@@ -9,7 +9,10 @@ import { controlCharacterAt, controlCharacterName } from './protocol/control-cha
 import { AUTHORITY_KINDS, type AuthorityKind } from './protocol/environments.ts';
 import { checkUrlSetting } from './url-policy.ts';
 
-/** The settings of a Maskinporten client (`MaskinportenSettings` of Altinn's .NET app library, in camelCase). */
+/**
+ * The settings of a Maskinporten client (`MaskinportenSettings` of Altinn's .NET app library, in camelCase).
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+ */
 export interface MaskinportenSettings extends KeyMaterial {
   /** Maskinporten base URL, e.g. `https://test.maskinporten.no/` (trailing slash optional). */
   authority: string;

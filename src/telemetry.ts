@@ -4,7 +4,10 @@
  * Also the logger hook: any pino-compatible logger (`logger.warn(obj, msg)`), silent by default.
  */
 
-/** A pino-compatible logger; every method optional. */
+/**
+ * A pino-compatible logger; every method optional.
+ * @see https://getpino.io/#/docs/api
+ */
 export interface Logger {
   /**
    * Detail for troubleshooting (a token fetched, a refresh started).

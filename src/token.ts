@@ -49,7 +49,10 @@ function iso(date: Date): string {
   return Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString();
 }
 
-/** Which kind of token this is. */
+/**
+ * Which kind of token this is.
+ * @see {@link AccessToken}
+ */
 export type TokenKind = 'maskinporten' | 'altinn';
 
 /** Masks a token for display: the first characters of its header and nothing of its payload or signature. */
@@ -57,7 +60,10 @@ export function maskToken(value: string): string {
   return value.length <= 12 ? '***' : `${value.slice(0, 8)}…(${value.length} chars, masked)`;
 }
 
-/** An access token: a Maskinporten token or an Altinn-exchanged one. */
+/**
+ * An access token: a Maskinporten token or an Altinn-exchanged one.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
 export class AccessToken {
   readonly #value: string;
   /** When the token stops being valid (its `exp`). */

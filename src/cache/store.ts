@@ -7,7 +7,10 @@
 import type { Logger } from '../telemetry.ts';
 import type { TokenKind } from '../token.ts';
 
-/** A token as a shared store holds it: plain, serialisable data. */
+/**
+ * A token as a shared store holds it: plain, serialisable data.
+ * @see {@link TokenStore}
+ */
 export interface StoredToken {
   value: string;
   kind: TokenKind;
@@ -22,6 +25,7 @@ export interface StoredToken {
  * What the client tells a store with each call: key material that every process of the same client derives alike
  * (HKDF of the client's private key), so a store can encrypt entries and hash key names without new configuration,
  * and the client's logger.
+ * @see {@link TokenStore}
  */
 export interface StoreContext {
   /** 32 bytes, derived from the client's private key; never the key itself. */
@@ -29,7 +33,10 @@ export interface StoreContext {
   readonly logger?: Logger | undefined;
 }
 
-/** A held cross-process fetch lock. */
+/**
+ * A held cross-process fetch lock.
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+ */
 export interface StoreLock {
   /** Releases the lock if this process still owns it (compare-and-delete), and wakes waiters. */
   release(): Promise<void>;
@@ -38,6 +45,7 @@ export interface StoreLock {
 /**
  * Told that another process invalidated `key`: the token whose value `holds` accepts, or (without `holds`) any
  * token of the key. Only keys this process has used are reported.
+ * @see {@link TokenStore}
  */
 export type InvalidationListener = (key: string, holds?: (tokenValue: string) => boolean) => void;
 
@@ -45,6 +53,7 @@ export type InvalidationListener = (key: string, holds?: (tokenValue: string) =>
  * A shared, asynchronous token store. Keys are opaque strings that already include the authority, client id, key
  * id, variant and request; a store must keep entries no longer than the given TTL. Every method may reject when
  * the store is unavailable: the cache then serves from memory and fetches directly.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export interface TokenStore {
   /** How tokens served from this store are labelled in counters and spans (e.g. `redis`, `file`); `store` if absent. */

@@ -6,10 +6,16 @@ import type { TokenRequest } from '../protocol/grant.ts';
 import type { Logger } from '../telemetry.ts';
 import type { CallTiming, ResolvedCallPolicy, RetryPolicy } from '../transport/retry.ts';
 
-/** What `getAccessToken` and `getAltinnExchangedToken` take: scopes, or a full request. */
+/**
+ * What `getAccessToken` and `getAltinnExchangedToken` take: scopes, or a full request.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+ */
 export type TokenRequestInput = TokenRequest | readonly string[] | string;
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
+ */
 export interface GetTokenOptions {
   /** Aborts waiting for this call (a fetch shared with other callers goes on for them). */
   signal?: AbortSignal;
@@ -17,7 +23,10 @@ export interface GetTokenOptions {
   forceRefresh?: boolean;
 }
 
-/** Options of a {@link MaskinportenClient}. */
+/**
+ * Options of a {@link MaskinportenClient}.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+ */
 export interface MaskinportenClientOptions extends CallTiming {
   /** The fetch implementation; the global `fetch` by default. */
   fetch?: typeof fetch;

@@ -17,7 +17,10 @@ import type { StoreContext, StoredToken, StoreLock, TokenStore } from '../cache/
 import { ConfigError } from '../errors.ts';
 import { takeFileLock } from './lock.ts';
 
-/** Options of {@link createFileTokenStore}. */
+/**
+ * Options of {@link createFileTokenStore}.
+ * @see https://specifications.freedesktop.org/basedir-spec/latest/
+ */
 export interface FileTokenStoreOptions {
   /** The secret entries are sealed under instead of the one derived from the client's key (≥ 16 bytes). */
   encryptionKey?: string | Uint8Array;

@@ -48,7 +48,10 @@ export interface RsaPrivateJwk extends RsaPublicJwk {
 /** The members that make a JWK private; none may leave the machine. */
 export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'] as const;
 
-/** A generated key pair with everything the onboarding steps need. */
+/**
+ * A generated key pair with everything the onboarding steps need.
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
 export interface GeneratedKeyPair {
   kid: string;
   alg: RsaAlgorithm;
@@ -58,7 +61,10 @@ export interface GeneratedKeyPair {
   publicKey: KeyObject;
 }
 
-/** Options for {@link generateRsaKeyPair}. */
+/**
+ * Options for {@link generateRsaKeyPair}.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
+ */
 export interface GenerateKeyOptions {
   /** Modulus length in bits: 2048 (default), 3072 or 4096. */
   modulusLength?: 2048 | 3072 | 4096;

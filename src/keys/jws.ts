@@ -6,7 +6,10 @@
 import { type KeyObject, sign as oneShotSign, verify as oneShotVerify } from 'node:crypto';
 import { JwsError } from '../errors.ts';
 
-/** The JWS algorithms Maskinporten accepts for grants and uses for tokens. */
+/**
+ * The JWS algorithms Maskinporten accepts for grants and uses for tokens.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
+ */
 export type RsaAlgorithm = 'RS256' | 'RS384' | 'RS512';
 
 const DIGEST: Record<RsaAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };

@@ -15,7 +15,10 @@ import type { AuthorityKind } from './environments.ts';
 /** Path of the OpenID Connect discovery document, tried when the RFC 8414 one is not found. */
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 
-/** What the client uses of the metadata document. */
+/**
+ * What the client uses of the metadata document.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ */
 export interface AuthorizationServerMetadata {
   issuer: string;
   tokenEndpoint: string;

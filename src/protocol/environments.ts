@@ -8,16 +8,28 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
  */
 
-/** Names of the Maskinporten environments with a public base URL. */
+/**
+ * Names of the Maskinporten environments with a public base URL.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export type MaskinportenEnvironment = 'prod' | 'test' | 'dev';
 
-/** Names of the Skyporten environments. */
+/**
+ * Names of the Skyporten environments.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
+ */
 export type SkyportenEnvironment = 'prod' | 'test';
 
-/** Names of the Altinn platform environments. */
+/**
+ * Names of the Altinn platform environments.
+ * @see https://docs.altinn.studio/authentication/
+ */
 export type AltinnEnvironment = 'prod' | 'tt02' | 'at22' | 'at23' | 'at24' | 'yt01';
 
-/** What the project knows of one Maskinporten environment. */
+/**
+ * What the project knows of one Maskinporten environment.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export interface EnvironmentRecord {
   /** Maskinporten's base URL (no trailing slash); its issuer is this plus `/`. */
   readonly maskinporten: string;
@@ -55,7 +67,10 @@ export const ENVIRONMENTS: Readonly<Record<MaskinportenEnvironment, EnvironmentR
   }),
 });
 
-/** Platform base URL (no trailing slash) of each Altinn environment. */
+/**
+ * Platform base URL (no trailing slash) of each Altinn environment.
+ * @see https://docs.altinn.studio/authentication/
+ */
 export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> = Object.freeze({
   prod: 'https://platform.altinn.no',
   tt02: 'https://platform.tt02.altinn.no',
@@ -67,7 +82,10 @@ export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> =
 
 const MASKINPORTEN_ENVIRONMENTS = Object.keys(ENVIRONMENTS) as MaskinportenEnvironment[];
 
-/** Base URL (no trailing slash) of each Maskinporten environment. */
+/**
+ * Base URL (no trailing slash) of each Maskinporten environment.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
   Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, ENVIRONMENTS[env].maskinporten])) as Record<
     MaskinportenEnvironment,
@@ -83,7 +101,10 @@ export const MASKINPORTEN_ISSUERS: Readonly<Record<MaskinportenEnvironment, stri
   >,
 );
 
-/** Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash). */
+/**
+ * Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash).
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
+ */
 export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = Object.freeze(
   Object.fromEntries(
     MASKINPORTEN_ENVIRONMENTS.flatMap((env) => {
@@ -121,16 +142,23 @@ export function environmentOfAuthority(authority: string): MaskinportenEnvironme
  * What kind of authorization server an authority is. `maskinporten`: the issuer is the base URL plus `/`.
  * `skyporten`: Maskinporten's issuer for cloud workloads, whose issuer (and so the grant's `aud`) is the base URL
  * without a trailing slash.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export type AuthorityKind = 'maskinporten' | 'skyporten';
 
 /** Every authority kind, for validation. */
 export const AUTHORITY_KINDS: readonly AuthorityKind[] = Object.freeze(['maskinporten', 'skyporten']);
 
-/** Names of the authority presets: the Maskinporten environments, and `skyporten-prod`, `skyporten-test`. */
+/**
+ * Names of the authority presets: the Maskinporten environments, and `skyporten-prod`, `skyporten-test`.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export type AuthorityPreset = MaskinportenEnvironment | `skyporten-${SkyportenEnvironment}`;
 
-/** The authority each preset name stands for (Maskinporten's with its trailing slash, Skyporten's without). */
+/**
+ * The authority each preset name stands for (Maskinporten's with its trailing slash, Skyporten's without).
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
 export const AUTHORITY_PRESETS: Readonly<Record<AuthorityPreset, string>> = Object.freeze({
   ...MASKINPORTEN_ISSUERS,
   ...(Object.fromEntries(Object.entries(SKYPORTEN_BASE_URLS).map(([env, url]) => [`skyporten-${env}`, url])) as Record<

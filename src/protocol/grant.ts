@@ -17,7 +17,10 @@ import {
 } from './constants.ts';
 import { controlCharacterAt, controlCharacterName } from './control-characters.ts';
 
-/** A token request: the scopes plus every optional grant claim Maskinporten supports. */
+/**
+ * A token request: the scopes plus every optional grant claim Maskinporten supports.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+ */
 export interface TokenRequest {
   scopes: readonly string[] | string;
   /** Altinn API delegation: the organisation on whose behalf the token is fetched. */

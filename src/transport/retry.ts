@@ -7,7 +7,10 @@ import { sleep, systemClock, type Timekeeper } from '../clock.ts';
 import { AbortedError, ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
 import { anySignal, raceSignal } from './race.ts';
 
-/** How calls are retried and timed. */
+/**
+ * How calls are retried and timed.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-retry-after
+ */
 export interface RetryPolicy {
   /** Attempts in all, the first included; 3 by default. 1 disables retries. */
   maxAttempts?: number;
