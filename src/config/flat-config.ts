@@ -3,7 +3,10 @@
  * configuration does), each value remembering where it came from. Later sources override earlier ones.
  */
 
-/** Where a setting's value came from. */
+/**
+ * Where a setting's value came from.
+ * @see {@link describeSource}
+ */
 export type SettingSource =
   | { kind: 'file'; file: string }
   | { kind: 'secret-file'; file: string }
@@ -16,6 +19,7 @@ export type SettingSource =
  *
  * @param source - Where a value came from.
  * @returns E.g. `file appsettings.json`, `environment variable MaskinportenSettings__ClientId`, `code`.
+ * @see {@link SettingSource}
  */
 export function describeSource(source: SettingSource): string {
   switch (source.kind) {

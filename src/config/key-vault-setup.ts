@@ -3,7 +3,10 @@
  */
 import { createSecretClient, type KeyVaultOptions, keyVaultError, secretNameFor } from './sources/key-vault.ts';
 
-/** The settings a client needs in a vault. */
+/**
+ * The settings a client needs in a vault.
+ * @see https://learn.microsoft.com/en-us/azure/key-vault/general/about-keys-secrets-certificates
+ */
 export const KEY_VAULT_SETTING_KEYS = ['Authority', 'ClientId', 'JwkBase64'] as const;
 
 /**
@@ -30,6 +33,7 @@ export function keyVaultSecretNames(
  * @returns The secret names written.
  * @throws ConfigError `ERR_CONFIG` when the vault refuses (the message names the role to grant) or cannot be reached,
  *   or when `@azure/keyvault-secrets` or `@azure/identity` is not installed.
+ * @see https://learn.microsoft.com/en-us/azure/key-vault/general/about-keys-secrets-certificates
  */
 export async function writeSettingsToKeyVault(
   vaultUrl: string,

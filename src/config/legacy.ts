@@ -6,10 +6,16 @@ import { ConfigError } from '../errors.ts';
 import { MASKINPORTEN_ISSUERS } from '../protocol/environments.ts';
 import type { MaskinportenSettings } from '../settings.ts';
 
-/** The legacy environment names and their authorities: the Maskinporten environments' issuers. */
+/**
+ * The legacy environment names and their authorities: the Maskinporten environments' issuers.
+ * @see {@link fromLegacySettings}
+ */
 export const LEGACY_ENVIRONMENTS: Readonly<Record<string, string>> = MASKINPORTEN_ISSUERS;
 
-/** The legacy settings shape. */
+/**
+ * The legacy settings shape.
+ * @see {@link fromLegacySettings}
+ */
 export interface LegacyMaskinportenSettings {
   clientId: string;
   /** The key pair JWK, base64-encoded. */
@@ -24,6 +30,7 @@ export interface LegacyMaskinportenSettings {
  * @param environment - `prod`, `test` or `dev` (any case).
  * @returns The authority URL of that environment.
  * @throws ConfigError `ERR_CONFIG` (`setting: 'Environment'`) for another name; the message lists the allowed ones.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export function legacyAuthority(environment: string): string {
   const name = String(environment).trim().toLowerCase();
@@ -44,6 +51,7 @@ export function legacyAuthority(environment: string): string {
  * @param legacy - `clientId`, `encodedJwk` and `environment`.
  * @returns The same client in today's shape (`authority`, `clientId`, `jwkBase64`).
  * @throws ConfigError `ERR_CONFIG` (`setting: 'Environment'`) for an unknown environment.
+ * @see {@link MaskinportenSettings}
  */
 export function fromLegacySettings(legacy: LegacyMaskinportenSettings): MaskinportenSettings {
   return { authority: legacyAuthority(legacy.environment), clientId: legacy.clientId, jwkBase64: legacy.encodedJwk };

@@ -13,10 +13,16 @@ import { addKeyVault, type KeyVaultOptions } from './sources/key-vault.ts';
 import { addSecretsDir, addSecretsJsonFile } from './sources/secrets-dir.ts';
 import { type ConfigProblem, ConfigValidationError } from './validation-error.ts';
 
-/** The default section name, as in Altinn's .NET app library. */
+/**
+ * The default section name, as in Altinn's .NET app library.
+ * @see {@link loadMaskinportenSettings}
+ */
 export const DEFAULT_SECTION = 'MaskinportenSettings';
 
-/** Options of {@link loadMaskinportenSettings}. */
+/**
+ * Options of {@link loadMaskinportenSettings}.
+ * @see {@link loadMaskinportenSettings}
+ */
 export interface LoadSettingsOptions {
   /** Directory of `appsettings*.json`; the working directory by default. */
   configDir?: string;
@@ -40,7 +46,10 @@ export interface LoadSettingsOptions {
   allowInsecureRequests?: boolean;
 }
 
-/** Validated settings and their provenance. */
+/**
+ * Validated settings and their provenance.
+ * @see {@link loadMaskinportenSettings}
+ */
 export interface LoadedSettings {
   settings: MaskinportenSettings;
   /** Where each setting's value came from. */
@@ -67,6 +76,7 @@ function checkOptions(options: LoadSettingsOptions): void {
  *
  * @param options - `environment` and `env` (the variables to read; `process.env` by default).
  * @returns The name, e.g. `Production` or `Staging`; it picks `appsettings.{name}.json`.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export function resolveEnvironment(options: Pick<LoadSettingsOptions, 'environment' | 'env'>): string {
   const env = options.env ?? process.env;
@@ -177,6 +187,7 @@ function withoutMissingSection(config: FlatConfig, section: string, problems: Co
  * @example
  * const { settings, sources } = await loadMaskinportenSettings({ environment: 'Production' });
  * const client = new MaskinportenClient(settings);
+ * @see {@link MaskinportenSettings}
  */
 export async function loadMaskinportenSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
   checkOptions(options);
@@ -199,6 +210,7 @@ export async function loadMaskinportenSettings(options: LoadSettingsOptions = {}
  *   default: 'MaskinportenSettings',
  *   internal: 'MaskinportenSettingsInternal',
  * });
+ * @see {@link loadMaskinportenSettings}
  */
 export async function loadNamedMaskinportenSettings(
   sections: Record<string, string>,

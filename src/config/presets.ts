@@ -62,6 +62,7 @@ export function skyportenAuthority(environment: SkyportenEnvironment): string {
  * @param environment - `prod`, `tt02`, `at22`, `at23`, `at24` or `yt01`.
  * @returns The platform URL.
  * @throws ConfigError `ERR_CONFIG` for any other name.
+ * @see https://docs.altinn.studio/authentication/
  */
 export function altinnPlatformUrl(environment: AltinnEnvironment): string {
   return entryOf(ALTINN_PLATFORM_URLS, environment, 'Altinn', 'AltinnPlatformUrl');
@@ -84,6 +85,7 @@ export function resolveAuthority(value: string): string {
  *
  * @param value - The configured value.
  * @returns The platform URL.
+ * @see https://docs.altinn.studio/authentication/
  */
 export function resolveAltinnPlatform(value: string): string {
   return altinnPreset(value) ?? value;

@@ -20,7 +20,10 @@ import {
 } from './load.ts';
 import { ConfigValidationError } from './validation-error.ts';
 
-/** Options of {@link watchMaskinportenSettings}. */
+/**
+ * Options of {@link watchMaskinportenSettings}.
+ * @see {@link LoadSettingsOptions}
+ */
 export interface WatchSettingsOptions extends LoadSettingsOptions {
   /** How often (ms) files and environment are re-read; 5000 by default. */
   intervalMs?: number;
@@ -41,7 +44,10 @@ export interface WatchSettingsOptions extends LoadSettingsOptions {
   clock?: Clock;
 }
 
-/** Something that can take new settings, such as a `MaskinportenClient`. */
+/**
+ * Something that can take new settings, such as a `MaskinportenClient`.
+ * @see {@link watchMaskinportenSettings}
+ */
 export interface Reconfigurable {
   /**
    * Switches to new settings.
@@ -51,7 +57,10 @@ export interface Reconfigurable {
   reconfigure(settings: MaskinportenSettings): void | Promise<void>;
 }
 
-/** A running watch. */
+/**
+ * A running watch.
+ * @see {@link watchMaskinportenSettings}
+ */
 export interface SettingsWatcher {
   /** The settings in force: the last ones that validated. */
   readonly current: LoadedSettings;
@@ -82,6 +91,7 @@ export interface SettingsWatcher {
  *   `onError` callbacks.
  * @returns The running watcher, holding the settings in force.
  * @throws ConfigValidationError `ERR_CONFIG` when the first load does not validate.
+ * @see {@link Reconfigurable}
  */
 export async function watchMaskinportenSettings(options: WatchSettingsOptions = {}): Promise<SettingsWatcher> {
   const clock = resolveClock(options.clock);

@@ -6,7 +6,10 @@
 import { ConfigError } from '../../errors.ts';
 import type { FlatConfig } from '../flat-config.ts';
 
-/** How to reach a vault. */
+/**
+ * How to reach a vault.
+ * @see https://learn.microsoft.com/en-us/azure/key-vault/general/about-keys-secrets-certificates
+ */
 export interface KeyVaultOptions {
   /** The vault URL, e.g. `https://my-vault.vault.azure.net/`; else the `kvSetting:SecretUri` setting. */
   url?: string;
