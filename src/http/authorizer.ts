@@ -12,7 +12,10 @@ import type { TokenRequest } from '../protocol/grant.ts';
 import type { AccessToken } from '../token.ts';
 import { raceSignal } from '../transport/race.ts';
 
-/** Per-request changes to the token request: a system user, a consumer org, extra scopes, or the token kind. */
+/**
+ * Per-request changes to the token request: a system user, a consumer org, extra scopes, or the token kind.
+ * @see {@link AuthorizationOptions}
+ */
 export interface RequestOverrides {
   /** Extra scopes, added to the adapter's. */
   scopes?: readonly string[];
@@ -25,7 +28,10 @@ export interface RequestOverrides {
   altinn?: boolean;
 }
 
-/** Options shared by every adapter. */
+/**
+ * Options shared by every adapter.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
 export interface AuthorizationOptions {
   /** Scopes of the token; shorthand for `request: { scopes }`. */
   scopes?: readonly string[] | string;

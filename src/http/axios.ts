@@ -12,7 +12,10 @@ import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './
 import { maskSecretIn } from './mask.ts';
 import { isReplayableBody, stripCrossOriginHeaders, tokenMayFollow } from './redirect-rules.ts';
 
-/** The parts of an axios request config the adapter uses. */
+/**
+ * The parts of an axios request config the adapter uses.
+ * @see https://axios-http.com/docs/interceptors
+ */
 export interface AxiosLikeConfig {
   url?: string;
   baseURL?: string;
@@ -33,11 +36,14 @@ export interface AxiosLikeConfig {
  * An interceptor callback as the instance sees it. axios types its callbacks with its own config and response
  * types, which vary between versions; `any` keeps every `AxiosInstance` assignable without importing axios.
  */
-/** A request or response interceptor as axios calls it. */
+/** A request or response interceptor as axios calls it. @see https://axios-http.com/docs/interceptors */
 // biome-ignore lint/suspicious/noExplicitAny: see above — the adapter checks what it reads at run time
 export type InterceptorCallback = (value: any) => any;
 
-/** The parts of an axios instance the adapter uses. */
+/**
+ * The parts of an axios instance the adapter uses.
+ * @see https://axios-http.com/docs/interceptors
+ */
 export interface AxiosLikeInstance {
   /** The instance's defaults: its `baseURL` origin may receive the token. */
   defaults?: { baseURL?: string | undefined };

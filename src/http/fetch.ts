@@ -16,16 +16,25 @@ import {
   tokenMayFollow,
 } from './redirect-rules.ts';
 
-/** `RequestInit` plus per-request token overrides. */
+/**
+ * `RequestInit` plus per-request token overrides.
+ * @see https://developer.mozilla.org/en-US/docs/Web/API/RequestInit
+ */
 export interface MaskinportenRequestInit extends RequestInit {
   /** Changes to the token request for this request only (system user, consumer org, extra scopes, kind). */
   maskinporten?: RequestOverrides;
 }
 
-/** A fetch that authorizes its requests. */
+/**
+ * A fetch that authorizes its requests.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
 export type AuthorizedFetch = (input: string | URL | Request, init?: MaskinportenRequestInit) => Promise<Response>;
 
-/** Options of {@link createFetch}. */
+/**
+ * Options of {@link createFetch}.
+ * @see {@link AuthorizationOptions}
+ */
 export interface CreateFetchOptions extends AuthorizationOptions {
   /** The fetch to wrap; the global `fetch` by default. */
   fetch?: typeof fetch;

@@ -16,7 +16,10 @@ import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './
 import { maskSecretIn } from './mask.ts';
 import { answeredByOtherOrigin } from './redirect-rules.ts';
 
-/** What the hooks need of a ky instance: `extend` (to read its prefix) and the `retry` marker (of type `M`). */
+/**
+ * What the hooks need of a ky instance: `extend` (to read its prefix) and the `retry` marker (of type `M`).
+ * @see https://github.com/sindresorhus/ky#hooks
+ */
 export interface KyLike<M = unknown> {
   /**
    * ky's `extend`: a new instance with more options.
@@ -67,11 +70,17 @@ function overridesOf(o: HookOptions): RequestOverrides | undefined {
   return value !== null && typeof value === 'object' ? (value as RequestOverrides) : undefined;
 }
 
-/** A ky hook of either major's signature (ky 1 passes arguments, ky 2 a state object). */
+/**
+ * A ky hook of either major's signature (ky 1 passes arguments, ky 2 a state object).
+ * @see https://github.com/sindresorhus/ky#hooks
+ */
 // biome-ignore lint/suspicious/noExplicitAny: ky 1 and ky 2 type their hooks' arguments differently
 export type AnyHook<R> = (...args: any[]) => R;
 
-/** The hooks, typed to fit the `Hooks` of ky 1 and ky 2 (`M` is ky's retry marker). */
+/**
+ * The hooks, typed to fit the `Hooks` of ky 1 and ky 2 (`M` is ky's retry marker).
+ * @see https://github.com/sindresorhus/ky#hooks
+ */
 export interface MaskinportenKyHooks<M = unknown> {
   beforeRequest: AnyHook<Promise<void>>[];
   afterResponse: AnyHook<Promise<M | undefined>>[];
@@ -129,6 +138,7 @@ export function withMaskinporten<T extends KyLike<unknown>>(
  * @returns `beforeRequest`, `afterResponse` and `beforeError` hooks.
  * @throws ArgumentError `ERR_INVALID_ARGUMENT` when the first argument is not a client, when both `scopes` and
  *   `request` (or neither) are given, or when no origin may receive the token (`allowedOrigins` is needed).
+ * @see https://github.com/sindresorhus/ky#hooks
  */
 export function maskinportenKyHooks<M>(
   ky: KyLike<M>,

@@ -8,7 +8,7 @@ import { ArgumentError } from '../errors.ts';
 import type { TokenRequest } from '../protocol/grant.ts';
 import { type AuthorizedFetch, createFetch, type MaskinportenRequestInit } from './fetch.ts';
 
-/** One named client's declaration. */
+/** One named client's declaration. @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1 */
 export interface NamedClientOptions {
   scopes?: readonly string[] | string;
   request?: TokenRequest;
@@ -21,10 +21,16 @@ export interface NamedClientOptions {
   fetch?: typeof fetch;
 }
 
-/** An authorized fetch bound to a base URL. */
+/**
+ * An authorized fetch bound to a base URL.
+ * @see {@link AuthorizedFetch}
+ */
 export type NamedFetch = (path: string | URL | Request, init?: MaskinportenRequestInit) => Promise<Response>;
 
-/** The registry returned by {@link createHttpClients}. */
+/**
+ * The registry returned by {@link createHttpClients}.
+ * @see {@link NamedClientOptions}
+ */
 export interface HttpClients<Names extends string> {
   /**
    * The authorized fetch of `name`.

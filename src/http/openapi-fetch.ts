@@ -8,14 +8,20 @@ import type { MaskinportenClient } from '../client.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
 import { answeredByOtherOrigin } from './redirect-rules.ts';
 
-/** What openapi-fetch passes to a middleware callback (the parts this one uses). */
+/**
+ * What openapi-fetch passes to a middleware callback (the parts this one uses).
+ * @see https://openapi-ts.dev/openapi-fetch/middleware-auth
+ */
 export interface OpenApiFetchMiddlewareParams {
   request: Request;
   /** openapi-fetch's client options; their `fetch` sends the resend after a 401. */
   options?: { fetch?: (input: Request) => Promise<Response> };
 }
 
-/** An openapi-fetch middleware (`client.use(middleware)`). */
+/**
+ * An openapi-fetch middleware (`client.use(middleware)`).
+ * @see https://openapi-ts.dev/openapi-fetch/middleware-auth
+ */
 export interface MaskinportenOpenApiMiddleware {
   /**
    * Attaches a token to a request for an authorised origin.

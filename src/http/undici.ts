@@ -20,7 +20,10 @@ import type { AccessToken } from '../token.ts';
 import { type AuthorizationOptions, Authorizer, type RequestOverrides } from './authorizer.ts';
 import { isReplayableBody } from './redirect-rules.ts';
 
-/** The parts of undici's dispatch options the interceptor reads. */
+/**
+ * The parts of undici's dispatch options the interceptor reads.
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
+ */
 export interface DispatchOptions {
   origin?: string | URL;
   path: string;
@@ -32,7 +35,10 @@ export interface DispatchOptions {
   [key: string]: unknown;
 }
 
-/** undici's controller (new handler API). */
+/**
+ * undici's controller (new handler API).
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
+ */
 export interface DispatchController {
   readonly aborted: boolean;
   readonly paused: boolean;
@@ -51,7 +57,10 @@ export interface DispatchController {
   rawTrailers?: unknown;
 }
 
-/** undici's handler (new handler API). */
+/**
+ * undici's handler (new handler API).
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
+ */
 export interface DispatchHandler {
   /**
    * The request is about to be sent.
@@ -118,12 +127,16 @@ function deliverError(handler: DispatchHandler, controller: DispatchController, 
   else if (typeof handler.onError === 'function') handler.onError(error);
 }
 
-/** undici's dispatch function. */
+/**
+ * undici's dispatch function.
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
+ */
 export type Dispatch = (options: DispatchOptions, handler: DispatchHandler) => boolean;
 
 /**
  * The interceptor, typed so that it fits `Dispatcher#compose` of any undici version without depending on undici's
  * types: it takes the next dispatch function and returns one of the same type.
+ * @see https://undici.nodejs.org/#/docs/api/Dispatcher?id=dispatchercomposeinterceptors-interceptor
  */
 export type MaskinportenInterceptor = <D extends (options: never, handler: never) => boolean>(dispatch: D) => D;
 
