@@ -17,7 +17,10 @@ import type {
 } from './model.ts';
 import type { RequestLogEntry } from './request-log.ts';
 
-/** Options for {@link startEmulator}. */
+/**
+ * Options for {@link startEmulator}.
+ * @see {@link startEmulator}
+ */
 export interface EmulatorOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
@@ -59,7 +62,10 @@ export interface EmulatorOptions {
   delegationSource?: string;
 }
 
-/** Input of {@link Emulator.createClient}. */
+/**
+ * Input of {@link Emulator.createClient}.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface CreateClientInput {
   scopes: string[];
   /** Public JWKs to register. Left out, a key pair is generated and returned; `[]` makes a certificate-only client. */
@@ -72,7 +78,10 @@ export interface CreateClientInput {
   clientId?: string;
 }
 
-/** A client registered through {@link Emulator.createClient}, with its generated key pair when one was made. */
+/**
+ * A client registered through {@link Emulator.createClient}, with its generated key pair when one was made.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface CreatedClient {
   clientId: string;
   clientName: string;
@@ -90,7 +99,10 @@ export interface CreatedClient {
   settings: { authority: string; clientId: string; jwkBase64?: string; altinnPlatformUrl: string };
 }
 
-/** The emulator's administrator client for the self-service API. */
+/**
+ * The emulator's administrator client for the self-service API.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export interface AdminClient {
   clientId: string;
   kid: string;

@@ -5,7 +5,10 @@
  */
 import { ArgumentError } from '../errors.ts';
 
-/** The endpoints a fault can target. */
+/**
+ * The endpoints a fault can target.
+ * @see {@link FaultSpec}
+ */
 export type EndpointName =
   | 'discovery'
   | 'jwks'
@@ -16,7 +19,10 @@ export type EndpointName =
   | 'notifications'
   | 'echo';
 
-/** Every endpoint name, for validation and documentation. */
+/**
+ * Every endpoint name, for validation and documentation.
+ * @see {@link EndpointName}
+ */
 export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'discovery',
   'jwks',
@@ -28,7 +34,10 @@ export const ENDPOINT_NAMES: readonly EndpointName[] = [
   'echo',
 ];
 
-/** A fault to inject. */
+/**
+ * A fault to inject.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
 export interface FaultSpec {
   /** The endpoint to misbehave, or `*` for all of them. */
   endpoint: EndpointName | '*';
@@ -53,7 +62,10 @@ export interface FaultSpec {
   times?: number;
 }
 
-/** A fault as held by the emulator, with its id and remaining uses. */
+/**
+ * A fault as held by the emulator, with its id and remaining uses.
+ * @see {@link FaultSpec}
+ */
 export interface ActiveFault extends FaultSpec {
   id: number;
   remaining: number | null;

@@ -15,10 +15,16 @@
 import { IAT_SKEW_SECONDS, MAX_GRANT_LIFETIME_SECONDS } from '../protocol/constants.ts';
 import { mp } from './mp-errors.ts';
 
-/** Which reading of the grant rules the emulator applies. */
+/**
+ * Which reading of the grant rules the emulator applies.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
+ */
 export type GrantRuleSet = 'live' | 'documented';
 
-/** Every rule set, for validation and documentation. */
+/**
+ * Every rule set, for validation and documentation.
+ * @see {@link GrantRuleSet}
+ */
 export const GRANT_RULE_SETS: readonly GrantRuleSet[] = ['live', 'documented'];
 
 /** Longest grant the live server accepts: `exp − iat` ≤ 180 s. */

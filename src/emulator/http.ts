@@ -7,7 +7,10 @@ import type { EmulatorClock } from './clock.ts';
 import type { ActiveFault, EndpointName } from './faults.ts';
 import type { RequestLogEntry } from './request-log.ts';
 
-/** Largest request body the emulator reads; past it the answer is 413. */
+/**
+ * Largest request body the emulator reads; past it the answer is 413.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14
+ */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** An error answer thrown from a route and rendered as JSON by the server. */

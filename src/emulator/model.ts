@@ -4,7 +4,10 @@
  */
 import type { RsaPrivateJwk, RsaPublicJwk } from '../keys/jwk.ts';
 
-/** A public key registered on a client, with its life: the `exp` it was posted with, else one year. */
+/**
+ * A public key registered on a client, with its life: the `exp` it was posted with, else one year.
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
 export interface RegisteredKey {
   jwk: RsaPublicJwk;
   /** Epoch ms when the key was (last) posted. */
@@ -13,7 +16,10 @@ export interface RegisteredKey {
   expiresAt: number;
 }
 
-/** A Maskinporten integration (client) as the emulator holds it. */
+/**
+ * A Maskinporten integration (client) as the emulator holds it.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface EmulatedClient {
   clientId: string;
   clientName: string;
@@ -32,10 +38,16 @@ export interface EmulatedClient {
   updatedAt: number;
 }
 
-/** How Maskinporten delivers a token for a scope: a signed JWT, or a reference the resource server looks up. */
+/**
+ * How Maskinporten delivers a token for a scope: a signed JWT, or a reference the resource server looks up.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export type ScopeTokenType = 'SELF_CONTAINED' | 'OPAQUE';
 
-/** Where a scope is listed: `PUBLIC` in the public scope list, `PRIVATE` only to its owner and consumers. */
+/**
+ * Where a scope is listed: `PUBLIC` in the public scope list, `PRIVATE` only to its owner and consumers.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export type ScopeVisibility = 'PUBLIC' | 'PRIVATE' | 'INTERNAL';
 
 /**
@@ -43,6 +55,7 @@ export type ScopeVisibility = 'PUBLIC' | 'PRIVATE' | 'INTERNAL';
  * `ownerOrgNo` was created through the API-provider side of the self-service API: only its owner, organisations
  * granted access, or everyone when `accessibleForAll`, may get tokens with it (MP-250 otherwise). A scope without
  * an owner (defined in code or over the admin route) is open to every client that has it registered.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
  */
 export interface ScopeDefinition {
   name: string;
@@ -86,14 +99,20 @@ export interface ScopeAccess {
   updatedAt: number;
 }
 
-/** An Altinn API delegation: `consumerOrg` lets `supplierOrg` fetch tokens with `scope` on its behalf. */
+/**
+ * An Altinn API delegation: `consumerOrg` lets `supplierOrg` fetch tokens with `scope` on its behalf.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export interface Delegation {
   consumerOrg: string;
   supplierOrg: string;
   scope: string;
 }
 
-/** An Altinn system user: a party (organisation) that has let a vendor's system act for it. */
+/**
+ * An Altinn system user: a party (organisation) that has let a vendor's system act for it.
+ * @see https://docs.altinn.studio/authentication/
+ */
 export interface SystemUser {
   id: string;
   /** The party's organisation number, the `systemuser_org` the grant names. */
@@ -104,7 +123,10 @@ export interface SystemUser {
   externalRef?: string;
 }
 
-/** An Altinn consent: a person or organisation (`from`) consented to `toOrg` using the listed rights. */
+/**
+ * An Altinn consent: a person or organisation (`from`) consented to `toOrg` using the listed rights.
+ * @see https://docs.altinn.studio/authentication/
+ */
 export interface Consent {
   id: string;
   from: string;
@@ -136,7 +158,10 @@ export interface EmulatorStateData {
   consents: Consent[];
 }
 
-/** What a system user is registered with. */
+/**
+ * What a system user is registered with.
+ * @see {@link SystemUser}
+ */
 export interface NewSystemUser {
   org: string;
   clientIds: string[];
@@ -145,7 +170,10 @@ export interface NewSystemUser {
   id?: string;
 }
 
-/** What a consent is registered with. */
+/**
+ * What a consent is registered with.
+ * @see {@link Consent}
+ */
 export interface NewConsent {
   from: string;
   toOrg: string;

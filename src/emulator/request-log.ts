@@ -4,7 +4,7 @@
  */
 import type { EndpointName } from './faults.ts';
 
-/** One logged request. */
+/** One logged request. @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin */
 export interface RequestLogEntry {
   id: number;
   /** ISO time on the emulator's clock. */

@@ -12,7 +12,10 @@ import type { NestAsyncOptions, NestDynamicModule, NestFactoryProvider } from '.
 import { nestCommon } from './peers.ts';
 import { getMaskinportenClientToken, MASKINPORTEN_CLIENTS } from './tokens.ts';
 
-/** How one client is configured: settings in code, or the configuration section to load them from. */
+/**
+ * How one client is configured: settings in code, or the configuration section to load them from.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface MaskinportenClientConfig {
   /** The settings themselves; takes precedence over `section`. */
   settings?: MaskinportenSettings;
@@ -22,7 +25,10 @@ export interface MaskinportenClientConfig {
   clientOptions?: MaskinportenClientOptions;
 }
 
-/** Options of {@link MaskinportenModule.forRoot}. */
+/**
+ * Options of {@link MaskinportenModule.forRoot}.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface MaskinportenModuleOptions extends MaskinportenClientConfig {
   /** Named clients (`@InjectMaskinportenClient('name')`); each is configured like the default one. */
   clients?: Record<string, MaskinportenClientConfig>;
@@ -37,7 +43,10 @@ export interface MaskinportenModuleOptions extends MaskinportenClientConfig {
   isGlobal?: boolean;
 }
 
-/** Options of {@link MaskinportenModule.forRootAsync}. */
+/**
+ * Options of {@link MaskinportenModule.forRootAsync}.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules#async-configuration
+ */
 export interface MaskinportenModuleAsyncOptions extends NestAsyncOptions<MaskinportenModuleOptions> {
   /** The names of the clients the factory configures, so they can be injected by name. */
   clientNames?: string[];
@@ -190,6 +199,7 @@ export class MaskinportenModule {
  *
  * @param name - A name from `clients`.
  * @returns `@Inject(getMaskinportenClientToken(name))`.
+ * @see https://docs.nestjs.com/fundamentals/custom-providers
  */
 export function InjectMaskinportenClient(name?: string) {
   return (target: object, key: string | symbol | undefined, index: number): void => {

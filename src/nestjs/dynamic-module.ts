@@ -3,14 +3,23 @@
  * is assignable to Nest's `DynamicModule` without this package's declarations importing Nest.
  */
 
-/** A class, as Nest's `Type`. */
+/**
+ * A class, as Nest's `Type`.
+ * @see https://docs.nestjs.com/fundamentals/custom-providers
+ */
 // biome-ignore lint/suspicious/noExplicitAny: Nest's Type<any> takes any constructor arguments
 export type NestType = new (...args: any[]) => any;
 
-/** A Nest injection token. */
+/**
+ * A Nest injection token.
+ * @see https://docs.nestjs.com/fundamentals/custom-providers
+ */
 export type NestToken = string | symbol | NestType;
 
-/** A factory provider (`{ provide, useFactory, inject }`). */
+/**
+ * A factory provider (`{ provide, useFactory, inject }`).
+ * @see https://docs.nestjs.com/fundamentals/custom-providers#factory-providers-usefactory
+ */
 export interface NestFactoryProvider {
   provide: NestToken;
   // biome-ignore lint/suspicious/noExplicitAny: Nest calls the factory with the injected values
@@ -18,7 +27,10 @@ export interface NestFactoryProvider {
   inject?: NestToken[];
 }
 
-/** A dynamic module, as `MaskinportenModule.forRoot` and friends return it. */
+/**
+ * A dynamic module, as `MaskinportenModule.forRoot` and friends return it.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface NestDynamicModule {
   module: NestType;
   global?: boolean;
@@ -28,7 +40,10 @@ export interface NestDynamicModule {
   exports: NestToken[];
 }
 
-/** Async configuration, as Nest's `forRootAsync` convention has it. */
+/**
+ * Async configuration, as Nest's `forRootAsync` convention has it.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface NestAsyncOptions<T> {
   // biome-ignore lint/suspicious/noExplicitAny: whatever the caller's module imports
   imports?: any[];

@@ -43,6 +43,7 @@ function merged(onClass: TokenRequirements | undefined, onHandler: TokenRequirem
 /**
  * A Nest guard that lets a request through only with a good token, and puts its claims on `request.maskinporten`.
  * Use with `@UseGuards(MaskinportenGuard)` or as `APP_GUARD`; needs `MaskinportenVerifierModule`.
+ * @see https://docs.nestjs.com/guards
  */
 export class MaskinportenGuard {
   readonly #verifier: TokenVerifier;
@@ -106,7 +107,10 @@ function decorateGuard(): void {
   guardDecorated = true;
 }
 
-/** Options of {@link MaskinportenVerifierModule.forRootAsync}. */
+/**
+ * Options of {@link MaskinportenVerifierModule.forRootAsync}.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface MaskinportenVerifierAsyncOptions extends NestAsyncOptions<TokenVerifierOptions> {
   /** Make the verifier and guard available in every module (default true). */
   isGlobal?: boolean;
@@ -189,6 +193,7 @@ export class MaskinportenVerifierModule {
  * @example
  * // @MaskinportenScopes('kommune:api.read') — or without decorator syntax:
  * MaskinportenScopes('kommune:api.read')(DataController);
+ * @see https://docs.nestjs.com/custom-decorators
  */
 export function MaskinportenScopes(...scopes: string[]) {
   return MaskinportenRequirements({ scopes });
@@ -199,6 +204,7 @@ export function MaskinportenScopes(...scopes: string[]) {
  *
  * @param requirements - What the route needs on top of the verifier's own.
  * @returns The decorator.
+ * @see https://docs.nestjs.com/custom-decorators
  */
 export function MaskinportenRequirements(requirements: TokenRequirements) {
   return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
@@ -212,6 +218,7 @@ export function MaskinportenRequirements(requirements: TokenRequirements) {
  * @returns The decorator.
  * @example
  * // get(@MaskinportenToken() token: VerifiedToken) { return token.consumerOrg; }
+ * @see https://docs.nestjs.com/custom-decorators
  */
 export function MaskinportenToken() {
   return (target: object, key: string | symbol | undefined, index: number): void => {

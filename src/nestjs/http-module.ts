@@ -12,7 +12,10 @@ import type { NestDynamicModule } from './dynamic-module.ts';
 import { axiosPackage, nestAxios, nestCommon } from './peers.ts';
 import { getMaskinportenClientToken, getMaskinportenHttpToken } from './tokens.ts';
 
-/** Options of {@link MaskinportenHttpModule.register}. */
+/**
+ * Options of {@link MaskinportenHttpModule.register}.
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
+ */
 export interface MaskinportenHttpModuleOptions extends AuthorizationOptions {
   /** The configured client whose tokens are sent; the default client when left out. */
   client?: string;
@@ -36,6 +39,7 @@ export interface MaskinportenHttpModuleOptions extends AuthorizationOptions {
  *   axios: { baseURL: 'https://platform.tt02.altinn.no' },
  * })
  * // then: constructor(http: HttpService) — every request carries an Altinn token
+ * @see https://docs.nestjs.com/fundamentals/dynamic-modules
  */
 // biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; the class is the module's identity
 export class MaskinportenHttpModule {
@@ -78,6 +82,7 @@ export class MaskinportenHttpModule {
  *
  * @param name - The `name` given to {@link MaskinportenHttpModule.register}.
  * @returns The decorator.
+ * @see https://docs.nestjs.com/fundamentals/custom-providers
  */
 export function InjectMaskinportenHttp(name: string) {
   return (target: object, key: string | symbol | undefined, index: number): void => {

@@ -17,7 +17,10 @@ export interface NestCommon {
   HttpException: new (response: unknown, status: number) => Error;
 }
 
-/** The members of Nest's `ExecutionContext` used here. */
+/**
+ * The members of Nest's `ExecutionContext` used here.
+ * @see https://docs.nestjs.com/guards
+ */
 export interface NestExecutionContext {
   /** The route handler. @returns The method, whose metadata holds the route's requirements. */
   getHandler(): object;

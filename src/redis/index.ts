@@ -22,7 +22,10 @@ export type {
 } from '../cache/store.ts';
 export type { RedisTokenStoreOptions } from './options.ts';
 
-/** A token store on Redis; `close()` ends its pub/sub connection (the client passed in stays the caller's). */
+/**
+ * A token store on Redis; `close()` ends its pub/sub connection (the client passed in stays the caller's).
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+ */
 export type RedisTokenStore = RedisStore;
 export type { RedisStore };
 

@@ -2,7 +2,8 @@
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../telemetry.ts';
 
-/** Options of `createRedisTokenStore`; every one optional. */
+/** Options of `createRedisTokenStore`; every one optional.
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/ */
 export interface RedisTokenStoreOptions {
   /** Prefix of every Redis key and of the pub/sub channel; `maskinporten:` by default. */
   prefix?: string;

@@ -59,7 +59,10 @@ function tombstoneMs(token: StoredToken | undefined): number {
   return Number.isFinite(life) ? Math.min(max, Math.max(1000, Math.ceil(life))) : max;
 }
 
-/** See the module comment. Made by `createRedisTokenStore`. */
+/**
+ * See the module comment. Made by `createRedisTokenStore`.
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+ */
 export class RedisStore implements TokenStore {
   readonly name = 'redis';
   readonly maxWaitMs: number;

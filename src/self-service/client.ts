@@ -25,7 +25,10 @@ import type {
   SelfServiceScope,
 } from './types.ts';
 
-/** The path of the API under its origin. */
+/**
+ * The path of the API under its origin.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export const SELF_SERVICE_API_PATH = '/api/v1';
 
 /**
@@ -57,7 +60,10 @@ function checkOrgNo(orgNo: string): void {
     throw new ArgumentError(`an organisation number has 9 digits, got ${JSON.stringify(orgNo)}`);
 }
 
-/** See the module comment. */
+/**
+ * See the module comment.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export class SelfServiceClient {
   readonly #admin: MaskinportenClient;
   /** The API's root: its origin plus `/api/v1`. */

@@ -5,7 +5,10 @@
  */
 import { MaskinportenError, type MaskinportenErrorOptions, serverText } from '../errors.ts';
 
-/** One entry of Digdir's `errors` array. */
+/**
+ * One entry of Digdir's `errors` array.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export interface SelfServiceErrorEntry {
   errorMessage: string;
   isFieldError?: boolean;
@@ -13,7 +16,10 @@ export interface SelfServiceErrorEntry {
   fieldIdentifier?: string | null;
 }
 
-/** Options of a {@link SelfServiceError}: the base options plus Digdir's error entries and correlation id. */
+/**
+ * Options of a {@link SelfServiceError}: the base options plus Digdir's error entries and correlation id.
+ * @see {@link SelfServiceError}
+ */
 export interface SelfServiceErrorOptions extends MaskinportenErrorOptions {
   errors?: SelfServiceErrorEntry[];
   correlationId?: string;
@@ -22,6 +28,7 @@ export interface SelfServiceErrorOptions extends MaskinportenErrorOptions {
 /**
  * The self-service API refused or failed (`ERR_SELF_SERVICE`). `errors` holds Digdir's error entries (field,
  * object and message), `correlationId` the id to quote to Digdir's service desk.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export class SelfServiceError extends MaskinportenError {
   /** Digdir's error entries, when the API sent them. */

@@ -6,15 +6,22 @@
 import { ArgumentError } from '../errors.ts';
 import type { RegisteredJwk } from './types.ts';
 
-/** The members that make a JWK private (RSA's, multi-prime `oth`, and a symmetric key's `k`): never posted. */
+/**
+ * The members that make a JWK private (RSA's, multi-prime `oth`, and a symmetric key's `k`): never posted.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-6.3.2
+ */
 export const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
-/** The longest a registered key may live: one year. */
+/**
+ * The longest a registered key may live: one year.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export const MAX_KEY_LIFETIME_SECONDS = 365 * 24 * 60 * 60;
 
 /**
  * The public members a registered key may carry (RFC 7517 sec. 4, RFC 7518 sec. 6.3.1, and the self-service API's
  * `exp`): the only ones ever posted.
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-6.3.1
  */
 export const JWK_PUBLIC_MEMBERS = [
   'kty',
@@ -73,6 +80,7 @@ export function publicMembersOf(key: RegisteredJwk): RegisteredJwk {
  * @param key - A JWK to register.
  * @returns The body member to post for it.
  * @throws ArgumentError (`ERR_INVALID_ARGUMENT`) for a `use` other than `sig` or an `exp` that is not epoch seconds
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export function keyForPosting(key: RegisteredJwk): RegisteredJwk {
   if (key === null || typeof key !== 'object') throw new ArgumentError('each key must be a JWK object');
@@ -93,6 +101,7 @@ export function keyForPosting(key: RegisteredJwk): RegisteredJwk {
  * @param nowSeconds - The current time (epoch seconds), best on the API server's clock (`serverNow() / 1000`).
  * @returns A copy of `key` with `exp`.
  * @throws ArgumentError `ERR_INVALID_ARGUMENT` for a lifetime that is not 1 s – 1 year
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export function withLifetime(key: RegisteredJwk, lifetimeSeconds: number, nowSeconds: number): RegisteredJwk {
   if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0 || lifetimeSeconds > MAX_KEY_LIFETIME_SECONDS)

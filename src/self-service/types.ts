@@ -5,7 +5,10 @@
 import type { Clock } from '../clock.ts';
 import type { RsaPublicJwk } from '../keys/jwk.ts';
 
-/** A registered integration as the API shows it. */
+/**
+ * A registered integration as the API shows it.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface SelfServiceClientInfo {
   client_id: string;
   client_name: string;
@@ -22,19 +25,28 @@ export interface SelfServiceClientInfo {
   [field: string]: unknown;
 }
 
-/** A registered key: the public JWK, with `exp` (epoch seconds) — when the key stops working. */
+/**
+ * A registered key: the public JWK, with `exp` (epoch seconds) — when the key stops working.
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
 export interface RegisteredJwk extends RsaPublicJwk {
   exp?: number;
 }
 
-/** A client's key set as the API shows it. */
+/**
+ * A client's key set as the API shows it.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
+ */
 export interface SelfServiceKeySet {
   created?: string | null;
   last_updated?: string | null;
   keys: RegisteredJwk[];
 }
 
-/** What a new integration is registered with. */
+/**
+ * What a new integration is registered with.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface NewIntegration {
   clientName: string;
   description: string;
@@ -43,7 +55,10 @@ export interface NewIntegration {
   accessTokenLifetime?: number;
 }
 
-/** A scope as `GET /api/v1/scopes/all` and the scope-admin calls show it (the fields Digdir documents, and more). */
+/**
+ * A scope as `GET /api/v1/scopes/all` and the scope-admin calls show it (the fields Digdir documents, and more).
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface SelfServiceScope {
   prefix: string;
   subscope: string;
@@ -63,7 +78,10 @@ export interface SelfServiceScope {
   [field: string]: unknown;
 }
 
-/** A scope to create: its name (`prefix:subscope`) and the properties to set. */
+/**
+ * A scope to create: its name (`prefix:subscope`) and the properties to set.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface NewScope {
   /** The full name, `prefix:subscope`, e.g. `myorg:api.read`; the prefix must be your organisation's. */
   name: string;
@@ -80,7 +98,10 @@ export interface NewScope {
   delegationSource?: string;
 }
 
-/** An organisation's access to a scope, as the API shows it. */
+/**
+ * An organisation's access to a scope, as the API shows it.
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin_maskinporten
+ */
 export interface ScopeAccess {
   consumer_orgno: string;
   owner_orgno?: string | null;
@@ -91,7 +112,10 @@ export interface ScopeAccess {
   [field: string]: unknown;
 }
 
-/** Options of a `SelfServiceClient`. */
+/**
+ * Options of a `SelfServiceClient`.
+ * @see {@link SelfServiceClient}
+ */
 export interface SelfServiceClientOptions {
   /**
    * The API's origin, e.g. `https://api.test.samarbeid.digdir.no` (calls go to `/api/v1/…` under it; a URL that

@@ -7,7 +7,10 @@ import { CONSENT_TYPE, NORWEGIAN_ORG_PREFIX, ORG_AUTHORITY, SYSTEM_USER_TYPE } f
 import type { TokenKind } from '../token.ts';
 import { TokenVerificationError } from './errors.ts';
 
-/** An Altinn system user the token acts as (`authorization_details` of type `urn:altinn:systemuser`). */
+/**
+ * An Altinn system user the token acts as (`authorization_details` of type `urn:altinn:systemuser`).
+ * @see https://docs.altinn.studio/authentication/
+ */
 export interface VerifiedSystemUser {
   /** The system user's id (first of `systemuser_id`). */
   id: string;
@@ -17,7 +20,10 @@ export interface VerifiedSystemUser {
   systemId: string | undefined;
 }
 
-/** An Altinn consent the token carries (`authorization_details` of type `urn:altinn:consent`). */
+/**
+ * An Altinn consent the token carries (`authorization_details` of type `urn:altinn:consent`).
+ * @see https://docs.altinn.studio/authentication/
+ */
 export interface VerifiedConsent {
   /** The consent id (a UUID). */
   id: string;
@@ -33,7 +39,10 @@ export interface VerifiedConsent {
   validTo: string | undefined;
 }
 
-/** What {@link TokenVerifier.verify} resolves with: typed claims of a good token. Holds no part of the token itself. */
+/**
+ * What {@link TokenVerifier.verify} resolves with: typed claims of a good token. Holds no part of the token itself.
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ */
 export interface VerifiedToken {
   /** `maskinporten` for a Maskinporten token, `altinn` for one exchanged by Altinn. */
   kind: TokenKind;

@@ -6,7 +6,10 @@ import { MaskinportenError, type TokenVerificationErrorCode } from '../errors.ts
 
 export type { TokenVerificationErrorCode };
 
-/** The RFC 6750 section 3.1 error codes a resource server answers with. */
+/**
+ * The RFC 6750 section 3.1 error codes a resource server answers with.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
 /** Codes answered with 403 `insufficient_scope`: the token is good but does not grant this request. */

@@ -9,13 +9,19 @@ import type { VerifiedToken } from './claims.ts';
 import type { TokenRequirements } from './options.ts';
 import type { TokenVerifier } from './verifier.ts';
 
-/** A request after the middleware let it through. */
+/**
+ * A request after the middleware let it through.
+ * @see https://expressjs.com/en/guide/using-middleware.html
+ */
 export interface MaskinportenRequest extends IncomingMessage {
   /** The verified token's typed claims. */
   maskinporten?: VerifiedToken;
 }
 
-/** Connect-style middleware, as Express 4 and 5 and Connect call it. */
+/**
+ * Connect-style middleware, as Express 4 and 5 and Connect call it.
+ * @see https://expressjs.com/en/guide/using-middleware.html
+ */
 export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 /**

@@ -9,14 +9,20 @@ import type { VerifiedToken } from './claims.ts';
 import type { TokenRequirements } from './options.ts';
 import type { TokenVerifier } from './verifier.ts';
 
-/** The parts of a Fastify request the hook uses. */
+/**
+ * The parts of a Fastify request the hook uses.
+ * @see https://fastify.dev/docs/latest/Reference/Hooks/
+ */
 export interface FastifyRequestLike {
   headers: Record<string, string | string[] | undefined>;
   /** Set by the hook once the token is verified. */
   maskinporten?: VerifiedToken;
 }
 
-/** The parts of a Fastify reply the hook uses. */
+/**
+ * The parts of a Fastify reply the hook uses.
+ * @see https://fastify.dev/docs/latest/Reference/Hooks/
+ */
 export interface FastifyReplyLike {
   /**
    * Sets the status.
@@ -42,7 +48,10 @@ export interface FastifyReplyLike {
   send(payload?: unknown): unknown;
 }
 
-/** An async `onRequest` / `preHandler` hook. */
+/**
+ * An async `onRequest` / `preHandler` hook.
+ * @see https://fastify.dev/docs/latest/Reference/Hooks/
+ */
 export type MaskinportenFastifyHook = (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>;
 
 /**

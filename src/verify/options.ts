@@ -11,13 +11,17 @@ import { isKeyUrl, type KeySourceOptions, type KeySourceTarget } from './key-sou
 /**
  * Presets for `authority`: every authority preset (`prod`, `test`, `dev`, `skyporten-prod`, `skyporten-test`) and
  * `skyporten` for Skyporten's production. Skyporten's issuers have no trailing slash.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 export const VERIFIER_AUTHORITY_PRESETS: Readonly<Record<string, string>> = Object.freeze({
   ...AUTHORITY_PRESETS,
   skyporten: AUTHORITY_PRESETS['skyporten-prod'],
 });
 
-/** Requirements a token must meet; given at creation and, added to those, per call. */
+/**
+ * Requirements a token must meet; given at creation and, added to those, per call.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export interface TokenRequirements {
   /** Scopes the token must all have (a space-separated string or a list). */
   scopes?: readonly string[] | string;
@@ -27,7 +31,10 @@ export interface TokenRequirements {
   consumers?: readonly string[];
 }
 
-/** Options of {@link createTokenVerifier}. */
+/**
+ * Options of {@link createTokenVerifier}.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export interface TokenVerifierOptions extends TokenRequirements {
   /**
    * The Maskinporten issuer whose tokens are accepted: a preset (`test`, `prod`, `skyporten`, `skyporten-test`,

@@ -19,7 +19,10 @@ import {
   type TokenVerifierOptions,
 } from './options.ts';
 
-/** A verifier made by {@link createTokenVerifier}. */
+/**
+ * A verifier made by {@link createTokenVerifier}.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export interface TokenVerifier {
   /**
    * Verifies a token: the compact JWT itself, or an `Authorization` header value (`Bearer <jwt>`).

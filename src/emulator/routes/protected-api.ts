@@ -12,7 +12,10 @@ import { type HttpError, mediaType, problem, type RequestContext, readBody, send
 import type { SigningKey } from '../state.ts';
 import type { Route } from './route.ts';
 
-/** The scope the Notifications API requires for placing orders. */
+/**
+ * The scope the Notifications API requires for placing orders.
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_guide_apitilbyder
+ */
 export const NOTIFICATIONS_SCOPE = 'altinn:serviceowner/notifications.create';
 
 /** The protected APIs' errors, with the RFC 6750 `WWW-Authenticate` error for 401 and 403. */
