@@ -5,7 +5,9 @@
  * - a summary on every export, and on every public method and constructor of an exported class or interface;
  * - an `@param` for each parameter of an exported function, method or constructor;
  * - an `@returns` where the result is not `void`, `undefined`, `never` or `Promise<void>`;
- * - in each `@throws`, at least one error code (`ERR_…`), and only codes that `MaskinportenErrorCode` defines.
+ * - in each `@throws`, at least one error code (`ERR_…`), and only codes that `MaskinportenErrorCode` defines;
+ * - at least one `@see` on every exported symbol (function, class, interface, type alias, constant, enum, namespace):
+ *   the RFC section, Digdir's or Altinn's page, or a `{@link}` to a related export. Members need none.
  *
  * Declarations marked `@internal` are skipped: the build strips them from the published types. Each symbol is
  * checked once, however many subpaths export it.
@@ -198,12 +200,28 @@ function checkMembers(owner: string, members: ts.NodeArray<ts.ClassElement> | ts
   }
 }
 
+/** Every export points somewhere: a reader who lands on it finds the spec, the vendor page or its neighbours. */
+function checkSee(decl: ts.Declaration, name: string): void {
+  if (!tagsOf(decl).some((t) => t.tagName.text === 'see')) report(decl, name, '@see');
+}
+
 function checkDeclaration(decl: ts.Declaration, name: string): void {
   if (seen.has(decl)) return;
   seen.add(decl);
   if (decl.getSourceFile().fileName.includes('/node_modules/')) return;
   if (isInternal(decl)) return;
   checkedDeclarations++;
+  if (
+    ts.isFunctionDeclaration(decl) ||
+    ts.isClassDeclaration(decl) ||
+    ts.isInterfaceDeclaration(decl) ||
+    ts.isVariableDeclaration(decl) ||
+    ts.isTypeAliasDeclaration(decl) ||
+    ts.isEnumDeclaration(decl) ||
+    ts.isModuleDeclaration(decl)
+  ) {
+    if (!(ts.isFunctionDeclaration(decl) && isOverloadImplementation(decl))) checkSee(decl, name);
+  }
   if (ts.isFunctionDeclaration(decl)) {
     if (!isOverloadImplementation(decl)) checkCallable(decl, decl, name);
   } else if (ts.isClassDeclaration(decl)) {
