@@ -51,7 +51,7 @@ export function legacyAuthority(environment: string): string {
  * @param legacy - `clientId`, `encodedJwk` and `environment`.
  * @returns The same client in today's shape (`authority`, `clientId`, `jwkBase64`).
  * @throws ConfigError `ERR_CONFIG` (`setting: 'Environment'`) for an unknown environment.
- * @see {@link MaskinportenSettings}
+ * @see {@link LEGACY_ENVIRONMENTS}
  */
 export function fromLegacySettings(legacy: LegacyMaskinportenSettings): MaskinportenSettings {
   return { authority: legacyAuthority(legacy.environment), clientId: legacy.clientId, jwkBase64: legacy.encodedJwk };

@@ -21,7 +21,7 @@ export const DEFAULT_SECTION = 'MaskinportenSettings';
 
 /**
  * Options of {@link loadMaskinportenSettings}.
- * @see {@link loadMaskinportenSettings}
+ * @see {@link KeyVaultOptions}
  */
 export interface LoadSettingsOptions {
   /** Directory of `appsettings*.json`; the working directory by default. */

@@ -18,7 +18,7 @@ export interface SelfServiceErrorEntry {
 
 /**
  * Options of a {@link SelfServiceError}: the base options plus Digdir's error entries and correlation id.
- * @see {@link SelfServiceError}
+ * @see {@link MaskinportenErrorOptions}
  */
 export interface SelfServiceErrorOptions extends MaskinportenErrorOptions {
   errors?: SelfServiceErrorEntry[];

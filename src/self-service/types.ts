@@ -114,7 +114,7 @@ export interface ScopeAccess {
 
 /**
  * Options of a `SelfServiceClient`.
- * @see {@link SelfServiceClient}
+ * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export interface SelfServiceClientOptions {
   /**
