@@ -24,6 +24,16 @@ async function until(check: () => boolean | Promise<boolean>, what: string, limi
   }
 }
 
+/** How many pub/sub subscriptions the server holds, over every channel. */
+async function subscribers(url: string): Promise<number> {
+  const channels = (await admin(url, 'PUBSUB', 'CHANNELS')) as string[];
+  if (channels.length === 0) return 0;
+  const counts = (await admin(url, 'PUBSUB', 'NUMSUB', ...channels)) as (string | number)[];
+  let total = 0;
+  for (let i = 1; i < counts.length; i += 2) total += Number(counts[i]);
+  return total;
+}
+
 for (const library of LIBRARIES) {
   describe(`Redis token store (${library})`, () => {
     const clock = new FakeClock();
@@ -225,6 +235,9 @@ for (const library of LIBRARIES) {
       const outages = logger.entries.filter((e) => /unavailable/.test(e.msg ?? ''));
       assert.ok(outages.length >= 1 && outages.length <= 2, `one outage log per store, got ${outages.length}`);
       for (const e of outages) assert.doesNotMatch(JSON.stringify(e.obj), /eyJ/);
+      // A message published before a store's pub/sub connection has resubscribed is lost (Redis keeps none), and
+      // each client library reconnects on its own backoff: wait until both stores listen again.
+      await until(async () => (await subscribers(redis.url)) >= 2, 'both stores to subscribe again');
       emulator.requests.clear();
       const fresh = await one.client.getAccessToken(['b'], { forceRefresh: true });
       await until(async () => (await two.client.getAccessToken(['b'])).value === fresh.value, 'sharing again');
