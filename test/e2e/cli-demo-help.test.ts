@@ -4,7 +4,6 @@
  * (a pseudo-terminal from util-linux `script`, when installed).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,13 @@ import { signCompact } from '../../src/keys/jws.ts';
 import {
   assertBuilt,
   baseEnv,
-  CLI,
   ESC,
   hasAnsi,
-  NODE,
+  hasScript,
   ok,
   ROOT,
   runCli,
+  runOnTerminal,
   Secrets,
   show,
   TIMEOUT,
@@ -48,38 +47,6 @@ const DEMO_STEPS = [
   'Exchanged it for an Altinn token',
   'Sent a notification order with the Altinn-authorized fetch',
 ];
-
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs the CLI on a pseudo-terminal (stdin, stdout and stderr all a TTY); returns everything it wrote. */
-function runOnTerminal(
-  args: string[],
-  env: Record<string, string>,
-  cwd: string,
-): Promise<{ code: number | null; output: string }> {
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [NODE, CLI, ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qec', command, '/dev/null'], {
-    cwd,
-    env: { ...env, SHELL: '/bin/sh' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    output += c;
-  });
-  child.stderr.resume();
-  child.stdin.end();
-  return new Promise((res) => child.once('close', (code) => res({ code, output })));
-}
 
 describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
   let dir: string;
@@ -224,9 +191,9 @@ describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
       ...TIMEOUT,
       skip: !script && 'util-linux script is not installed',
     }, async () => {
-      const r = await runOnTerminal(['decode'], { ...baseEnv() }, dir);
-      assert.equal(r.code, 2, r.output);
-      assert.match(r.output, /no token given/);
+      const r = await runOnTerminal(['decode'], { cwd: dir, env: { ...baseEnv() } });
+      assert.equal(r.code, 2, r.screen);
+      assert.match(r.screen, /no token given/);
     });
 
     it('on a terminal: colour without NO_COLOR, none with it', {
@@ -238,14 +205,14 @@ describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
       const plainEnv = { ...colourEnv, NO_COLOR: '1' };
       for (const args of [['decode', token], ['keygen', '--out-dir', 'k1'], ['demo']]) {
         const cwd = mkdtempSync(join(dir, 'tty-'));
-        const coloured = await runOnTerminal(args, colourEnv, cwd);
-        assert.equal(coloured.code, 0, coloured.output);
-        assert.ok(new RegExp(`${ESC}\\[[\\d;]+m`).test(coloured.output), `${args[0]} colours its output on a terminal`);
+        const coloured = await runOnTerminal(args, { cwd, env: colourEnv });
+        assert.equal(coloured.code, 0, coloured.screen);
+        assert.ok(new RegExp(`${ESC}\\[[\\d;]+m`).test(coloured.screen), `${args[0]} colours its output on a terminal`);
         rmSync(join(cwd, 'k1'), { recursive: true, force: true });
-        const plain = await runOnTerminal(args, plainEnv, cwd);
-        assert.equal(plain.code, 0, plain.output);
-        assert.ok(!hasAnsi(plain.output), `${args[0]} respects NO_COLOR`);
-        assert.ok(plain.output.length > 50);
+        const plain = await runOnTerminal(args, { cwd, env: plainEnv });
+        assert.equal(plain.code, 0, plain.screen);
+        assert.ok(!hasAnsi(plain.screen), `${args[0]} respects NO_COLOR`);
+        assert.ok(plain.screen.length > 50);
       }
     });
   });

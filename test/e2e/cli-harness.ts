@@ -5,7 +5,7 @@
  * where printing one is not the command's purpose.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -104,6 +104,70 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
 }
 
 /** A run's output, for assertion messages. */
+/** Whether `script` (util-linux) can give a command a real terminal here. */
+export function hasScript(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link runOnTerminal}. */
+export interface TerminalOptions {
+  cwd: string;
+  /** The whole environment (default: the clean base one with `TERM=dumb`). */
+  env?: Record<string, string>;
+  /** Each prompt to wait for, and what to type once it appears (in order; text after the last answer counts). */
+  answers?: Array<[RegExp, string]>;
+}
+
+/**
+ * Runs the built CLI on a pseudo-terminal through `script` (stdin, stdout and stderr all a TTY), answering prompts;
+ * resolves the exit code, everything the terminal showed (without carriage returns) and how many answers went unused.
+ */
+export function runOnTerminal(
+  args: string[],
+  options: TerminalOptions,
+): Promise<{ code: number | null; screen: string; unanswered: number }> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [NODE, CLI, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: options.cwd,
+    env: { ...(options.env ?? { ...baseEnv(), TERM: 'dumb' }), SHELL: '/bin/sh' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  let seen = 0;
+  const pending = [...(options.answers ?? [])];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    screen += chunk;
+    const next = pending[0];
+    // Only text after the last answer counts, so one prompt is never answered twice.
+    if (next?.[0].test(screen.slice(seen))) {
+      pending.shift();
+      seen = screen.length;
+      child.stdin.write(next[1]);
+    }
+  });
+  child.stderr.resume();
+  child.stdin.on('error', () => {});
+  if (pending.length === 0) child.stdin.end();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`maskinporten ${args.join(' ')} on a terminal did not finish\n${screen}`));
+    }, RUN_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, screen: screen.replaceAll('\r', ''), unanswered: pending.length });
+    });
+  });
+}
+
 export function show(r: CliResult): string {
   return `maskinporten ${r.args.join(' ')} → ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }

@@ -7,7 +7,7 @@
  * into each other.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -25,18 +25,17 @@ import { type CreatedClient, type Emulator, startEmulator } from '../../src/emul
 import {
   adminEnv,
   assertBuilt,
-  baseEnv,
-  CLI,
   type CliResult,
   failure,
+  hasScript,
   jwtsIn,
   modeOf,
-  NODE,
   ok,
   payloadOf,
   ROOT,
   type RunOptions,
   runCli,
+  runOnTerminal,
   Secrets,
   show,
   TIMEOUT,
@@ -44,60 +43,6 @@ import {
 } from './cli-harness.ts';
 
 const SCOPE = 'test:read';
-
-/** Whether `script` (util-linux) can give a command a real terminal here. */
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Runs the built CLI on a pseudo-terminal (through `script`), answering each prompt that matches the next entry of
- * `answers` once it appears; resolves the exit code and everything the terminal showed.
- */
-function runOnTerminal(
-  args: string[],
-  cwd: string,
-  answers: Array<[RegExp, string]>,
-): Promise<{ code: number | null; screen: string; unanswered: number }> {
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [NODE, CLI, ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], {
-    cwd,
-    env: { ...baseEnv(), TERM: 'dumb' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let screen = '';
-  let seen = 0;
-  const pending = [...answers];
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    screen += chunk;
-    const next = pending[0];
-    // Only text after the last answer counts, so one prompt is never answered twice.
-    if (next?.[0].test(screen.slice(seen))) {
-      pending.shift();
-      seen = screen.length;
-      child.stdin.write(next[1]);
-    }
-  });
-  child.stdin.on('error', () => {});
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`maskinporten ${args.join(' ')} on a terminal did not finish\n${screen}`));
-    }, 40_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen: screen.replaceAll('\r', ''), unanswered: pending.length });
-    });
-  });
-}
 
 /** The words a POSIX shell makes of `line` (run by `sh`, printed one per line). */
 function shellWords(line: string): string[] {
@@ -429,14 +374,17 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
       TIMEOUT,
       async () => {
         const cwd = workdir();
-        const t = await runOnTerminal(['init', '--client-id', 'abc', '--authority', emulator.issuer], cwd, [
-          [/Maskinporten environment \(test or prod\) \[test\]: $/, 'tset\n'],
-          [/did you mean test\?\s+Maskinporten environment \(test or prod\) \[test\]: $/, 'test\n'],
-          [/Scopes \(space-separated\).*: $/, '\n'],
-          [/an answer is needed here.*\s+Scopes \(space-separated\).*: $/s, `${SCOPE}\n`],
-          [/Integration name \[my-integration\]: $/, '\n'],
-          [/Description \[my-integration\]: $/, '\n'],
-        ]);
+        const t = await runOnTerminal(['init', '--client-id', 'abc', '--authority', emulator.issuer], {
+          cwd,
+          answers: [
+            [/Maskinporten environment \(test or prod\) \[test\]: $/, 'tset\n'],
+            [/did you mean test\?\s+Maskinporten environment \(test or prod\) \[test\]: $/, 'test\n'],
+            [/Scopes \(space-separated\).*: $/, '\n'],
+            [/an answer is needed here.*\s+Scopes \(space-separated\).*: $/s, `${SCOPE}\n`],
+            [/Integration name \[my-integration\]: $/, '\n'],
+            [/Description \[my-integration\]: $/, '\n'],
+          ],
+        });
         if (existsSync(join(cwd, '.maskinporten-secrets.json'))) {
           const stored = JSON.parse(readFileSync(join(cwd, '.maskinporten-secrets.json'), 'utf8')) as {
             MaskinportenSettings: { JwkBase64: string };
@@ -455,10 +403,13 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
 
     it('the input ending (Ctrl+D) stops the walk-through with a message, leaving nothing behind', TIMEOUT, async () => {
       const cwd = workdir();
-      const t = await runOnTerminal(['init', '--client-id', 'abc'], cwd, [
-        [/Maskinporten environment \(test or prod\) \[test\]: $/, '\n'],
-        [/Scopes \(space-separated\).*: $/, '\u0004'],
-      ]);
+      const t = await runOnTerminal(['init', '--client-id', 'abc'], {
+        cwd,
+        answers: [
+          [/Maskinporten environment \(test or prod\) \[test\]: $/, '\n'],
+          [/Scopes \(space-separated\).*: $/, '\u0004'],
+        ],
+      });
       assert.equal(t.code, 2, t.screen);
       assert.match(t.screen, /no answer to "Scopes[^"]*" \(the input ended or was interrupted\): nothing was written/);
       assert.deepEqual(readdirSync(cwd), [], 'nothing made');
@@ -467,7 +418,7 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
     it('refuses existing files before asking anything', TIMEOUT, async () => {
       const cwd = workdir();
       writeFileSync(join(cwd, '.maskinporten-secrets.json'), '{}');
-      const t = await runOnTerminal(['init'], cwd, []);
+      const t = await runOnTerminal(['init'], { cwd, answers: [] });
       assert.equal(t.code, 2, t.screen);
       assert.match(t.screen, /refusing to overwrite \S+\.maskinporten-secrets\.json: use --force to replace/, t.screen);
       assert.doesNotMatch(t.screen, /Maskinporten environment|Scopes/, 'no question was asked');
