@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BackgroundLoad } from './lib/cpu.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
+import { median } from './lib/stats.ts';
 
 /** "--help ≤ 3× node -e 0", as the report's higher-is-better ratio node / help. */
 const TARGET_TIMES = 3;
@@ -58,12 +59,6 @@ function runOnce(c: Contender): number {
     c.firstError ??= `${problem}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`;
   }
   return ms;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function figure(c: Contender, what: string): Figure {

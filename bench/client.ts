@@ -35,6 +35,7 @@ import { BackgroundLoad } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { rsaKeyPair } from './lib/jwt.ts';
 import type { BenchReport, Figure, Ratio } from './lib/report.ts';
+import { median, quantile } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -53,19 +54,6 @@ const threadCpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
   typeof process.threadCpuUsage === 'function'
     ? (previous) => process.threadCpuUsage(previous)
     : (previous) => process.cpuUsage(previous);
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 function range(values: readonly number[]): [number, number] | undefined {
   return values.length ? [Math.min(...values), Math.max(...values)] : undefined;

@@ -17,6 +17,7 @@ import { CONSOLE_BUDGET_GZIP_BYTES as BUDGET_GZIP_BYTES } from '../src/emulator/
 import { startEmulator } from '../src/emulator/index.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
+import { median } from './lib/stats.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIRST_PAINT_TARGET_MS = 1000;
@@ -27,12 +28,6 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
   if (!Number.isInteger(value) || value < min || value > max)
     throw new Error(`${name} must be a whole number ${min}–${max}`);
   return value;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Runs the console benchmark. */

@@ -24,6 +24,7 @@ import { envNumber } from './lib/env.ts';
 import { type BenchKeyPair, jti, rsaKeyPair, signRs256 } from './lib/jwt.ts';
 import { LoadClient } from './lib/load.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
+import { median } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -262,12 +263,6 @@ class CryptoBound {
   get cpuUs(): number {
     return this.#cpuMicros / this.count;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function range(rates: number[]): [number, number] {

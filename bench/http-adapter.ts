@@ -25,6 +25,7 @@ import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
+import { median } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 
@@ -97,12 +98,6 @@ class Contender {
   get requestsPerSecond(): number {
     return this.roundRates.length ? median(this.roundRates) : 0;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function range(rates: number[]): [number, number] {

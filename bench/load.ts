@@ -43,6 +43,7 @@ import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors, type Ratio } from './lib/report.ts';
+import { median } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 /** Token waits at least this long (ms) that were no wait on a fetch are counted too, as scheduling noise. */
@@ -55,12 +56,6 @@ const epochOf = (perf: number): number => performance.timeOrigin + perf;
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const ms = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(2));

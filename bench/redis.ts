@@ -36,6 +36,7 @@ import type { ReplicaReport } from '../test/redis/replica.ts';
 import { runReplicas } from '../test/redis/spawn-replica.ts';
 import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors, type Ratio } from './lib/report.ts';
+import { median, quantile } from './lib/stats.ts';
 
 const SECONDS = envNumber('BENCH_REDIS_SECONDS', 60, 1, 3600);
 const REPLICAS = envNumber('BENCH_REDIS_REPLICAS', 8, 1, 64);
@@ -46,15 +47,6 @@ const OUTAGE = envNumber('BENCH_REDIS_OUTAGE_SECONDS', 10, 1, 600);
 const OPS = envNumber('BENCH_REDIS_OPS', 20_000, 100, 10_000_000);
 const ROUNDS = 5;
 const LIBRARY: Library = process.env.BENCH_REDIS_LIBRARY === 'ioredis' ? 'ioredis' : 'redis';
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-}
-
-function median(values: number[]): number {
-  return percentile(values, 0.5);
-}
 
 interface ReplicaRun {
   reports: ReplicaReport[];
@@ -186,16 +178,16 @@ export async function runRedisBenchmark(): Promise<BenchReport> {
         {
           name: `token from Redis (memory miss), ${library}`,
           tokensPerSecond: 1000 / hitMs,
-          range: [1000 / percentile(hit, 0.9), 1000 / percentile(hit, 0.1)],
+          range: [1000 / quantile(hit, 0.9), 1000 / quantile(hit, 0.1)],
           count: hit.length,
-          note: `median ${(hitMs * 1000).toFixed(0)} µs per token (p10–p90 ${(percentile(hit, 0.1) * 1000).toFixed(0)}–${(percentile(hit, 0.9) * 1000).toFixed(0)} µs): one GET, the sealed entry (opened once), the token`,
+          note: `median ${(hitMs * 1000).toFixed(0)} µs per token (p10–p90 ${(quantile(hit, 0.1) * 1000).toFixed(0)}–${(quantile(hit, 0.9) * 1000).toFixed(0)} µs): one GET, the sealed entry (opened once), the token`,
         },
         {
           name: `bare GET, same ${library} client`,
           tokensPerSecond: 1000 / getMs,
-          range: [1000 / percentile(get, 0.9), 1000 / percentile(get, 0.1)],
+          range: [1000 / quantile(get, 0.9), 1000 / quantile(get, 0.1)],
           count: get.length,
-          note: `median ${(getMs * 1000).toFixed(0)} µs per GET of the same entry (p10–p90 ${(percentile(get, 0.1) * 1000).toFixed(0)}–${(percentile(get, 0.9) * 1000).toFixed(0)} µs)`,
+          note: `median ${(getMs * 1000).toFixed(0)} µs per GET of the same entry (p10–p90 ${(quantile(get, 0.1) * 1000).toFixed(0)}–${(quantile(get, 0.9) * 1000).toFixed(0)} µs)`,
         },
       );
       ratios.push({
