@@ -8,11 +8,11 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { entryName, open, seal, sealKeys, secretFor, userSecret } from '../cache/sealed.ts';
+import { entryName, open, type SealKeys, seal, sealKeys, secretFor, userSecret } from '../cache/sealed.ts';
 import type { StoreContext, StoredToken, StoreLock, TokenStore } from '../cache/store.ts';
 import { ConfigError } from '../errors.ts';
 import { takeFileLock } from './lock.ts';
@@ -65,17 +65,9 @@ class FileStore implements TokenStore {
 
   async get(key: string, context?: StoreContext): Promise<StoredToken | undefined> {
     const { path, keys, name } = await this.#entry(key, context);
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (text === undefined) return undefined;
-    const [until, sealed] = text.split('\n');
-    if (!(Number(until) > Date.now()) || !sealed) {
-      await unlink(path).catch(() => undefined);
-      return undefined;
-    }
-    return open(keys, name, sealed);
+    const entry = await this.#read(path, keys, name);
+    if (entry === 'expired') await unlink(path).catch(() => undefined);
+    return entry === 'expired' ? undefined : entry;
   }
 
   async set(key: string, token: StoredToken, ttlMs: number, context?: StoreContext): Promise<void> {
@@ -90,11 +82,31 @@ class FileStore implements TokenStore {
     }
   }
 
-  /** Removes the entry; with `token`, only while it holds that token (a newer one is kept). */
+  /**
+   * Removes the entry; with `token`, only while it holds that token (a newer one is kept). Without a lock: the
+   * entry is moved aside (one atomic rename) and looked at there; a newer token is linked back, and `link` never
+   * replaces an entry written meanwhile. A reader in between finds no entry and fetches, which costs a request but
+   * never loses a token.
+   */
   async delete(key: string, context?: StoreContext, token?: StoredToken): Promise<void> {
-    if (token !== undefined && (await this.get(key, context))?.value !== token.value) return;
-    const { path } = await this.#entry(key, context);
-    await unlink(path).catch(() => undefined);
+    const { path, keys, name } = await this.#entry(key, context);
+    if (token === undefined) {
+      await unlink(path).catch(() => undefined);
+      return;
+    }
+    const aside = `${path}.${randomBytes(6).toString('hex')}.deleting`;
+    try {
+      await rename(path, aside);
+    } catch {
+      return; // no entry: nothing to delete
+    }
+    try {
+      const moved = await this.#read(aside, keys, name);
+      if (moved !== undefined && moved !== 'expired' && moved.value !== token.value)
+        await link(aside, path).catch(() => undefined); // EEXIST: an even newer entry is there; it wins
+    } finally {
+      await unlink(aside).catch(() => undefined);
+    }
   }
 
   async lock(key: string, context?: StoreContext): Promise<StoreLock | null> {
@@ -109,6 +121,21 @@ class FileStore implements TokenStore {
 
   toString(): string {
     return `FileTokenStore(${this.#dir})`;
+  }
+
+  /**
+   * The token in the entry file at `path`: `'expired'` when it is out of date or has no sealed part (such files are
+   * removed), `undefined` when there is none or the seal does not open (tampered, another key).
+   */
+  async #read(path: string, keys: SealKeys, name: string): Promise<StoredToken | 'expired' | undefined> {
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (text === undefined) return undefined;
+    const [until, sealed] = text.split('\n');
+    if (!(Number(until) > Date.now()) || !sealed) return 'expired';
+    return open(keys, name, sealed);
   }
 
   async #entry(key: string, context: StoreContext | undefined) {

@@ -98,6 +98,37 @@ describe('file token store', () => {
     assert.equal(await store.get('k', context), undefined, 'deleted: it held that token');
   });
 
+  it('a delete racing a write never removes the newer token', async () => {
+    // delete(old) and set(new) run at once, 200 times: whatever order their file operations take, the newer
+    // token must survive (a check-then-unlink delete loses it whenever the write lands in between).
+    const store = createFileTokenStore(dir);
+    const context: StoreContext = { secret: randomBytes(32) };
+    const token = (value: string) => ({
+      value,
+      kind: 'maskinporten' as const,
+      expiresAt: 2e12,
+      issuedAt: 2e12 - 60_000,
+      scopes: [],
+    });
+    const lost: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      await store.set('k', token(`old${i}`), 60_000, context);
+      await Promise.all([
+        store.delete('k', context, token(`old${i}`)),
+        store.set('k', token(`new${i}`), 60_000, context),
+      ]);
+      const held = (await store.get('k', context))?.value;
+      // Either the write came first and the delete left it, or the delete came first and the write followed.
+      if (held !== `new${i}`) lost.push(i);
+    }
+    assert.deepEqual(lost, [], 'rounds in which the newer token was deleted');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => !f.endsWith('.token')),
+      [],
+      'nothing left aside',
+    );
+  });
+
   it('a lock left by a dead process is taken over at once; a live owner’s is not', async () => {
     const store = createFileTokenStore(dir, { encryptionKey: 'a secret of at least sixteen bytes' });
     const context: StoreContext = { secret: randomBytes(32) };
