@@ -11,5 +11,6 @@ fi
 node22="$dir/package/bin/node"
 echo "Running the test suite on $("$node22" --version)"
 # The suite needs dist/ (end-to-end tests run the built CLI); npm test builds it on Node 24 first.
-# --import: the secret canary (test/setup/canary.ts), which node --test hands on to every test file's process.
-"$node22" --import ./test/setup/canary.ts --test --test-reporter=spec --test-concurrency=2 "test/**/*.test.ts"
+# scripts/run-tests.ts: the same runner as npm test (longest files first, two at a time, each file's process with the
+# compile cache and the secret canary preloaded); Node 22 has every run() option it uses.
+"$node22" scripts/run-tests.ts
