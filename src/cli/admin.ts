@@ -6,6 +6,7 @@ import { MaskinportenClient } from '../client.ts';
 import { SelfServiceClient } from '../self-service/index.ts';
 import { isLoopbackHost } from '../url-policy.ts';
 import { UsageError } from './args.ts';
+import type { CliIo } from './io.ts';
 import { SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from './settings-flags.ts';
 
 /** The admin credentials' default section. */
@@ -23,10 +24,13 @@ export const adminHelp = `Self-service API:
 ${settingsHelp(ADMIN_SECTION).replace('Settings (loaded', 'Admin credentials (loaded')}`;
 
 /** A self-service client for the admin credentials the flags point at. */
-export async function selfServiceFromFlags(values: Partial<Record<string, unknown>>): Promise<SelfServiceClient> {
+export async function selfServiceFromFlags(
+  values: Partial<Record<string, unknown>>,
+  io: CliIo,
+): Promise<SelfServiceClient> {
   const insecure = values.insecure === true;
   const baseUrl = typeof values['admin-api'] === 'string' ? checkedAdminApi(values['admin-api'], insecure) : undefined;
-  const { settings } = await settingsFromFlags(values as Parameters<typeof settingsFromFlags>[0], ADMIN_SECTION);
+  const { settings } = await settingsFromFlags(values as Parameters<typeof settingsFromFlags>[0], ADMIN_SECTION, io);
   // Admin work must not depend on this machine's clock agreeing with the server's: grants are timed on the
   // server's clock, as measured from its Date header.
   const admin = new MaskinportenClient(settings, {

@@ -1,121 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `maskinporten` command. Each command lives in its own module and is loaded only when run, so `--help` and
- * light commands start fast. Exit status: 0 ok, 1 failure, 2 usage error.
+ * The `maskinporten` command: runs the CLI with the real process's streams, environment and working directory,
+ * and exits with its status (0 ok, 1 failure, 2 usage error).
  */
-import { readFileSync } from 'node:fs';
-import { UsageError } from './args.ts';
+import module from 'node:module';
 
-interface Command {
-  help: string;
-  run(argv: string[]): Promise<number>;
-}
+// Before the commands load: the modules a run compiles are kept in Node's default compile cache directory, so
+// later runs start with less work (Node 22.1 and later; a no-op where there is no compile cache).
+module.enableCompileCache?.();
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  init: {
-    summary: 'onboard an integration step by step (key, registration, settings, secrets)',
-    load: () => import('./commands/init.ts'),
-  },
-  keygen: {
-    summary: 'generate an RSA key pair locally (private JWK, JwkBase64, public array)',
-    load: () => import('./commands/keygen.ts'),
-  },
-  token: {
-    summary: 'get a Maskinporten or Altinn token (or --dry-run the grant)',
-    load: () => import('./commands/token.ts'),
-  },
-  decode: {
-    summary: "show a token's header, claims and expiry; --verify its signature",
-    load: () => import('./commands/decode.ts'),
-  },
-  doctor: {
-    summary: 'check settings, key, discovery, clock and a real token request',
-    load: () => import('./commands/doctor.ts'),
-  },
-  keyvault: {
-    summary: 'Key Vault secret names for a section; push settings to a vault',
-    load: () => import('./commands/keyvault.ts'),
-  },
-  clients: {
-    summary: 'create, list, show, delete integrations (self-service API)',
-    load: () => import('./commands/clients.ts'),
-  },
-  keys: {
-    summary: "list, add, rotate, prune an integration's keys (self-service API)",
-    load: () => import('./commands/keys.ts'),
-  },
-  scopes: {
-    summary: 'list public scopes; create scopes and grant organisations access (self-service API)',
-    load: () => import('./commands/scopes.ts'),
-  },
-  emulator: { summary: 'run a local Maskinporten + Altinn emulator', load: () => import('./commands/emulator.ts') },
-  demo: { summary: 'run the whole flow end to end on an embedded emulator', load: () => import('./commands/demo.ts') },
-};
-
-const HELP = `Usage: maskinporten <command> [options]
-
-The TypeScript toolkit for Maskinporten and Altinn.
-
-Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
-  .join('\n')}
-
-Run 'maskinporten <command> --help' for a command's options and examples.
-
-Exit status: 0 success, 1 failure, 2 usage error.
-`;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** The command called `name`; only the table's own entries (not `constructor`, `toString`…). */
-function lookup(name: string): (typeof COMMANDS)[string] | undefined {
-  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined) {
-    // A usage error: the usage goes to stderr, keeping stdout clean for whatever reads it.
-    process.stderr.write(HELP);
-    return 2;
-  }
-  if (name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' && rest[0] !== undefined ? lookup(rest[0]) : undefined;
-    if (name === 'help' && rest[0] !== undefined && !topic)
-      throw new UsageError(`unknown command ${JSON.stringify(rest[0])}; run 'maskinporten --help' for the list`);
-    process.stdout.write(topic ? (await topic.load()).help : HELP);
-    return 0;
-  }
-  if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  const entry = lookup(name);
-  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}; run 'maskinporten --help' for the list`);
-  const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help);
-    return 0;
-  }
-  return command.run(rest);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
+import('./run.ts')
+  .then(({ runCli }) => runCli(process.argv.slice(2)))
+  .then((code) => {
     process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`maskinporten: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`maskinporten: ${message}\n`);
-    process.exitCode = 1;
-  },
-);
+  });

@@ -4,10 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { platform } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { CliIo } from './io.ts';
 
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+function onPath(command: string, env: CliIo['env']): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, command))) return join(dir, command);
   }
   return undefined;
@@ -18,14 +20,14 @@ function onPath(command: string): string | undefined {
  *
  * @see https://specifications.freedesktop.org/desktop-entry-spec/latest/
  */
-export function browserCommand(): { command: string; args: string[] } | undefined {
-  const configured = process.env.BROWSER?.trim();
+export function browserCommand(env: CliIo['env']): { command: string; args: string[] } | undefined {
+  const configured = env.BROWSER?.trim();
   if (configured) return { command: configured, args: [] };
-  if (process.platform === 'darwin') return { command: 'open', args: [] };
-  if (process.platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
+  if (platform() === 'darwin') return { command: 'open', args: [] };
+  if (platform() === 'win32') return { command: 'cmd', args: ['/c', 'start', '""'] };
   // Without a display there is no browser to show a page, whatever is installed.
-  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return undefined;
-  const xdg = onPath('xdg-open');
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return undefined;
+  const xdg = onPath('xdg-open', env);
   return xdg ? { command: xdg, args: [] } : undefined;
 }
 
@@ -34,12 +36,17 @@ export function browserCommand(): { command: string; args: string[] } | undefine
  *
  * @see https://specifications.freedesktop.org/desktop-entry-spec/latest/
  */
-export function openBrowser(url: string): Promise<boolean> {
-  const how = browserCommand();
+export function openBrowser(url: string, io: Pick<CliIo, 'env' | 'cwd'>): Promise<boolean> {
+  const how = browserCommand(io.env);
   if (!how) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      const child = spawn(how.command, [...how.args, url], { detached: true, stdio: 'ignore' });
+      const child = spawn(how.command, [...how.args, url], {
+        cwd: io.cwd,
+        env: io.env,
+        detached: true,
+        stdio: 'ignore',
+      });
       child.once('error', () => resolve(false));
       child.once('spawn', () => {
         child.unref();

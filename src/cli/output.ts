@@ -1,19 +1,33 @@
-/** Terminal output helpers: colour only on a TTY and never when `NO_COLOR` is set. */
+/** Terminal output helpers: colour only on a TTY, and never when `NO_COLOR` is set or `TERM` is `dumb`. */
+import type { CliIo, CliOutput } from './io.ts';
 
-const useColor = (stream: NodeJS.WriteStream) =>
-  Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-
-function paint(code: string, text: string, stream: NodeJS.WriteStream): string {
-  return useColor(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
+/** Whether text written to `stream` may be coloured, with the run's environment. */
+export function useColor(stream: CliOutput, env: CliIo['env']): boolean {
+  return Boolean(stream.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb';
 }
 
-/** Bold text for stdout. */
-export const bold = (text: string) => paint('1', text, process.stdout);
-/** Dimmed text for stdout. */
-export const dim = (text: string) => paint('2', text, process.stdout);
-/** Green text for stdout. */
-export const green = (text: string) => paint('32', text, process.stdout);
-/** A warning on stderr, in yellow on a terminal. */
-export function warn(text: string): void {
-  process.stderr.write(`${paint('33;1', text, process.stderr)}\n`);
+/** The colour helpers of one run. */
+export interface Painter {
+  /** Bold text for stdout. */
+  bold(text: string): string;
+  /** Dimmed text for stdout. */
+  dim(text: string): string;
+  /** Green text for stdout. */
+  green(text: string): string;
+  /** A warning on stderr, in yellow on a terminal. */
+  warn(text: string): void;
+}
+
+/** The colour helpers for `io`'s stdout and stderr. */
+export function painter(io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>): Painter {
+  const paint = (code: string, text: string, stream: CliOutput) =>
+    useColor(stream, io.env) ? `\u001b[${code}m${text}\u001b[0m` : text;
+  return {
+    bold: (text) => paint('1', text, io.stdout),
+    dim: (text) => paint('2', text, io.stdout),
+    green: (text) => paint('32', text, io.stdout),
+    warn: (text) => {
+      io.stderr.write(`${paint('33;1', text, io.stderr)}\n`);
+    },
+  };
 }

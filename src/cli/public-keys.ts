@@ -7,12 +7,16 @@ import { readFileSync } from 'node:fs';
 import type { RsaPublicJwk } from '../keys/jwk.ts';
 import { JWK_PRIVATE_MEMBERS } from '../self-service/index.ts';
 import { UsageError } from './args.ts';
+import { type CliIo, pathIn } from './io.ts';
 
-/** Reads public keys from a file: one JWK, an array of JWKs, or {"keys":[…]}. Refuses private keys. */
-export function readPublicKeys(file: string): RsaPublicJwk[] {
+/**
+ * Reads public keys from a file (relative to the run's directory): one JWK, an array of JWKs, or {"keys":[…]}.
+ * Refuses private keys.
+ */
+export function readPublicKeys(file: string, io: Pick<CliIo, 'cwd'>): RsaPublicJwk[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(pathIn(io, file), 'utf8');
   } catch (err) {
     throw new UsageError(`--public-key ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

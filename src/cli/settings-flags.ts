@@ -25,7 +25,8 @@ import {
 } from './app-settings-files.ts';
 import { UsageError } from './args.ts';
 import { altinnPlatformFlag, authorityFlag, authorityMistake } from './authority-hint.ts';
-import { warn } from './output.ts';
+import { type CliIo, pathIn } from './io.ts';
+import { painter } from './output.ts';
 
 /** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
 export const SETTINGS_FLAGS = {
@@ -69,17 +70,17 @@ export function settingsHelp(defaultSection: string): string {
 
 type Values = Partial<Record<keyof typeof SETTINGS_FLAGS, string | boolean | string[]>>;
 
-/** Key material from a file, by its content (or extension for PKCS#12). */
-export function keyFromFile(file: string): Partial<MaskinportenSettings> {
+/** Key material from a file (relative to the run's directory), by its content (or extension for PKCS#12). */
+export function keyFromFile(file: string, io: Pick<CliIo, 'cwd' | 'env'>): Partial<MaskinportenSettings> {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readFileSync(pathIn(io, file));
   } catch (err) {
     throw new UsageError(`--key-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const ext = extname(file).toLowerCase();
   if (ext === '.p12' || ext === '.pfx') {
-    const password = process.env.MASKINPORTEN_KEY_PASSWORD;
+    const password = io.env.MASKINPORTEN_KEY_PASSWORD;
     return password === undefined ? { pkcs12: bytes } : { pkcs12: bytes, pkcs12Password: password };
   }
   const text = bytes.toString('utf8').trim();
@@ -128,36 +129,38 @@ export type FlagSettings = LoadedSettings & { appSettings: AppSettingsLookup };
  * the flag; when the app environment's appsettings file is missing, the problems say which files were looked for
  * and which exist (and with `--app-environment` given, so does a note on stderr when loading succeeds anyway).
  */
-export async function settingsFromFlags(values: Values, defaultSection: string): Promise<FlagSettings> {
+export async function settingsFromFlags(values: Values, defaultSection: string, io: CliIo): Promise<FlagSettings> {
   const overrides: Partial<MaskinportenSettings> = {};
   if (typeof values.authority === 'string') overrides.authority = authorityFlag(values.authority);
   if (typeof values['client-id'] === 'string') overrides.clientId = values['client-id'];
-  if (typeof values['key-file'] === 'string') Object.assign(overrides, keyFromFile(values['key-file']));
+  if (typeof values['key-file'] === 'string') Object.assign(overrides, keyFromFile(values['key-file'], io));
   if (typeof values.kid === 'string') overrides.kid = values.kid;
   if (typeof values['altinn-platform-url'] === 'string')
     overrides.altinnPlatformUrl = altinnPlatformFlag(values['altinn-platform-url']);
   const environment = appEnvironment(values);
-  const secretsFiles = listOf(values['secrets-file']);
-  for (const file of secretsFiles) {
+  const given = listOf(values['secrets-file']);
+  for (const file of given) {
     // The loader skips missing secrets files (an app's mount may come later); a file named on the command line
     // must be there.
-    if (!existsSync(file)) throw new UsageError(`--secrets-file ${file} does not exist`);
+    if (!existsSync(pathIn(io, file))) throw new UsageError(`--secrets-file ${file} does not exist`);
   }
-  const configDir = typeof values['config-dir'] === 'string' ? values['config-dir'] : undefined;
+  const secretsFiles = given.map((file) => pathIn(io, file));
+  const configDir = pathIn(io, typeof values['config-dir'] === 'string' ? values['config-dir'] : '.');
   const appSettings = lookUpAppSettings(
-    configDir ?? process.cwd(),
-    resolveEnvironment(environment === undefined ? {} : { environment }),
+    configDir,
+    resolveEnvironment({ env: io.env, ...(environment === undefined ? {} : { environment }) }),
   );
   let loaded: LoadedSettings;
   try {
     loaded = await loadMaskinportenSettings({
-      ...(configDir === undefined ? {} : { configDir }),
+      configDir,
+      env: io.env,
       ...(secretsFiles.length ? { secretsFiles } : {}),
       ...(environment === undefined ? {} : { environment }),
       section: typeof values.section === 'string' ? values.section : defaultSection,
       configure: overrides,
       allowInsecureRequests: values.insecure === true,
-      ...keyVaultOption(values),
+      ...keyVaultOption(values, io),
     });
   } catch (err) {
     if (!(err instanceof ConfigValidationError)) throw err;
@@ -168,7 +171,8 @@ export async function settingsFromFlags(values: Values, defaultSection: string):
       problems.push({ path: appSettings.lookedFor[1]!, message: describeLookup(appSettings) });
     throw new ConfigValidationError(problems);
   }
-  if (environment !== undefined && environmentFileMissing(appSettings)) warn(`note: ${describeLookup(appSettings)}`);
+  if (environment !== undefined && environmentFileMissing(appSettings))
+    painter(io).warn(`note: ${describeLookup(appSettings)}`);
   // An endpoint pasted as the authority (…/token) from a settings file fails late and obscurely: say it now.
   const mistake = authorityMistake(loaded.settings.authority);
   if (mistake) {
@@ -190,17 +194,18 @@ function appEnvironment(values: Values): string | undefined {
 }
 
 /** The loader's `keyVault` option for `--keyvault` / `--keyvault-url`. */
-export function keyVaultOption(values: Values): { keyVault?: KeyVaultOptions } {
+export function keyVaultOption(values: Values, io: Pick<CliIo, 'env'>): { keyVault?: KeyVaultOptions } {
   const url = typeof values['keyvault-url'] === 'string' ? values['keyvault-url'] : undefined;
   if (!url && values.keyvault !== true) return {};
   return {
     keyVault: {
       ...(url ? { url } : {}),
       access: (vault) =>
-        keyVaultAccess(vault, {
-          flag: url ? '--keyvault-url' : undefined,
-          trustHost: values[TRUST_VAULT_HOST_FLAG] === true,
-        }),
+        keyVaultAccess(
+          vault,
+          { flag: url ? '--keyvault-url' : undefined, trustHost: values[TRUST_VAULT_HOST_FLAG] === true },
+          io.env,
+        ),
     },
   };
 }
@@ -219,11 +224,13 @@ export const TRUST_VAULT_HOST_FLAG = 'dangerously-trust-vault-host';
  * @param vault the vault's URL
  * @param origin `flag`: the flag that named the URL (undefined when it came from configuration); `trustHost`: the
  *   loud flag was given
+ * @param env the run's environment, for AZURE_KEYVAULT_ACCESS_TOKEN
  * @throws UsageError when the host is neither a Key Vault host nor loopback and may not be used
  */
 export function keyVaultAccess(
   vault: string | URL,
   origin: { flag: string | undefined; trustHost: boolean },
+  env: CliIo['env'],
 ): Pick<KeyVaultOptions, 'credential' | 'clientOptions'> {
   const named = origin.flag ?? 'kvSetting:SecretUri';
   let url: URL;
@@ -234,7 +241,7 @@ export function keyVaultAccess(
       `${named} must be a vault URL such as https://<name>.vault.azure.net, got ${JSON.stringify(vault)}`,
     );
   }
-  const token = process.env.AZURE_KEYVAULT_ACCESS_TOKEN;
+  const token = env.AZURE_KEYVAULT_ACCESS_TOKEN;
   const credential = token
     ? { credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) } }
     : {};

@@ -363,16 +363,16 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
         'https://v.vault.usgovcloudapi.net',
         'https://v.vault.microsoftazure.de',
       ]) {
-        assert.equal(keyVaultAccess(url, access).clientOptions, undefined, url);
+        assert.equal(keyVaultAccess(url, access, {}).clientOptions, undefined, url);
       }
       // Loopback (a local stand-in) and hosts trusted by name turn it off; nothing else does.
-      assert.deepEqual(keyVaultAccess('https://127.0.0.1:8443', access).clientOptions, {
+      assert.deepEqual(keyVaultAccess('https://127.0.0.1:8443', access, {}).clientOptions, {
         disableChallengeResourceVerification: true,
       });
-      assert.deepEqual(keyVaultAccess('https://vault.example.org', { ...access, trustHost: true }).clientOptions, {
+      assert.deepEqual(keyVaultAccess('https://vault.example.org', { ...access, trustHost: true }, {}).clientOptions, {
         disableChallengeResourceVerification: true,
       });
-      assert.throws(() => keyVaultAccess('https://vault.azure.net', access), /not an Azure Key Vault host/);
+      assert.throws(() => keyVaultAccess('https://vault.azure.net', access, {}), /not an Azure Key Vault host/);
     });
   });
 });

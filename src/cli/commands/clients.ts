@@ -4,7 +4,8 @@
  */
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
-import { bold, dim } from '../output.ts';
+import type { CliIo } from '../io.ts';
+import { painter } from '../output.ts';
 import { readPublicKeys } from '../public-keys.ts';
 import { listFlag } from '../settings-flags.ts';
 
@@ -24,7 +25,7 @@ Examples:
   maskinporten clients list --json
 `;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = argv;
   const { values, positionals } = parse(
     rest,
@@ -38,14 +39,15 @@ export async function run(argv: string[]): Promise<number> {
     true,
   );
   const json = values.json === true;
+  const { bold, dim } = painter(io);
   const out = (data: unknown, text: string) =>
-    process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+    io.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
   switch (action) {
     case 'create': {
       if (!values.name) throw new UsageError('clients create needs --name');
       const scopes = listFlag(values.scope);
-      const keys = values['public-key'] ? readPublicKeys(values['public-key']) : undefined;
-      const api = await selfServiceFromFlags(values);
+      const keys = values['public-key'] ? readPublicKeys(values['public-key'], io) : undefined;
+      const api = await selfServiceFromFlags(values, io);
       const created = await api.createClient({
         clientName: values.name,
         description: values.description ?? values.name,
@@ -59,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'list': {
-      const api = await selfServiceFromFlags(values);
+      const api = await selfServiceFromFlags(values, io);
       const list = await api.listClients();
       out(
         list,
@@ -72,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     case 'show': {
       const id = positionals[0];
       if (!id) throw new UsageError('clients show needs a client id');
-      const api = await selfServiceFromFlags(values);
+      const api = await selfServiceFromFlags(values, io);
       const [client, keys] = await Promise.all([api.getClient(id), api.getKeys(id)]);
       out(
         { client, keys: keys.keys },
@@ -83,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     case 'delete': {
       const id = positionals[0];
       if (!id) throw new UsageError('clients delete needs a client id');
-      const api = await selfServiceFromFlags(values);
+      const api = await selfServiceFromFlags(values, io);
       await api.deleteClient(id);
       out({ deleted: id }, `Deleted ${id}.`);
       return 0;

@@ -2,12 +2,12 @@
  * `maskinporten decode`: a token's header and claims, its expiry in human terms, and with `--verify` a check of its
  * signature against the issuer's published keys.
  */
-import { readFileSync } from 'node:fs';
 import { decodeCompact } from '../../keys/jws.ts';
 import { parse, UsageError } from '../args.ts';
 import { authorityFlag } from '../authority-hint.ts';
+import type { CliInput, CliIo } from '../io.ts';
 import { type KnownIssuer, presetIssuers, type Verdict, verifyWithKnownIssuers } from '../known-issuers.ts';
-import { bold, green } from '../output.ts';
+import { painter } from '../output.ts';
 
 export const help = `Usage: maskinporten decode [TOKEN|-] [--verify [--authority URL|test|prod] [--issuer URL]] [--json]
 
@@ -59,7 +59,14 @@ function issuerOfAuthority(value: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** Everything on `input` until it ends, as UTF-8 text. */
+async function readAll(input: CliInput): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
@@ -80,9 +87,9 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('give one token (or - for stdin)');
   const source = positionals[0];
   // Reading a terminal would wait for input nobody knows to type.
-  if (source === undefined && process.stdin.isTTY)
+  if (source === undefined && io.stdin.isTTY)
     throw new UsageError('no token given: pass it as an argument, or pipe it in (… | maskinporten decode)');
-  const token = (source === undefined || source === '-' ? readFileSync(0, 'utf8') : source)
+  const token = (source === undefined || source === '-' ? await readAll(io.stdin) : source)
     .trim()
     .replace(/^Bearer\s+/i, '');
   if (!token) throw new UsageError('no token given: pass it as an argument or on stdin');
@@ -100,10 +107,11 @@ export async function run(argv: string[]): Promise<number> {
   const verifyError = verdict && !verdict.verified ? verdict.error : undefined;
   const verifiedBy = verdict?.verified ? verdict.issuer.issuer : undefined;
   if (values.json) {
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify({ header, claims, ...(expiresIn === undefined ? {} : { expiresIn: Math.round(expiresIn) }), ...(verified === undefined ? {} : { verified, ...(verifiedBy ? { verifiedBy } : {}), ...(verifyError ? { error: verifyError } : {}) }) }, null, 2)}\n`,
     );
   } else {
+    const { bold, green } = painter(io);
     const lines = [bold('Header'), JSON.stringify(header, null, 2), bold('Claims'), JSON.stringify(claims, null, 2)];
     if (expiresIn !== undefined) {
       lines.push(
@@ -118,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
             )
           : `Signature NOT verified: ${verifyError}`,
       );
-    process.stdout.write(`${lines.join('\n')}\n`);
+    io.stdout.write(`${lines.join('\n')}\n`);
   }
   return verified === false ? 1 : 0;
 }

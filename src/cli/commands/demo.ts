@@ -4,7 +4,6 @@
  * Notifications order. Prints each step with its timing; prints no key or token.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaskinportenClient } from '../../client.ts';
 import { NOTIFICATIONS_SCOPE, startEmulator } from '../../emulator/index.ts';
@@ -13,7 +12,8 @@ import { generateRsaKeyPair } from '../../keys/jwk.ts';
 import { SelfServiceClient } from '../../self-service/index.ts';
 import type { AccessToken } from '../../token.ts';
 import { parse } from '../args.ts';
-import { bold, dim, green } from '../output.ts';
+import { type CliIo, tempDirOf } from '../io.ts';
+import { painter } from '../output.ts';
 
 export const help = `Usage: maskinporten demo [--json]
 
@@ -39,9 +39,10 @@ function clientAuth(token: AccessToken): string {
       : `client_amr ${String(amr)}: how the client proved who it is`;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
   const json = Boolean(values.json);
+  const { bold, dim, green } = painter(io);
   const started = performance.now();
   let n = 0;
   const step = async <T>(title: string, fn: () => Promise<[T, string]>): Promise<T> => {
@@ -49,9 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     const [result, detail] = await fn();
     const ms = performance.now() - t0;
     n += 1;
-    if (json) process.stdout.write(`${JSON.stringify({ step: n, title, detail, ms: Math.round(ms * 10) / 10 })}\n`);
-    else
-      process.stdout.write(`${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n   ${detail}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ step: n, title, detail, ms: Math.round(ms * 10) / 10 })}\n`);
+    else io.stdout.write(`${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n   ${detail}\n`);
     return result;
   };
 
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     const e = await startEmulator();
     return [e, `Maskinporten, Altinn and the self-service API at ${e.url}`];
   });
-  const dir = await mkdtemp(join(tmpdir(), 'maskinporten-demo-'));
+  const dir = await mkdtemp(join(tempDirOf(io), 'maskinporten-demo-'));
   try {
     const key = await step('Generated an RSA key pair locally', async () => {
       const pair = await generateRsaKeyPair();
@@ -118,8 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     await emulator.close();
   }
   const total = performance.now() - started;
-  if (json) process.stdout.write(`${JSON.stringify({ done: true, ms: Math.round(total) })}\n`);
-  else
-    process.stdout.write(`${green('Done')} in ${total.toFixed(0)} ms; the emulator is stopped and the key deleted.\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ done: true, ms: Math.round(total) })}\n`);
+  else io.stdout.write(`${green('Done')} in ${total.toFixed(0)} ms; the emulator is stopped and the key deleted.\n`);
   return 0;
 }

@@ -12,7 +12,8 @@ import { ServerClock } from '../../server-clock.ts';
 import { describeLookup } from '../app-settings-files.ts';
 import { parse } from '../args.ts';
 import { authorityMistake } from '../authority-hint.ts';
-import { bold, green } from '../output.ts';
+import type { CliIo } from '../io.ts';
+import { painter } from '../output.ts';
 import {
   describeSettingSource,
   type FlagSettings,
@@ -49,18 +50,19 @@ interface Check {
 
 const PROBE_SCOPE = 'maskinporten-doctor:probe';
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, {
     ...SETTINGS_FLAGS,
     scope: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   });
   const checks: Check[] = [];
+  const { bold, green } = painter(io);
   const report = () => {
-    if (values.json) process.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
+    if (values.json) io.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
     else {
       for (const c of checks) {
-        process.stdout.write(
+        io.stdout.write(
           `${c.ok ? green('✔') : '✖'} ${bold(c.name)}: ${c.detail}\n${c.fix ? `    fix: ${c.fix}\n` : ''}`,
         );
       }
@@ -70,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let loaded: FlagSettings;
   try {
-    loaded = await settingsFromFlags(values, 'MaskinportenSettings');
+    loaded = await settingsFromFlags(values, 'MaskinportenSettings', io);
   } catch (err) {
     checks.push({
       name: 'settings',

@@ -2,14 +2,14 @@
  * `maskinporten emulator`: runs the local Maskinporten + Altinn emulator until interrupted.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
 import { isLoopbackHost } from '../../url-policy.ts';
 import { parse, parsePort } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
+import { type CliIo, pathIn, tempDirOf } from '../io.ts';
 import { openBrowser } from '../open-browser.ts';
-import { bold, dim, warn } from '../output.ts';
+import { painter } from '../output.ts';
 import { shellQuote } from '../shell.ts';
 
 export const help = `Usage: maskinporten emulator [--port N] [--host H] [--state FILE] [--skyporten] [--open] [--json]
@@ -36,9 +36,13 @@ Examples:
 `;
 
 /** Writes `export NAME='value'` lines to `file` (mode 0600), or to a fresh private directory; removed on stop. */
-function writeAdminEnv(file: string | undefined, vars: Record<string, string>): { file: string; remove: () => void } {
-  const dir = file === undefined ? mkdtempSync(join(tmpdir(), 'maskinporten-emulator-')) : undefined;
-  const path = file === undefined ? join(dir!, 'admin.env') : resolve(file);
+function writeAdminEnv(
+  io: CliIo,
+  file: string | undefined,
+  vars: Record<string, string>,
+): { file: string; remove: () => void } {
+  const dir = file === undefined ? mkdtempSync(join(tempDirOf(io), 'maskinporten-emulator-')) : undefined;
+  const path = file === undefined ? join(dir!, 'admin.env') : pathIn(io, file);
   const content = Object.entries(vars)
     .map(([name, value]) => `export ${name}=${shellQuote(value)}`)
     .join('\n');
@@ -46,7 +50,7 @@ function writeAdminEnv(file: string | undefined, vars: Record<string, string>): 
   return { file: path, remove: () => rmSync(dir ?? path, { recursive: true, force: true }) };
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
@@ -56,6 +60,10 @@ export async function run(argv: string[]): Promise<number> {
     'admin-env': { type: 'string' },
     skyporten: { type: 'boolean' },
   });
+  const { onStop } = io;
+  // Runs until stopped: only a process that can be signalled can stop it.
+  if (!onStop) throw new Error('the emulator runs until it is stopped, and this run has no way to stop it');
+  const { bold, dim, warn } = painter(io);
   const host = values.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
     warn(
@@ -67,24 +75,20 @@ export async function run(argv: string[]): Promise<number> {
   const emulator = await startEmulator({
     host,
     ...(port === undefined ? {} : { port }),
-    ...(values.state === undefined ? {} : { stateFile: values.state }),
+    ...(values.state === undefined ? {} : { stateFile: pathIn(io, values.state) }),
     ...(values.skyporten ? { skyporten: true } : {}),
   });
   // Listen for the stop signals before saying we are ready: a caller may signal as soon as it reads the ready line.
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const stopped = new Promise<void>((resolve) => onStop(resolve));
   const admin = emulator.adminClient;
   // The admin credentials as export lines in a private file, ready to `source`: the key never goes to the terminal.
-  const adminEnv = writeAdminEnv(values['admin-env'], {
+  const adminEnv = writeAdminEnv(io, values['admin-env'], {
     MaskinportenAdmin__Authority: emulator.issuer,
     MaskinportenAdmin__ClientId: admin.clientId,
     MaskinportenAdmin__JwkBase64: admin.jwkBase64,
   });
   if (values.json) {
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify({
         url: emulator.url,
         issuer: emulator.issuer,
@@ -99,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       })}\n`,
     );
   } else {
-    process.stdout.write(
+    io.stdout.write(
       [
         `${bold('Maskinporten emulator')} listening on ${emulator.url} ${dim('(for development and tests only)')}`,
         `  issuer / authority   ${emulator.issuer}`,
@@ -120,9 +124,9 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   if (values.open) {
-    const opened = await openBrowser(`${emulator.url}/`);
+    const opened = await openBrowser(`${emulator.url}/`, io);
     if (!values.json)
-      process.stdout.write(
+      io.stdout.write(
         opened
           ? `Opened the console in your browser: ${emulator.url}/\n`
           : `No browser here: open ${emulator.url}/ yourself.\n`,
@@ -131,6 +135,6 @@ export async function run(argv: string[]): Promise<number> {
   await stopped;
   await emulator.close();
   adminEnv.remove();
-  if (!values.json) process.stdout.write('Emulator stopped.\n');
+  if (!values.json) io.stdout.write('Emulator stopped.\n');
   return 0;
 }

@@ -6,7 +6,7 @@
  * files it would write are known to be free — and runs from flags otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { keyVaultSecretNames, maskinportenAuthority, writeSettingsToKeyVault } from '../../config/index.ts';
 import { toJwkBase64 } from '../../keys/jwk.ts';
@@ -16,8 +16,9 @@ import { parse, UsageError } from '../args.ts';
 import { altinnPlatformFlag, authorityFlag, didYouMean } from '../authority-hint.ts';
 import { occupied, writeFilesAtomically } from '../files.ts';
 import { type IgnoreTarget, ignoreInGit } from '../gitignore.ts';
+import { type CliIo, pathIn } from '../io.ts';
 import { generateKeyFiles, PRIVATE_KEY_FILE, plannedKeyFiles } from '../key-files.ts';
-import { bold, green, warn } from '../output.ts';
+import { painter } from '../output.ts';
 import { keyVaultAccess, listFlag, TRUST_VAULT_HOST_FLAG } from '../settings-flags.ts';
 
 export const help = `Usage: maskinporten init [options]
@@ -57,7 +58,7 @@ Examples:
   maskinporten init --environment test --scope altinn:serviceowner/notifications.create --name my-app --register
 `;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, {
     environment: { type: 'string' },
     scope: { type: 'string', multiple: true },
@@ -81,8 +82,9 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const json = values.json === true;
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !values.yes && !json;
-  const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  const { bold, green, warn } = painter(io);
+  const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && !values.yes && !json;
+  const rl = interactive ? createInterface({ input: io.stdin, output: io.stdout }) : undefined;
   /**
    * Asks on a terminal (without one, the fallback). An empty answer takes the fallback; a question without one is
    * asked again when `required`, so a stray Enter never ends the walk-through.
@@ -102,23 +104,23 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
       if (answer || fallback !== undefined || !required) return answer || fallback;
-      process.stdout.write('   an answer is needed here (Ctrl+C stops)\n');
+      io.stdout.write('   an answer is needed here (Ctrl+C stops)\n');
     }
   };
   try {
     const say = (text: string) => {
-      if (!json) process.stdout.write(`${text}\n`);
+      if (!json) io.stdout.write(`${text}\n`);
     };
-    const configDir = resolve(values['config-dir'] ?? '.');
-    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+    const configDir = pathIn(io, values['config-dir'] ?? '.');
+    const outDir = pathIn(io, values['out-dir'] ?? 'maskinporten-keys');
     const force = values.force === true;
     // The private key is written once: into the secrets file (as JwkBase64), or — when Key Vault holds the secret —
     // into private.jwk.json, the local copy until the vault is known to hold it.
     const vaultUrl = values['vault-url'];
     const vaultAccess = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
     // An untrusted vault host is refused before anything is asked, made or registered.
-    if (vaultUrl) keyVaultAccess(vaultUrl, vaultAccess);
-    const secretsPath = vaultUrl ? undefined : resolve(values['secrets-file'] ?? '.maskinporten-secrets.json');
+    if (vaultUrl) keyVaultAccess(vaultUrl, vaultAccess, io.env);
+    const secretsPath = vaultUrl ? undefined : pathIn(io, values['secrets-file'] ?? '.maskinporten-secrets.json');
     const keyPaths = plannedKeyFiles(outDir, secretsPath ? 'none' : 'jwk');
     // Every file init makes, checked before any question is asked and before anything is made or registered: a
     // refusal half-way would leave a registered client whose key or secret is missing, or answers typed for nothing.
@@ -136,7 +138,7 @@ export async function run(argv: string[]): Promise<number> {
         const problem = `--environment must be test or prod (the Maskinporten environment), got ${given}${guess ? `: did you mean ${guess}?` : ''}`;
         // Only an answer typed at the prompt is asked again; a flag's value is a usage error.
         if (!rl || values.environment !== undefined) throw new UsageError(problem);
-        process.stdout.write(`   ${problem.replace('--environment must be', 'the environment must be')}\n`);
+        io.stdout.write(`   ${problem.replace('--environment must be', 'the environment must be')}\n`);
       }
       env = ((await ask('Maskinporten environment (test or prod)', 'test')) ?? 'test').toLowerCase();
     }
@@ -178,11 +180,14 @@ export async function run(argv: string[]): Promise<number> {
       register = /^y/i.test((await ask('Register through the self-service API now? (y/n)', 'n')) ?? 'n');
     // Load the admin credentials before making anything, so missing ones fail without leaving key files behind.
     const api = register
-      ? await selfServiceFromFlags({
-          ...(values['admin-api'] ? { 'admin-api': values['admin-api'] } : {}),
-          ...(values['config-dir'] ? { 'config-dir': values['config-dir'] } : {}),
-          ...(values.insecure ? { insecure: true } : {}),
-        })
+      ? await selfServiceFromFlags(
+          {
+            ...(values['admin-api'] ? { 'admin-api': values['admin-api'] } : {}),
+            ...(values['config-dir'] ? { 'config-dir': values['config-dir'] } : {}),
+            ...(values.insecure ? { insecure: true } : {}),
+          },
+          io,
+        )
       : undefined;
 
     say(bold(`1. Key pair (made here; the private key never leaves this machine)`));
@@ -244,7 +249,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`   wrote ${written.map((k) => `${section}:${k}`).join(', ')} to ${appsettingsPath}`);
 
     say(bold('4. Secrets'));
-    const rel = (path: string) => relative(process.cwd(), path) || '.';
+    const rel = (path: string) => relative(io.cwd, path) || '.';
     // The private key stays out of git whichever way the secret is stored.
     const ignored: IgnoreTarget[] = files.privateJwk
       ? [{ path: outDir, directory: { privateFiles: [PRIVATE_KEY_FILE.jwk] } }]
@@ -255,7 +260,7 @@ export async function run(argv: string[]): Promise<number> {
       vaultSecrets = await writeSettingsToKeyVault(
         vaultUrl,
         { Authority: authority, ...(clientId ? { ClientId: clientId } : {}), JwkBase64: toJwkBase64(pair.privateJwk) },
-        { section, access: (url) => keyVaultAccess(url, vaultAccess) },
+        { section, access: (url) => keyVaultAccess(url, vaultAccess, io.env) },
       );
       say(`   wrote ${vaultSecrets.join(', ')} to ${vaultUrl} (values not shown)`);
       say(`   ${files.privateJwk} is the only local copy of the private key: keep it safe, or delete it`);
@@ -266,7 +271,7 @@ export async function run(argv: string[]): Promise<number> {
         `   JwkBase64 is in ${secretsFile} (mode 0600, git-ignored), the private key's only copy; load it with secretsFiles: ['${rel(secretsFile)}']`,
       );
     }
-    const git = ignoreInGit(process.cwd(), ignored);
+    const git = ignoreInGit(io.cwd, ignored);
     if (git.added.length) say(`   added ${git.added.join(', ')} to ${git.gitignore}`);
     for (const path of git.outside)
       say(`   ${path} is outside ${dirname(git.gitignore)}: keep it out of any repository yourself`);
@@ -282,7 +287,7 @@ export async function run(argv: string[]): Promise<number> {
     const doctor = `maskinporten doctor --config-dir ${rel(configDir)} --app-environment ${appEnv}${sectionFlag} ${keyFlag} --scope ${scopes[0]}`;
     say(`${green('Done.')} Check the setup with: ${doctor}`);
     if (json) {
-      process.stdout.write(
+      io.stdout.write(
         `${JSON.stringify(
           {
             environment: env,

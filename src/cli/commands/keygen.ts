@@ -2,11 +2,11 @@
  * `maskinporten keygen`: the key pair the onboarding guide makes on mkjwk.org and encodes on base64encode.org,
  * made here, so the private key never leaves the machine.
  */
-import { resolve } from 'node:path';
 import { isValidKid } from '../../keys/jwk.ts';
 import { parse, UsageError } from '../args.ts';
+import { type CliIo, pathIn } from '../io.ts';
 import { generateKeyFiles, privateKeyFormat } from '../key-files.ts';
-import { bold, dim } from '../output.ts';
+import { painter } from '../output.ts';
 
 export const help = `Usage: maskinporten keygen [--out-dir DIR] [--bits 2048|3072|4096] [--kid KID] [--alg RS256|RS384|RS512] [--private-format jwk|jwk-base64] [--force] [--json]
 
@@ -31,7 +31,7 @@ Examples:
   maskinporten keygen --private-format jwk-base64
 `;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, {
     'out-dir': { type: 'string' },
     bits: { type: 'string' },
@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.kid !== undefined && !isValidKid(values.kid)) {
     throw new UsageError('--kid must be 1–100 letters, digits, ".", "_" or "-"');
   }
-  const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+  const outDir = pathIn(io, values['out-dir'] ?? 'maskinporten-keys');
   const { pair, files } = await generateKeyFiles({
     outDir,
     bits,
@@ -60,11 +60,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.kid === undefined ? {} : { kid: values.kid }),
   });
   const privateFile = (files.privateJwk ?? files.jwkBase64)!;
+  const { bold, dim } = painter(io);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ kid: pair.kid, alg, bits, files, publicJwks: [pair.publicJwk] })}\n`);
+    io.stdout.write(`${JSON.stringify({ kid: pair.kid, alg, bits, files, publicJwks: [pair.publicJwk] })}\n`);
     return 0;
   }
-  process.stdout.write(
+  io.stdout.write(
     [
       `${bold('Generated')} an RSA-${bits} key pair, kid ${pair.kid}, in ${outDir}`,
       files.privateJwk

@@ -2,13 +2,13 @@
  * `maskinporten keys list|add|rotate|prune`: a client's registered keys through the self-service API — the whole
  * rotation (new key next to the old, switch, remove the old) without the portal, within the 5-key limit.
  */
-import { resolve } from 'node:path';
 import { MAX_CLIENT_KEYS } from '../../protocol/constants.ts';
 import { MAX_KEY_LIFETIME_SECONDS, type RegisteredJwk, withLifetime } from '../../self-service/index.ts';
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
+import { type CliIo, pathIn } from '../io.ts';
 import { generateKeyFiles } from '../key-files.ts';
-import { bold, dim, warn } from '../output.ts';
+import { painter } from '../output.ts';
 import { readPublicKeys } from '../public-keys.ts';
 import { listFlag } from '../settings-flags.ts';
 
@@ -58,7 +58,7 @@ function expiryText(k: RegisteredJwk, now: number): string {
   return days < 0 ? `EXPIRED ${date}` : `expires ${date} (${days} days)`;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = argv;
   const { values, positionals } = parse(
     rest,
@@ -85,10 +85,12 @@ export async function run(argv: string[]): Promise<number> {
   const target = positionals[0];
   if (!target) throw new UsageError(`keys ${action} needs the client id of the integration whose keys to manage`);
   const json = values.json === true;
+  const { bold, dim, warn } = painter(io);
   // --kid is the admin's own key id elsewhere; here (prune) it names keys to remove, so keep it out of the settings.
   const { kid: kids, ...adminValues } = values;
   const api = await selfServiceFromFlags(
     action === 'prune' ? adminValues : { ...adminValues, ...(kids?.length === 1 ? { kid: kids[0] } : {}) },
+    io,
   );
   const current = (await api.getKeys(target)).keys;
   // Keys expire on the API's clock, so judge them on it (as measured from its answer), not on this machine's.
@@ -106,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
         `warning: key ${k.kid} ${k.exp! < now ? 'has expired' : 'expires within 30 days'}: rotate it (maskinporten keys rotate ${target})`,
       );
     if (json)
-      process.stdout.write(
+      io.stdout.write(
         `${JSON.stringify(
           current.map((k) => ({ kid: k.kid, alg: k.alg, exp: k.exp, expiresSoon: soon.includes(k) })),
           null,
@@ -114,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
         )}\n`,
       );
     else
-      process.stdout.write(
+      io.stdout.write(
         current.length
           ? `${current.map((k) => `${k.kid}  ${k.alg ?? ''}  ${expiryText(k, now)}`).join('\n')}\n`
           : 'No keys registered.\n',
@@ -124,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
 
   if (action === 'add') {
     if (!values['public-key']) throw new UsageError('keys add needs --public-key FILE');
-    const added = readPublicKeys(values['public-key']).map(fresh);
+    const added = readPublicKeys(values['public-key'], io).map(fresh);
     const kept = current.filter((k) => !added.some((a) => a.kid === k.kid));
     const next = [...again(kept), ...added];
     if (next.length > MAX_CLIENT_KEYS) {
@@ -133,9 +135,9 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     const set = await api.replaceKeys(target, next);
-    if (json) process.stdout.write(`${JSON.stringify(set, null, 2)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(set, null, 2)}\n`);
     else
-      process.stdout.write(
+      io.stdout.write(
         `${bold('Registered')} ${added.map((k) => k.kid).join(', ')}; the client now has ${set.keys.length} key(s).\n`,
       );
     return 0;
@@ -147,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
         `client ${target} already has ${current.length} keys, the most allowed: remove one first (maskinporten keys prune ${target} --kid OLD_KID)`,
       );
     }
-    const outDir = resolve(values['out-dir'] ?? 'maskinporten-keys');
+    const outDir = pathIn(io, values['out-dir'] ?? 'maskinporten-keys');
     const bits = Number(values.bits ?? 2048);
     if (![2048, 3072, 4096].includes(bits))
       throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
@@ -160,11 +162,11 @@ export async function run(argv: string[]): Promise<number> {
     });
     const set = await api.replaceKeys(target, [...again(current), fresh(pair.publicJwk)]);
     if (json) {
-      process.stdout.write(
+      io.stdout.write(
         `${JSON.stringify({ kid: pair.kid, files, keys: set.keys.map((k) => ({ kid: k.kid, exp: k.exp })) }, null, 2)}\n`,
       );
     } else {
-      process.stdout.write(
+      io.stdout.write(
         [
           `${bold('Rotated:')} new key ${pair.kid} registered next to ${current.map((k) => k.kid).join(', ') || 'no other keys'}.`,
           `  The new private key is in ${files.privateJwk} ${dim('(mode 0600; --key-file takes it)')}.`,
@@ -204,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   if (remove.length === 0) {
-    process.stdout.write(
+    io.stdout.write(
       json ? `${JSON.stringify({ removed: [], keys: current.map((k) => k.kid) })}\n` : 'Nothing to remove.\n',
     );
     return 0;
@@ -214,12 +216,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!next.length) await api.deleteKeys(target);
   const set = { keys: left };
   if (json)
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify({ removed: remove.map((k) => k.kid), keys: set.keys.map((k) => k.kid) }, null, 2)}\n`,
     );
-  else
-    process.stdout.write(
-      `${bold('Removed')} ${remove.map((k) => k.kid).join(', ')}; ${set.keys.length} key(s) left.\n`,
-    );
+  else io.stdout.write(`${bold('Removed')} ${remove.map((k) => k.kid).join(', ')}; ${set.keys.length} key(s) left.\n`);
   return 0;
 }

@@ -5,7 +5,8 @@
 import { composeCredentials } from '../../client/grant-preview.ts';
 import { KEY_VAULT_SETTING_KEYS, keyVaultSecretNames, writeSettingsToKeyVault } from '../../config/index.ts';
 import { parse, UsageError } from '../args.ts';
-import { bold } from '../output.ts';
+import type { CliIo } from '../io.ts';
+import { painter } from '../output.ts';
 import {
   keyVaultAccess,
   SETTINGS_FLAGS,
@@ -30,14 +31,14 @@ Examples:
   maskinporten keyvault push --vault-url https://my-vault.vault.azure.net --key-file maskinporten-keys/private.jwk.json --client-id ID --authority test
 `;
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = argv;
   const { values } = parse(rest, { ...SETTINGS_FLAGS, 'vault-url': { type: 'string' }, json: { type: 'boolean' } });
   const section = values.section ?? 'MaskinportenSettings';
   if (action === 'names') {
     const names = keyVaultSecretNames(section);
-    if (values.json) process.stdout.write(`${JSON.stringify(names, null, 2)}\n`);
-    else process.stdout.write(`${KEY_VAULT_SETTING_KEYS.map((k) => `${names[k]}`).join('\n')}\n`);
+    if (values.json) io.stdout.write(`${JSON.stringify(names, null, 2)}\n`);
+    else io.stdout.write(`${KEY_VAULT_SETTING_KEYS.map((k) => `${names[k]}`).join('\n')}\n`);
     return 0;
   }
   if (action !== 'push')
@@ -45,8 +46,8 @@ export async function run(argv: string[]): Promise<number> {
   const vaultUrl = values['vault-url'];
   if (!vaultUrl) throw new UsageError('keyvault push needs --vault-url https://<name>.vault.azure.net');
   const access = { flag: '--vault-url', trustHost: values[TRUST_VAULT_HOST_FLAG] === true };
-  keyVaultAccess(vaultUrl, access); // refuses an untrusted host before anything is loaded
-  const { settings } = await settingsFromFlags(values, section);
+  keyVaultAccess(vaultUrl, access, io.env); // refuses an untrusted host before anything is loaded
+  const { settings } = await settingsFromFlags(values, section, io);
   // The vault gets the key the settings hold, as the JwkBase64 an app reads.
   let jwkBase64 = settings.jwkBase64;
   if (jwkBase64 === undefined && settings.jwk !== undefined) {
@@ -64,9 +65,9 @@ export async function run(argv: string[]): Promise<number> {
   const written = await writeSettingsToKeyVault(
     vaultUrl,
     { ClientId: settings.clientId, Authority: settings.authority, JwkBase64: jwkBase64 },
-    { section, access: (url) => keyVaultAccess(url, access) },
+    { section, access: (url) => keyVaultAccess(url, access, io.env) },
   );
-  if (values.json) process.stdout.write(`${JSON.stringify({ vaultUrl, written }, null, 2)}\n`);
-  else process.stdout.write(`${bold('Wrote')} ${written.join(', ')} to ${vaultUrl} (values not shown).\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ vaultUrl, written }, null, 2)}\n`);
+  else io.stdout.write(`${painter(io).bold('Wrote')} ${written.join(', ')} to ${vaultUrl} (values not shown).\n`);
   return 0;
 }

@@ -5,7 +5,8 @@
 import type { SelfServiceScope } from '../../self-service/index.ts';
 import { ADMIN_FLAGS, ADMIN_SECTION, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
-import { bold, dim } from '../output.ts';
+import type { CliIo } from '../io.ts';
+import { type Painter, painter } from '../output.ts';
 
 export const help = `Usage: maskinporten scopes <list|show|create|delete|access|grant|withdraw> [options]
 
@@ -31,11 +32,11 @@ Examples:
 
 const ACTIONS = ['list', 'show', 'create', 'delete', 'access', 'grant', 'withdraw'];
 
-function describe(s: SelfServiceScope): string {
+function describe(s: SelfServiceScope, dim: Painter['dim']): string {
   return `${s.name}${s.accessible_for_all ? '  (open to all)' : ''}${s.description ? `  ${dim(s.description)}` : ''}`;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = argv;
   const { values, positionals } = parse(
     rest,
@@ -52,8 +53,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!ACTIONS.includes(action ?? ''))
     throw new UsageError(`scopes needs one of ${ACTIONS.join(', ')}${action ? `, got ${JSON.stringify(action)}` : ''}`);
   const json = values.json === true;
+  const { bold, dim } = painter(io);
   const out = (data: unknown, text: string) =>
-    process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+    io.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
   const [scope, orgNo] = positionals;
   if (action !== 'list' && !scope) throw new UsageError(`scopes ${action} needs a scope name (prefix:subscope)`);
   if ((action === 'grant' || action === 'withdraw') && !orgNo)
@@ -65,13 +67,13 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(atMaxAge) || atMaxAge < 0)
       throw new UsageError('--at-max-age must be a whole number of seconds');
   }
-  const api = await selfServiceFromFlags(values);
+  const api = await selfServiceFromFlags(values, io);
   switch (action) {
     case 'list': {
       const list = values.mine
         ? await api.listOwnScopes()
         : await api.listPublicScopes(values['accessible-for-all'] ? { accessibleForAll: true } : {});
-      out(list, list.length ? list.map(describe).join('\n') : 'No scopes.');
+      out(list, list.length ? list.map((s) => describe(s, dim)).join('\n') : 'No scopes.');
       return 0;
     }
     case 'show': {

@@ -5,12 +5,13 @@
 
 import { previewGrant } from '../../client/grant-preview.ts';
 import { MaskinportenClient } from '../../client.ts';
-import { createFileTokenStore } from '../../file-store/index.ts';
+import { createFileTokenStore, defaultTokenCacheDir } from '../../file-store/index.ts';
 import { defaultAltinnPlatformUrl } from '../../protocol/environments.ts';
 import { normalizeTokenRequest, type TokenRequest } from '../../protocol/grant.ts';
 import type { MaskinportenSettings } from '../../settings.ts';
 import type { AccessToken } from '../../token.ts';
 import { parse, UsageError } from '../args.ts';
+import type { CliIo } from '../io.ts';
 import { listFlag, SETTINGS_FLAGS, settingsFromFlags, settingsHelp } from '../settings-flags.ts';
 import { shellQuote } from '../shell.ts';
 
@@ -55,7 +56,7 @@ function describeExpiry(token: AccessToken): string {
   return token.expiresAt.toISOString();
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, {
     ...SETTINGS_FLAGS,
     scope: { type: 'string', multiple: true },
@@ -99,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     };
   }
   normalizeTokenRequest(request); // a request that cannot be sent is a usage error before any settings are read
-  const { settings, section } = await settingsFromFlags(values, 'MaskinportenSettings');
+  const { settings, section } = await settingsFromFlags(values, 'MaskinportenSettings', io);
   if (values.altinn) requireAltinnPlatform(settings, section);
 
   if (values['dry-run']) {
@@ -108,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     const preview = await previewGrant(settings, request, { allowInsecureRequests: values.insecure === true });
     const { x5c, ...rest } = preview.header;
     const header = Array.isArray(x5c) ? { ...rest, x5c: `[${x5c.length} certificate(s)]` } : preview.header;
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify({ header, claims: preview.claims, tokenEndpoint: preview.metadata.tokenEndpoint }, null, 2)}\n`,
     );
     return 0;
@@ -117,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   const client = new MaskinportenClient(settings, {
     allowInsecureRequests: values.insecure === true,
     // Two runs in a minute ask Maskinporten once: tokens are kept (sealed) in the user's cache directory.
-    ...(values['no-cache'] ? {} : { cache: { store: createFileTokenStore() } }),
+    ...(values['no-cache'] ? {} : { cache: { store: createFileTokenStore(defaultTokenCacheDir(io.env)) } }),
     ...(values['altinn-test'] ? { altinnTest: true } : {}),
   });
   const token = values.altinn ? await client.getAltinnExchangedToken(request) : await client.getAccessToken(request);
@@ -131,24 +132,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   switch (output) {
     case 'json':
-      process.stdout.write(
+      io.stdout.write(
         `${JSON.stringify({ access_token: value, token_type: 'Bearer', kind: token.kind, expires_at: describeExpiry(token), scopes: token.scopes, claims: token.claims }, null, 2)}\n`,
       );
       break;
     case 'header':
-      process.stdout.write(`Authorization: Bearer ${value}\n`);
+      io.stdout.write(`Authorization: Bearer ${value}\n`);
       break;
     case 'curl':
       // A whole command: the URL (or a placeholder that cannot be mistaken for one) is quoted like the header.
-      process.stdout.write(
+      io.stdout.write(
         `curl -H ${shellQuote(`Authorization: Bearer ${value}`)} ${shellQuote(values.url ?? URL_PLACEHOLDER)}\n`,
       );
       break;
     case 'export':
-      process.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${shellQuote(value)}\n`);
+      io.stdout.write(`export ${values.altinn ? 'ALTINN_TOKEN' : 'MASKINPORTEN_TOKEN'}=${shellQuote(value)}\n`);
       break;
     default:
-      process.stdout.write(`${value}\n`);
+      io.stdout.write(`${value}\n`);
   }
   return 0;
 }
