@@ -1,9 +1,10 @@
 /**
  * The package from every module system a TypeScript project may use: each fixture project under
  * test/types/fixtures/ (its own package.json `type` and tsconfig `module`/`moduleResolution`) gets the built
- * package installed as node_modules/maskinporten (a link), is compiled with tsc — with probes that fail if the types
- * were missing (`any`) — and its output is run on the project's Node 24: ESM and CommonJS (require of an ES module, Node
- * >= 22.12) alike.
+ * package installed as node_modules/maskinporten (a link), is compiled as `tsc -p` compiles it — with probes that fail
+ * if the types were missing (`any`) — and its output is run on the project's Node 24: ESM and CommonJS (require of an ES
+ * module, Node >= 22.12) alike. The projects compile in this process, one after another, through the compiler API
+ * (./compiler.ts), so that the declaration files they share are parsed once rather than by a tsc process each.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,12 +14,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createProjectCompiler } from './compiler.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/types/fixtures');
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 /** Each fixture and the consumer it compiles. */
 const MODES: Record<string, string> = {
@@ -30,7 +31,8 @@ const MODES: Record<string, string> = {
   node10: 'consumer.ts',
 };
 
-// Each fixture compiles and runs in a directory of its own: two projects build at a time.
+// Each fixture compiles and runs in a directory of its own. Compiling holds this process; two tests at a time let
+// one project's output run while the next one compiles.
 describe('module systems', { concurrency: 2 }, () => {
   let work: string;
   before(() => {
@@ -50,27 +52,20 @@ describe('module systems', { concurrency: 2 }, () => {
     return dir;
   };
 
-  const tsc = async (dir: string): Promise<{ ok: boolean; output: string }> => {
-    try {
-      const { stdout } = await run(NODE, [TSC, '-p', dir], { cwd: dir });
-      return { ok: true, output: stdout };
-    } catch (err) {
-      return { ok: false, output: String((err as { stdout?: string }).stdout ?? err) };
-    }
-  };
+  const tsc = createProjectCompiler();
 
   for (const [mode, consumer] of Object.entries(MODES)) {
     it(`${mode}: types resolve and the package loads`, { timeout: 120_000 }, async () => {
       const dir = project(mode, consumer);
-      const compiled = await tsc(dir);
+      const compiled = tsc(dir);
       assert.ok(compiled.ok, compiled.output);
       const { stdout } = await run(NODE, [join(dir, 'out/index.js')], { cwd: dir, env: { PATH: process.env.PATH } });
       assert.equal(stdout.trim(), 'loaded: true function,function,function');
     });
   }
 
-  it('node16-cjs: a static import is refused (TS1479), as TypeScript models Node 16 — hence import() there', async () => {
-    const compiled = await tsc(project('node16-cjs', 'consumer.ts'));
+  it('node16-cjs: a static import is refused (TS1479), as TypeScript models Node 16 — hence import() there', () => {
+    const compiled = tsc(project('node16-cjs', 'consumer.ts'));
     assert.equal(compiled.ok, false);
     assert.match(compiled.output, /TS1479/);
   });
