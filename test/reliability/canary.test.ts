@@ -806,7 +806,11 @@ writeFileSync(process.argv[3], JSON.stringify({ d: pair.privateJwk.d, token: tok
 `;
 
     const runChild = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-      const child = spawn(process.execPath, args, { cwd: ROOT, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      // The clean base environment, plus the compile cache of the suite (test/helpers/compile-cache.ts), so that the
+      // child reuses the compiled sources rather than compiling them again (it changes nothing the child prints).
+      const cache = process.env.NODE_COMPILE_CACHE;
+      const env = { ...baseEnv(), ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => {
