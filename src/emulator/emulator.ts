@@ -131,23 +131,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     secretRegistry()?.register(core.access.adminSecret, 'emulator admin secret');
   }
 
-  const adminJwk = state.admin.privateJwk;
+  // The administrator's key pair may be made on first read (see first-read.ts): its members read it when asked.
+  const adminJwk = () => state.admin.privateJwk;
   const adminScopes = state.client(state.admin.clientId)?.scopes ?? [];
   const adminShown = () => ({
     clientId: state.admin.clientId,
-    kid: adminJwk.kid,
+    kid: state.adminKid,
     scopes: adminScopes,
     key: '[secret]',
   });
   const adminClient: AdminClient = printsAs(
     {
       clientId: state.admin.clientId,
-      kid: adminJwk.kid!,
+      kid: state.adminKid,
       scopes: adminScopes,
-      privateJwk: adminJwk,
-      jwkBase64: toJwkBase64(adminJwk),
+      get privateJwk() {
+        return adminJwk();
+      },
+      get jwkBase64() {
+        return toJwkBase64(adminJwk());
+      },
       settings: printsAs(
-        { authority: core.issuer, clientId: state.admin.clientId, jwkBase64: toJwkBase64(adminJwk) },
+        {
+          authority: core.issuer,
+          clientId: state.admin.clientId,
+          get jwkBase64() {
+            return toJwkBase64(adminJwk());
+          },
+        },
         'AdminClientSettings',
         () => ({ authority: core.issuer, clientId: state.admin.clientId, jwkBase64: '[secret]' }),
       ),

@@ -43,9 +43,16 @@ export class EmulatorState {
   /** Scope definitions and per-organisation access to owned scopes. */
   readonly scopeRegistry: ScopeRegistry;
   readonly maskinportenKey: SigningKey;
-  readonly altinnKey: SigningKey;
+  #altinnKey: SigningKey | undefined;
+  /** The administrator client's key id, known before a key made on first read exists. */
+  readonly adminKid: string;
 
-  private constructor(data: EmulatorStateData, clock: Clock, file: string | undefined) {
+  private constructor(
+    data: EmulatorStateData,
+    clock: Clock,
+    file: string | undefined,
+    options: { adminKid?: string; altinnKeyOnFirstUse?: boolean } = {},
+  ) {
     this.#data = data;
     this.#clock = clock;
     this.#file = file;
@@ -56,10 +63,24 @@ export class EmulatorState {
       () => this.persist(),
     );
     this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten, 'maskinporten');
-    this.altinnKey = signingKeyFrom(data.signingKeys.altinn, 'altinn');
     // The published kid is the certificate's thumbprint: the state file names the keys by it too.
     data.signingKeys.maskinporten.kid = this.maskinportenKey.kid;
-    data.signingKeys.altinn.kid = this.altinnKey.kid;
+    // Keys read from a state file are checked now, so a file that holds an unreadable one is refused at start.
+    if (!options.altinnKeyOnFirstUse) this.#altinnKey = this.#makeAltinnKey();
+    this.adminKid = options.adminKid ?? data.admin.privateJwk.kid!;
+  }
+
+  /** The Altinn signing key; in a fresh state without a file, made when first asked for. */
+  get altinnKey(): SigningKey {
+    this.#altinnKey ??= this.#makeAltinnKey();
+    return this.#altinnKey;
+  }
+
+  #makeAltinnKey(): SigningKey {
+    const record = this.#data.signingKeys.altinn;
+    const key = signingKeyFrom(record, 'altinn');
+    record.kid = key.kid;
+    return key;
   }
 
   /** Loads the state file when there is one, otherwise starts fresh with new signing and admin keys. */
@@ -80,8 +101,13 @@ export class EmulatorState {
         );
       }
     }
-    const data = await newStateData(() => options.clock.now(), options.signingKeySize ?? 2048);
-    const state = new EmulatorState(data, options.clock, options.file);
+    // Without a state file nothing is written at start, so the keys a run may never use can wait until first read;
+    // a state file holds every key from the start.
+    const onFirstRead = options.file === undefined;
+    const { data, adminKid } = await newStateData(() => options.clock.now(), options.signingKeySize ?? 2048, {
+      onFirstRead,
+    });
+    const state = new EmulatorState(data, options.clock, options.file, { adminKid, altinnKeyOnFirstUse: onFirstRead });
     state.persist();
     return state;
   }
