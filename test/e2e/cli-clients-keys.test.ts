@@ -22,6 +22,7 @@ import {
   payloadOf,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   show,
   TIMEOUT,
@@ -47,6 +48,9 @@ describe('maskinporten clients and keys (built CLI)', () => {
   const secrets = new Secrets();
   const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
     secrets.check(await runCli(args, { cwd: dir, ...options, env: { ...env, ...options.env } }));
+  /** The same, as a subprocess of the built bin: one run per command keeps the real process covered. */
+  const runProcess = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
+    secrets.check(await runCliProcess(args, { cwd: dir, ...options, env: { ...env, ...options.env } }));
   const json = <T>(r: CliResult): T => JSON.parse(ok(r).stdout) as T;
 
   /** A fresh key pair written as public.jwk.json (an array, as keygen writes it); its private half is a secret. */
@@ -172,7 +176,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         await run(['clients', 'create', '--name', 'to-delete', '--scope', SCOPE, '--public-key', file, '--json']),
       ).client.client_id;
 
-      const list = ok(await run(['clients', 'list']));
+      const list = ok(await runProcess(['clients', 'list']));
       assert.match(list.stdout, new RegExp(`^${id}  to-delete  ${SCOPE.replaceAll('/', '\\/')}$`, 'm'));
       assert.ok(json<ClientJson[]>(await run(['clients', 'list', '--json'])).some((c) => c.client_id === id));
 
@@ -202,7 +206,10 @@ describe('maskinporten clients and keys (built CLI)', () => {
     });
 
     it('without admin credentials, or with refused ones, fails with exit 1 and says why', TIMEOUT, async () => {
-      failure(await runCli(['clients', 'list'], { cwd: dir }).then((r) => secrets.check(r)), /MaskinportenAdmin/);
+      failure(
+        await runCliProcess(['clients', 'list'], { cwd: dir }).then((r) => secrets.check(r)),
+        /MaskinportenAdmin/,
+      );
       const stranger = await emulator.createClient({ scopes: ['x:y'] });
       secrets.addJwkBase64(stranger.jwkBase64!);
       failure(
@@ -227,7 +234,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
     });
 
     it('list shows each key and its expiry, without a warning for a fresh key', TIMEOUT, async () => {
-      const r = ok(await run(['keys', 'list', clientId]));
+      const r = ok(await runProcess(['keys', 'list', clientId]));
       assert.equal(r.stderr, '', 'no warning');
       assert.match(r.stdout, /^first {2}RS256 {2}expires \d{4}-\d\d-\d\d \((364|365) days\)\n$/);
       const list = json<{ kid: string; exp: number; expiresSoon: boolean }[]>(
@@ -472,7 +479,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         await run(['scopes', 'create', scope, '--description', 'Orders from the CLI', '--json']),
       );
       assert.equal(created.name, scope);
-      assert.match(ok(await run(['scopes', 'list'])).stdout, new RegExp(`^${scope}  Orders from the CLI$`, 'm'));
+      assert.match(ok(await runProcess(['scopes', 'list'])).stdout, new RegExp(`^${scope}  Orders from the CLI$`, 'm'));
       assert.doesNotMatch(ok(await run(['scopes', 'list', '--accessible-for-all'])).stdout, new RegExp(scope));
       assert.match(ok(await run(['scopes', 'list', '--mine'])).stdout, new RegExp(scope));
       assert.match(ok(await run(['scopes', 'show', scope])).stdout, /open to all: no/);

@@ -18,6 +18,7 @@ import {
   ok,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   show,
   TIMEOUT,
@@ -37,8 +38,9 @@ describe('maskinporten doctor (built CLI)', () => {
   let dir: string;
   let keyFile: string;
   const secrets = new Secrets();
-  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
-    secrets.check(await runCli(['doctor', ...args], { cwd: dir, ...options }));
+  /** Runs doctor in this process, or with `subprocess` as the built bin (where its real exit status is the point). */
+  const run = async (args: string[], options: RunOptions & { subprocess?: boolean } = {}): Promise<CliResult> =>
+    secrets.check(await (options.subprocess ? runCliProcess : runCli)(['doctor', ...args], { cwd: dir, ...options }));
   const flagsFor = (overrides: { clientId?: string; keyFile?: string; authority?: string } = {}) => [
     '--authority',
     overrides.authority ?? emulator.issuer,
@@ -54,7 +56,13 @@ describe('maskinporten doctor (built CLI)', () => {
     return c;
   };
   /** Asserts a failed run: exit 1, the named check failed with a fix, and the text output shows the fix line. */
-  const failedCheck = async (args: string[], name: string, detail: RegExp, fix: RegExp, options: RunOptions = {}) => {
+  const failedCheck = async (
+    args: string[],
+    name: string,
+    detail: RegExp,
+    fix: RegExp,
+    options: RunOptions & { subprocess?: boolean } = {},
+  ) => {
     const text = await run(args, options);
     assert.equal(text.code, 1, show(text));
     assert.match(text.stdout, new RegExp(`✖ ${name}: `), show(text));
@@ -151,6 +159,7 @@ describe('maskinporten doctor (built CLI)', () => {
       'token',
       /ERR_UNKNOWN_CLIENT/,
       /check ClientId/,
+      { subprocess: true },
     );
     assert.deepEqual(
       r.checks.map((c) => c.ok),

@@ -1,28 +1,36 @@
 /**
- * Shared by the CLI end-to-end tests: runs the BUILT `maskinporten` command (dist/cli/main.js) as a subprocess on
- * the project's Node 24, with a clean environment and piped stdio (so stdin is never a TTY), and checks every run's
- * output for secrets: private key members, the key files' contents, the admin credentials, grants, and tokens
- * where printing one is not the command's purpose.
+ * Shared by the CLI end-to-end tests: runs the BUILT `maskinporten` command — in this process by default
+ * ({@link runCli}: dist/cli/run.js with captured streams, a clean environment and a working directory of its own),
+ * or as a real subprocess on the project's Node 24 ({@link runCliProcess}: dist/cli/main.js with piped stdio) where
+ * the bin itself, its exit status, its stdio or signals are what is tested — and checks every run's output for
+ * secrets: private key members, the key files' contents, the admin credentials, grants, and tokens where printing
+ * one is not the command's purpose. Either way stdin is never a TTY.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CliIo } from '../../src/cli/io.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The project's Node 24 (the `node` devDependency), never the one on PATH. */
 export const NODE = join(ROOT, 'node_modules/.bin/node');
+/** The built bin, run by {@link runCliProcess}. */
 export const CLI = join(ROOT, 'dist/cli/main.js');
-/** Per-test time limit; each CLI run is killed after {@link RUN_TIMEOUT_MS}. */
+/** The built CLI as a function (`runCli(argv, io)`), run by {@link runCli}. */
+export const CLI_RUN = join(ROOT, 'dist/cli/run.js');
+/** Per-test time limit; each CLI run fails after {@link RUN_TIMEOUT_MS}. */
 export const TIMEOUT = { timeout: 60_000 };
 const RUN_TIMEOUT_MS = 45_000;
 
 /** Fails early and clearly when the CLI has not been built or the project's Node is missing. */
 export function assertBuilt(): void {
   assert.ok(existsSync(CLI), `${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
+  assert.ok(existsSync(CLI_RUN), `${CLI_RUN} is missing: build first (npx tsc -p tsconfig.build.json)`);
   assert.ok(existsSync(NODE), 'the project’s Node binary is missing: run npm ci');
 }
 
@@ -30,12 +38,13 @@ export function assertBuilt(): void {
 export interface CliResult {
   args: string[];
   code: number | null;
+  /** The signal that ended a subprocess; always null for a run in this process. */
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** Options of {@link runCli}. */
+/** Options of {@link runCli} and {@link runCliProcess}. */
 export interface RunOptions {
   cwd?: string;
   /** Added to the clean base environment; `undefined` removes a variable. */
@@ -57,10 +66,11 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Runs `maskinporten ...args` to completion. */
-export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  // `token` keeps tokens in the user's cache directory: each run gets an empty one of its own (never the real one),
-  // unless the test passes XDG_CACHE_HOME to share one between runs.
+/**
+ * A run's environment: the base one, an empty token cache of its own (`token` keeps tokens in the user's cache
+ * directory; never the real one) unless the test passes XDG_CACHE_HOME to share one between runs, then the test's.
+ */
+function runEnv(options: RunOptions): { env: Record<string, string>; ownCache: string | undefined } {
   const ownCache =
     options.env && 'XDG_CACHE_HOME' in options.env ? undefined : mkdtempSync(join(tmpdir(), 'mp-cache-'));
   const env: Record<string, string | undefined> = {
@@ -69,9 +79,70 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
     ...options.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return { env: env as Record<string, string>, ownCache };
+}
+
+/** A stream that keeps what is written to it, and is not a TTY. */
+function captured(): { stream: Writable & { isTTY: false }; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      done();
+    },
+  });
+  return { stream: Object.assign(stream, { isTTY: false as const }), text: () => text };
+}
+
+type RunModule = { runCli(argv: string[], io: CliIo): Promise<number> };
+let runModule: Promise<RunModule> | undefined;
+
+/**
+ * Runs `maskinporten ...args` to completion in this process: the built CLI's `runCli` with a clean environment
+ * ({@link baseEnv} and `options.env`), `options.cwd` (default the project root) as its working directory, captured
+ * stdout and stderr (not TTYs) and `options.input` as its stdin (not a TTY, then ended). Its output never reaches
+ * this process's own stdout or stderr. Fails, naming the command, when a run does not finish in time.
+ */
+export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  runModule ??= import(pathToFileURL(CLI_RUN).href) as Promise<RunModule>;
+  const { runCli: run } = await runModule;
+  const { env, ownCache } = runEnv(options);
+  const stdout = captured();
+  const stderr = captured();
+  const stdin = Object.assign(Readable.from(options.input ? [Buffer.from(options.input)] : []), { isTTY: false });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `maskinporten ${args.join(' ')} (in this process) did not finish in ${RUN_TIMEOUT_MS} ms\n${stdout.text()}\n${stderr.text()}`,
+          ),
+        ),
+      RUN_TIMEOUT_MS,
+    );
+  });
+  try {
+    const io: CliIo = { stdout: stdout.stream, stderr: stderr.stream, stdin, env, cwd: options.cwd ?? ROOT };
+    const code = await Promise.race([run([...args], io), timedOut]);
+    if (ownCache) rmSync(ownCache, { recursive: true, force: true });
+    return { args, code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
+  } finally {
+    clearTimeout(timer);
+    stdin.destroy();
+  }
+}
+
+/**
+ * Runs `maskinporten ...args` to completion as a subprocess: the built bin on the project's Node, with the same
+ * clean environment as {@link runCli} and piped stdio; killed after {@link RUN_TIMEOUT_MS}.
+ */
+export function runCliProcess(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  const { env, ownCache } = runEnv(options);
   const child = spawn(NODE, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: env as NodeJS.ProcessEnv,
+    env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -103,7 +174,6 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   });
 }
 
-/** A run's output, for assertion messages. */
 /** Whether `script` (util-linux) can give a command a real terminal here. */
 export function hasScript(): boolean {
   try {
@@ -168,6 +238,7 @@ export function runOnTerminal(
   });
 }
 
+/** A run's output, for assertion messages. */
 export function show(r: CliResult): string {
   return `maskinporten ${r.args.join(' ')} → ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }

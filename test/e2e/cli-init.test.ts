@@ -31,6 +31,7 @@ import {
   payloadOf,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   show,
   TIMEOUT,
@@ -65,8 +66,12 @@ describe('maskinporten init without a TTY (built CLI)', () => {
     return d;
   };
   /** Runs a command in `cwd`, learns the key init wrote there (if any), and checks the output for secrets. */
-  const run = async (args: string[], cwd: string, options: RunOptions = {}): Promise<CliResult> => {
-    const r = await runCli(args, { cwd, ...options });
+  const run = async (
+    args: string[],
+    cwd: string,
+    options: RunOptions & { subprocess?: boolean } = {},
+  ): Promise<CliResult> => {
+    const r = await (options.subprocess ? runCliProcess : runCli)(args, { cwd, ...options });
     // The private key's one copy: JwkBase64 in the secrets file.
     const secretsFile = join(cwd, '.maskinporten-secrets.json');
     if (existsSync(secretsFile)) {
@@ -118,7 +123,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
             emulator.issuer,
           ],
           cwd,
-          { env: adminEnv(emulator) },
+          { env: adminEnv(emulator), subprocess: true },
         ),
       );
       assert.equal(r.stderr, '');

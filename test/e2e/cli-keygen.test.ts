@@ -27,6 +27,7 @@ import {
   ok,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   show,
   TIMEOUT,
@@ -68,8 +69,11 @@ describe('maskinporten keygen (built CLI)', () => {
     return d;
   };
   /** Runs keygen and registers every key it wrote as a secret, then checks the output for all of them. */
-  const keygen = async (args: string[], options: RunOptions & { keysIn?: string } = {}): Promise<CliResult> => {
-    const r = await runCli(['keygen', ...args], options);
+  const keygen = async (
+    args: string[],
+    options: RunOptions & { keysIn?: string; subprocess?: boolean } = {},
+  ): Promise<CliResult> => {
+    const r = await (options.subprocess ? runCliProcess : runCli)(['keygen', ...args], options);
     if (options.keysIn && existsSync(join(options.keysIn, 'private.jwk.json'))) {
       const files = readKeyFiles(options.keysIn);
       secrets.addJwk(files.privateJwk).add(files.privateText);
@@ -172,10 +176,10 @@ describe('maskinporten keygen (built CLI)', () => {
   it('creates the key directory (and its missing parents) 0700 whatever the umask', TIMEOUT, async () => {
     const base = fresh();
     const out = join(base, 'a', 'keys');
-    // The child inherits this process's umask.
+    // The bin as a subprocess, which inherits this process's umask.
     const previous = process.umask(0o000);
     try {
-      ok(await keygen(['--out-dir', out], { keysIn: out }));
+      ok(await keygen(['--out-dir', out], { keysIn: out, subprocess: true }));
     } finally {
       process.umask(previous);
     }

@@ -1,14 +1,16 @@
 /**
- * `maskinporten keyvault names|push` and `maskinporten init --vault-url`, built and run as subprocesses against the
- * local HTTPS Key Vault stand-in (test/helpers/key-vault-stand-in.ts) through the real Azure SDK. The subprocess
- * trusts the stand-in's self-signed certificate through NODE_EXTRA_CA_CERTS and authenticates with the static
- * token in AZURE_KEYVAULT_ACCESS_TOKEN.
+ * `maskinporten keyvault names|push` and `maskinporten init --vault-url`, the built CLI run against the local HTTPS
+ * Key Vault stand-in (test/helpers/key-vault-stand-in.ts) through the real Azure SDK, authenticating with the static
+ * token in AZURE_KEYVAULT_ACCESS_TOKEN. A subprocess trusts the stand-in's self-signed certificate through
+ * NODE_EXTRA_CA_CERTS; runs in this process, through this process's default CA certificates, which get it too
+ * (where Node cannot add one, every run is a subprocess).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import tls from 'node:tls';
 import { keyVaultAccess } from '../../src/cli/settings-flags.ts';
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import { useClient, useEmulator } from '../helpers/emulator.ts';
@@ -21,6 +23,7 @@ import {
   ok,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   TIMEOUT,
   usageError,
@@ -36,8 +39,17 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
   let keyFile: string;
   let vaultEnv: Record<string, string>;
   const secrets = new Secrets();
-  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
-    secrets.check(await runCli(args, { cwd: dir, ...options, env: { ...vaultEnv, ...options.env } }));
+  /** Node 22 before 22.19 cannot add a CA certificate to a running process: there every run is a subprocess. */
+  const canTrustInProcess = typeof tls.setDefaultCACertificates === 'function';
+  const defaultCas = canTrustInProcess ? tls.getCACertificates('default') : [];
+  const run = async (args: string[], options: RunOptions & { subprocess?: boolean } = {}): Promise<CliResult> =>
+    secrets.check(
+      await (options.subprocess || !canTrustInProcess ? runCliProcess : runCli)(args, {
+        cwd: dir,
+        ...options,
+        env: { ...vaultEnv, ...options.env },
+      }),
+    );
   const pushFlags = () => [
     '--vault-url',
     vault.url,
@@ -56,6 +68,8 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
     const caFile = join(dir, 'stand-in-ca.pem');
     writeFileSync(caFile, vault.ca);
     vaultEnv = { NODE_EXTRA_CA_CERTS: caFile, AZURE_KEYVAULT_ACCESS_TOKEN: 'test-token' };
+    // Runs in this process trust the stand-in as a subprocess does through NODE_EXTRA_CA_CERTS.
+    if (canTrustInProcess) tls.setDefaultCACertificates([...defaultCas, vault.ca]);
     secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
     secrets.add('test-token'); // the vault access token
     keyFile = join(dir, 'jwk.base64');
@@ -64,6 +78,7 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
   beforeEach(() => vault.reset());
   after(async () => {
     await vault?.close();
+    if (canTrustInProcess) tls.setDefaultCACertificates(defaultCas);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -94,7 +109,7 @@ describe('maskinporten keyvault (built CLI, Key Vault stand-in)', () => {
 
   describe('push', () => {
     it('writes ClientId, Authority and JwkBase64 with the real SDK, and shows no value', TIMEOUT, async () => {
-      const r = ok(await run(['keyvault', 'push', ...pushFlags()]));
+      const r = ok(await run(['keyvault', 'push', ...pushFlags()], { subprocess: true }));
       assert.match(
         r.stdout,
         /^Wrote MaskinportenSettings--ClientId, MaskinportenSettings--Authority, MaskinportenSettings--JwkBase64 to https:\/\/127\.0\.0\.1:\d+ \(values not shown\)\.\n$/,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { useClient, useEmulator } from '../helpers/emulator.ts';
-import { assertBuilt, ok, runCli, TIMEOUT } from './cli-harness.ts';
+import { assertBuilt, ok, runCli, runCliProcess, TIMEOUT } from './cli-harness.ts';
 
 describe('maskinporten token: the token cache', () => {
   const emulator = useEmulator();
@@ -20,6 +20,9 @@ describe('maskinporten token: the token cache', () => {
 
   const token = async (...extra: string[]) =>
     ok(await runCli(['token', ...flags, '--scope', 'a:b', ...extra], { env: { XDG_CACHE_HOME: cacheHome } })).stdout;
+  /** The same as a subprocess of the built bin: two processes sharing one cache. */
+  const tokenProcess = async () =>
+    ok(await runCliProcess(['token', ...flags, '--scope', 'a:b'], { env: { XDG_CACHE_HOME: cacheHome } })).stdout;
 
   before(async () => {
     assertBuilt();
@@ -49,7 +52,7 @@ describe('maskinporten token: the token cache', () => {
   });
 
   it('two runs racing make one upstream request and print the same token', TIMEOUT, async () => {
-    const [a, b] = await Promise.all([token(), token()]);
+    const [a, b] = await Promise.all([tokenProcess(), tokenProcess()]);
     assert.equal(a, b);
     assert.equal(emulator.requests.entries({ endpoint: 'token' }).length, 1);
   });

@@ -27,6 +27,7 @@ import {
   payloadOf,
   type RunOptions,
   runCli,
+  runCliProcess,
   Secrets,
   show,
   TIMEOUT,
@@ -50,11 +51,13 @@ describe('maskinporten token and decode (built CLI)', () => {
   const secrets = new Secrets();
 
   /** Runs the CLI; a token command may print access tokens of the emulator, nothing else secret. */
-  const run = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
-    secrets.check(await runCli(args, options), { tokensFrom: [emulator.issuer, altinnIssuer] });
+  const run = async (args: string[], options: RunOptions & { subprocess?: boolean } = {}): Promise<CliResult> =>
+    secrets.check(await (options.subprocess ? runCliProcess : runCli)(args, options), {
+      tokensFrom: [emulator.issuer, altinnIssuer],
+    });
   /** Runs a command that must print no token at all. */
-  const runQuiet = async (args: string[], options: RunOptions = {}): Promise<CliResult> =>
-    secrets.check(await runCli(args, options));
+  const runQuiet = async (args: string[], options: RunOptions & { subprocess?: boolean } = {}): Promise<CliResult> =>
+    secrets.check(await (options.subprocess ? runCliProcess : runCli)(args, options));
   /** The single token a raw run printed. */
   const tokenOf = (r: CliResult): string => {
     const tokens = jwtsIn(r.stdout);
@@ -88,7 +91,7 @@ describe('maskinporten token and decode (built CLI)', () => {
   describe('token', () => {
     it('raw (default): the token alone on one line, from a real request', TIMEOUT, async () => {
       emulator.requests.clear();
-      const r = ok(await run(['token', ...flags, '--scope', SCOPE]));
+      const r = ok(await run(['token', ...flags, '--scope', SCOPE], { subprocess: true }));
       assert.equal(r.stderr, '');
       const token = tokenOf(r);
       assert.equal(r.stdout, `${token}\n`, 'nothing but the token');
@@ -497,8 +500,11 @@ describe('maskinporten token and decode (built CLI)', () => {
     });
 
     it('reads stdin (no argument, or -), strips "Bearer ", and --json gives the parts', TIMEOUT, async () => {
-      for (const args of [['decode'], ['decode', '-']]) {
-        const r = ok(await runQuiet(args, { input: `${token}\n` }));
+      for (const [args, subprocess] of [
+        [['decode'], true],
+        [['decode', '-'], false],
+      ] as const) {
+        const r = ok(await runQuiet([...args], { input: `${token}\n`, subprocess }));
         assert.ok(r.stdout.includes(`"client_id": "${client.clientId}"`), show(r));
       }
       const r = ok(await runQuiet(['decode', '--json'], { input: `Bearer ${token}` }));

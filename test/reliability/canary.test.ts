@@ -26,7 +26,14 @@ import { signCompact } from '../../src/keys/jws.ts';
 import { loadSigner } from '../../src/keys/signer.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import { type AccessToken, maskToken } from '../../src/token.ts';
-import { assertBuilt, baseEnv, type CliResult, ROOT, type RunOptions, runCli } from '../e2e/cli-harness.ts';
+import {
+  assertBuilt,
+  baseEnv,
+  type CliResult,
+  ROOT,
+  type RunOptions,
+  runCliProcess as runCli,
+} from '../e2e/cli-harness.ts';
 import {
   FakeClock,
   recordingLogger,
