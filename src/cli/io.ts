@@ -54,6 +54,17 @@ export function pathIn(io: Pick<CliIo, 'cwd'>, path: string): string {
   return resolve(io.cwd, path);
 }
 
+/**
+ * A path the user gave, for code that both opens it and names it in its messages (the settings loader, the
+ * emulator's state file): as given when it names the same file from this process's working directory as from the
+ * run's — always so for the bin, whose run directory is the process's — so that messages show it as it was typed;
+ * otherwise resolved against the run's directory.
+ */
+export function pathAsGiven(io: Pick<CliIo, 'cwd'>, path: string): string {
+  const inRun = resolve(io.cwd, path);
+  return resolve(path) === inRun ? path : inRun;
+}
+
 /** The directory for temporary files, as `os.tmpdir()` finds it but from the run's environment. */
 export function tempDirOf(io: Pick<CliIo, 'env'>): string {
   return io.env.TMPDIR?.replace(/(.)\/+$/, '$1') || tmpdir();

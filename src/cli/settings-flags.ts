@@ -25,7 +25,7 @@ import {
 } from './app-settings-files.ts';
 import { UsageError } from './args.ts';
 import { altinnPlatformFlag, authorityFlag, authorityMistake } from './authority-hint.ts';
-import { type CliIo, pathIn } from './io.ts';
+import { type CliIo, pathAsGiven, pathIn } from './io.ts';
 import { painter } from './output.ts';
 
 /** Flags for settings, shared by token, doctor, keyvault push, clients and keys. */
@@ -144,8 +144,8 @@ export async function settingsFromFlags(values: Values, defaultSection: string, 
     // must be there.
     if (!existsSync(pathIn(io, file))) throw new UsageError(`--secrets-file ${file} does not exist`);
   }
-  const secretsFiles = given.map((file) => pathIn(io, file));
-  const configDir = pathIn(io, typeof values['config-dir'] === 'string' ? values['config-dir'] : '.');
+  const secretsFiles = given.map((file) => pathAsGiven(io, file));
+  const configDir = typeof values['config-dir'] === 'string' ? pathAsGiven(io, values['config-dir']) : pathIn(io, '.');
   const appSettings = lookUpAppSettings(
     configDir,
     resolveEnvironment({ env: io.env, ...(environment === undefined ? {} : { environment }) }),

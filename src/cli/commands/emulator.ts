@@ -7,7 +7,7 @@ import { startEmulator } from '../../emulator/index.ts';
 import { isLoopbackHost } from '../../url-policy.ts';
 import { parse, parsePort } from '../args.ts';
 import { writeFilesAtomically } from '../files.ts';
-import { type CliIo, pathIn, tempDirOf } from '../io.ts';
+import { type CliIo, pathAsGiven, pathIn, tempDirOf } from '../io.ts';
 import { openBrowser } from '../open-browser.ts';
 import { painter } from '../output.ts';
 import { shellQuote } from '../shell.ts';
@@ -75,7 +75,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const emulator = await startEmulator({
     host,
     ...(port === undefined ? {} : { port }),
-    ...(values.state === undefined ? {} : { stateFile: pathIn(io, values.state) }),
+    ...(values.state === undefined ? {} : { stateFile: pathAsGiven(io, values.state) }),
     ...(values.skyporten ? { skyporten: true } : {}),
   });
   // Listen for the stop signals before saying we are ready: a caller may signal as soon as it reads the ready line.
