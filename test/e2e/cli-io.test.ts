@@ -114,6 +114,22 @@ describe('the CLI in this process and as the built bin', () => {
     assert.ok(!existsSync(join(ROOT, out)));
   });
 
+  it('names a file from a relative --config-dir as typed when run as the bin', TIMEOUT, async () => {
+    mkdirSync(join(dir, 'Broken'));
+    writeFileSync(
+      join(dir, 'Broken', 'appsettings.json'),
+      JSON.stringify({ MaskinportenSettings: { Authority: 'test', ClientId: 'c', JwkBase64: 'bm90IGEga2V5' } }),
+    );
+    const args = ['token', '--config-dir', 'Broken', '--scope', 'a:b', '--dry-run'];
+    const bin = secrets.check(await runCliProcess(args, { cwd: dir }));
+    assert.equal(bin.code, 1, show(bin));
+    assert.match(bin.stderr, /\(from file Broken\/appsettings\.json\)/, show(bin));
+    // In this process the run's directory is not the process's: the same file, by its full path.
+    const inProcess = secrets.check(await runCli(args, { cwd: dir }));
+    assert.equal(inProcess.code, 1, show(inProcess));
+    assert.ok(inProcess.stderr.includes(`(from file ${join(dir, 'Broken', 'appsettings.json')})`), show(inProcess));
+  });
+
   it('reads settings from the run’s environment only, never from the test process’s', TIMEOUT, async () => {
     const args = ['token', '--authority', 'test', '--key-file', 'keys/jwk.base64', '--scope', 'a:b', '--dry-run'];
     const saved = process.env.MaskinportenSettings__ClientId;
