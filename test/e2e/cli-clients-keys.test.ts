@@ -363,6 +363,42 @@ describe('maskinporten clients and keys (built CLI)', () => {
     );
   });
 
+  describe('keys rotate --private-format', () => {
+    it('jwk-base64 writes the private key once, as jwk.base64, and names that file', TIMEOUT, async () => {
+      const { file } = await publicKeyFile('b64-first');
+      const id = json<{ client: ClientJson }>(
+        await run(['clients', 'create', '--name', 'b64', '--scope', SCOPE, '--public-key', file, '--json']),
+      ).client.client_id;
+      const out = join(dir, 'rotated-b64');
+      const r = ok(await run(['keys', 'rotate', id, '--out-dir', out, '--private-format', 'jwk-base64']));
+      assert.deepEqual(readdirSync(out).sort(), ['jwk.base64', 'public.jwk.json'], 'the private key once');
+      const keyFile = join(out, 'jwk.base64');
+      secrets.addJwkBase64(readFileSync(keyFile, 'utf8').trim());
+      secrets.check(r);
+      assert.equal(modeOf(statSync(keyFile)), 0o600);
+      assert.ok(r.stdout.includes(`The new private key is in ${keyFile}`), show(r));
+      assert.ok(r.stdout.includes(`keyvault push --key-file ${keyFile}`), show(r));
+      assert.equal(kidsOf(id).length, 2);
+      // The file works as --key-file.
+      const token = secrets.check(
+        await runCli(
+          ['token', '--authority', emulator.issuer, '--client-id', id, '--key-file', keyFile, '--scope', SCOPE],
+          { cwd: dir },
+        ),
+        { tokensFrom: [emulator.issuer] },
+      );
+      assert.equal(payloadOf(jwtsIn(ok(token).stdout)[0]!).client_id, id);
+      // A wrong form, and the flag on another action, are usage errors that register nothing.
+      usageError(
+        await run(['keys', 'rotate', id, '--out-dir', join(dir, 'r-pem'), '--private-format', 'pem']),
+        /--private-format must be jwk or jwk-base64, got "pem"/,
+      );
+      usageError(await run(['keys', 'list', id, '--private-format', 'jwk']), /--private-format applies to keys rotate/);
+      assert.equal(kidsOf(id).length, 2, 'nothing registered');
+      assert.equal(existsSync(join(dir, 'r-pem')), false, 'nothing written');
+    });
+  });
+
   describe('keys list near expiry (on the server’s clock)', () => {
     it('warns on stderr about keys expiring within 30 days and about expired ones', LONG, async () => {
       const create = async (name: string) => {

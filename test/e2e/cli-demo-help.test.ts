@@ -99,6 +99,12 @@ describe('maskinporten (built CLI): demo, help, usage errors, NO_COLOR', () => {
         DEMO_STEPS.map((title, i) => [i + 1, title]),
       );
       for (const l of lines) assert.equal(typeof l.ms, 'number');
+      // Details are sentences, never terminal layout.
+      for (const l of lines.slice(0, -1)) assert.doesNotMatch(l.detail!, /\n/, `step ${l.step}`);
+      assert.match(
+        lines.find((l) => l.title === 'Got a Maskinporten access token')!.detail!,
+        /Z; client_amr private_key_jwt: /,
+      );
       assert.equal(lines.at(-1)!.done, true);
       usageError(await cli(['demo', '--port', '1'], { cwd: dir }));
     });

@@ -45,13 +45,22 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const { bold, dim, green } = painter(io);
   const started = performance.now();
   let n = 0;
-  const step = async <T>(title: string, fn: () => Promise<[T, string]>): Promise<T> => {
+  // A step's detail is one or more lines: indented under the title on a terminal, one sentence each in JSON
+  // (`detail` joined by "; ", so a JSON reader never gets layout).
+  const step = async <T>(title: string, fn: () => Promise<[T, string | string[]]>): Promise<T> => {
     const t0 = performance.now();
     const [result, detail] = await fn();
+    const lines = typeof detail === 'string' ? [detail] : detail;
     const ms = performance.now() - t0;
     n += 1;
-    if (json) io.stdout.write(`${JSON.stringify({ step: n, title, detail, ms: Math.round(ms * 10) / 10 })}\n`);
-    else io.stdout.write(`${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n   ${detail}\n`);
+    if (json)
+      io.stdout.write(
+        `${JSON.stringify({ step: n, title, detail: lines.join('; '), ms: Math.round(ms * 10) / 10 })}\n`,
+      );
+    else
+      io.stdout.write(
+        `${green('✔')} ${bold(`${n}. ${title}`)} ${dim(`(${ms.toFixed(1)} ms)`)}\n${lines.map((l) => `   ${l}\n`).join('')}`,
+      );
     return result;
   };
 
@@ -86,10 +95,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     );
     await step('Got a Maskinporten access token', async () => {
       const token = await client.getAccessToken([NOTIFICATIONS_SCOPE]);
-      return [
-        token,
-        `scope ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()}\n   ${clientAuth(token)}`,
-      ];
+      return [token, [`scope ${token.scopes.join(' ')}, expires ${token.expiresAt.toISOString()}`, clientAuth(token)]];
     });
     await step('Exchanged it for an Altinn token', async () => {
       const token = await client.getAltinnExchangedToken([NOTIFICATIONS_SCOPE]);

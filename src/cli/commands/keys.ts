@@ -7,7 +7,7 @@ import { MAX_KEY_LIFETIME_SECONDS, type RegisteredJwk, withLifetime } from '../.
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { type CliIo, pathIn } from '../io.ts';
-import { generateKeyFiles } from '../key-files.ts';
+import { generateKeyFiles, privateKeyFormat } from '../key-files.ts';
 import { painter } from '../output.ts';
 import { readPublicKeys } from '../public-keys.ts';
 import { listFlag } from '../settings-flags.ts';
@@ -17,10 +17,10 @@ export const help = `Usage: maskinporten keys <list|add|rotate|prune> CLIENT_ID 
   list CLIENT_ID                      the registered keys and when each expires (warns within 30 days)
   add CLIENT_ID --public-key FILE [--lifetime DURATION]
                                       registers more keys next to the current ones (at most ${MAX_CLIENT_KEYS})
-  rotate CLIENT_ID [--out-dir DIR] [--bits N] [--lifetime DURATION] [--force]
+  rotate CLIENT_ID [--out-dir DIR] [--bits N] [--private-format jwk|jwk-base64] [--lifetime DURATION] [--force]
                                       generates a new key pair locally and registers it next to the current keys;
-                                      prints where the new private key is (private.jwk.json). Switch your
-                                      settings to it, then prune.
+                                      prints where the new private key is (private.jwk.json, or jwk.base64 with
+                                      --private-format jwk-base64, as keygen). Switch your settings to it, then prune.
   prune CLIENT_ID [--kid KID…] [--keep N] [--force]
                                       removes keys: expired ones (default), the named ones, or all but the newest N;
                                       refuses to remove the last key without --force (then the key set is deleted)
@@ -67,6 +67,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'public-key': { type: 'string' },
       'out-dir': { type: 'string' },
       bits: { type: 'string' },
+      'private-format': { type: 'string' },
       kid: { type: 'string', multiple: true },
       keep: { type: 'string' },
       lifetime: { type: 'string' },
@@ -82,6 +83,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const lifetime = values.lifetime === undefined ? undefined : parseLifetime(values.lifetime);
   if (lifetime !== undefined && action !== 'add' && action !== 'rotate')
     throw new UsageError('--lifetime applies to keys add and keys rotate');
+  if (values['private-format'] !== undefined && action !== 'rotate')
+    throw new UsageError('--private-format applies to keys rotate');
+  const privateFormat = privateKeyFormat(values['private-format']);
   const target = positionals[0];
   if (!target) throw new UsageError(`keys ${action} needs the client id of the integration whose keys to manage`);
   const json = values.json === true;
@@ -158,8 +162,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       bits,
       alg: 'RS256',
       force: values.force === true,
-      privateFormat: 'jwk',
+      privateFormat,
     });
+    const privateFile = (files.privateJwk ?? files.jwkBase64)!;
     const set = await api.replaceKeys(target, [...again(current), fresh(pair.publicJwk)]);
     if (json) {
       io.stdout.write(
@@ -169,8 +174,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(
         [
           `${bold('Rotated:')} new key ${pair.kid} registered next to ${current.map((k) => k.kid).join(', ') || 'no other keys'}.`,
-          `  The new private key is in ${files.privateJwk} ${dim('(mode 0600; --key-file takes it)')}.`,
-          `  Next: put it in your settings (maskinporten keyvault push --key-file ${files.privateJwk} stores it as JwkBase64), deploy, then remove the old key:`,
+          `  The new private key is in ${privateFile} ${dim('(mode 0600; --key-file takes it)')}.`,
+          `  Next: put it in your settings (maskinporten keyvault push --key-file ${privateFile} stores it as JwkBase64), deploy, then remove the old key:`,
           ...current.map((k) => `    maskinporten keys prune ${target} --kid ${k.kid}`),
           '',
         ].join('\n'),
