@@ -1,7 +1,7 @@
 /**
- * The secret canary (issue 8, part 2), preloaded into every test process: `node --import ./test/setup/canary.ts
- * --test …` (the `test` script and scripts/test-node22.sh do this; `node --test` hands `--import` on to each test
- * file's process).
+ * The secret canary, preloaded into every test file's process: scripts/run-tests.ts (behind `npm test`,
+ * `test:unit` and scripts/test-node22.sh) gives each file's process `--import ./test/setup/canary.ts`, as
+ * `node --import ./test/setup/canary.ts --test …` does when a single file is run by hand.
  *
  * - It makes a CANARY key pair (generated per process, registered nowhere) and a CANARY token signed with it,
  *   puts both in this process's environment (`MASKINPORTEN_CANARY_JWK_BASE64`, `MASKINPORTEN_CANARY_TOKEN`)
