@@ -6,16 +6,16 @@
  * tokens in flight as the servers get connections), which is the bound for a server that, like the emulator, signs
  * off its event loop.
  *
- * Last measured (2-core machine, Node 24, RSA-2048; README "What the emulator's time per token buys" has the
- * breakdown of the emulator's CPU per token): in two quiet runs (other processes 0.01–0.02 cores, load average 5–5.8
- * counting the benchmark's own processes) the emulator issued 3,464 and 3,221 tokens/s, 2.17× and 2.16×
- * oidc-provider's 1,595 and 1,496, at 102% and 91% of the one-thread crypto bound and 62% and 58% of the thread-pool
- * bound; in three runs with 0.5–1.2 cores of other work, 1.66×, 1.72× and 1.81×.
+ * Last measured (2-core machine, Node 24, RSA-2048; the README's "What the emulator's time per token buys" breaks
+ * down the emulator's CPU per token): four quiet runs (other processes 0.01–0.02 cores during the timed rounds) gave
+ * 2.17×, 2.16×, 1.97× and 1.87× oidc-provider's tokens/s (median 2.06×; e.g. 3,061 vs 1,550 tokens/s, 520 vs 993 µs
+ * of CPU per token), the emulator at 89–102% of the one-thread crypto bound and 58–63% of the thread-pool bound;
+ * three runs with 0.5–1.2 cores of other work gave 1.66×, 1.72× and 1.81×.
  *
  * Each server runs in a child process of its own; this process signs every grant before the timed batches and
  * then drives the server over keep-alive connections at a fixed concurrency. Grants are signed in rounds just
  * before each timed batch, so none is more than a few seconds old when it arrives (the emulator allows iat ±10 s).
- * The rounds of the three contenders are interleaved and each figure is the median over its rounds, so a burst of
+ * The rounds of the four contenders are interleaved and each figure is the median over its rounds, so a burst of
  * other work on the machine skews one round rather than one contender.
  *
  * Run alone: `npx node bench/emulator.ts`; with every benchmark: `npx node bench/run.ts`.
@@ -312,13 +312,10 @@ class ThreadPoolCryptoBound {
       });
   }
 
-  /** Runs sign + verify for about `seconds`, `concurrency` tokens at a time. */
-  async round(seconds: number): Promise<void> {
+  /** Runs sign + verify for about `seconds`, `concurrency` tokens at a time; returns how many tokens. */
+  async #run(seconds: number): Promise<number> {
     let count = 0;
-    const cpu = process.cpuUsage();
-    const main = process.threadCpuUsage();
-    const started = performance.now();
-    const deadline = started + seconds * 1000;
+    const deadline = performance.now() + seconds * 1000;
     const lane = async () => {
       while (performance.now() < deadline) {
         await this.#once();
@@ -326,6 +323,20 @@ class ThreadPoolCryptoBound {
       }
     };
     await Promise.all(Array.from({ length: this.#concurrency }, lane));
+    return count;
+  }
+
+  /** Starts the pool's threads and warms the code paths; counts toward nothing. */
+  async warmUp(): Promise<void> {
+    await this.#run(0.2);
+  }
+
+  /** One timed round of about `seconds`. */
+  async round(seconds: number): Promise<void> {
+    const cpu = process.cpuUsage();
+    const main = process.threadCpuUsage();
+    const started = performance.now();
+    const count = await this.#run(seconds);
     const elapsed = performance.now() - started;
     const used = process.cpuUsage(cpu);
     this.#cpuMicros += used.user + used.system;
@@ -365,9 +376,7 @@ export async function runEmulatorBenchmark(): Promise<BenchReport> {
   const key = rsaKeyPair(2048);
   const crypto = new CryptoBound();
   const pooled = new ThreadPoolCryptoBound(plan.concurrency);
-  await pooled.round(0.2);
-  pooled.roundRates.length = 0;
-  pooled.count = 0;
+  await pooled.warmUp();
   const children = await Promise.all(
     [emulator, oidcProvider].map((c) => startServerChild<ServerInfo>(c.script, [JSON.stringify(key.publicJwk), SCOPE])),
   );
