@@ -100,7 +100,9 @@ export interface CreatedClient {
 }
 
 /**
- * The emulator's administrator client for the self-service API.
+ * The emulator's administrator client for the self-service API. Without a state file its key pair is generated
+ * when first read (`privateJwk`, `jwkBase64`, `settings.jwkBase64` or the client's registered key), on the calling
+ * thread; `kid` is known from the start.
  * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
 export interface AdminClient {
