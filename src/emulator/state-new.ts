@@ -19,16 +19,20 @@ async function newSigningKeyRecord(bits: 2048 | 3072 | 4096): Promise<SigningKey
   return { kid: pair.kid, privateJwk: pair.privateJwk };
 }
 
-/** A new state, and the `kid` of its administrator client's key (known before the key itself is made). */
+/** A new state, and what of it is made on first read. */
 export interface NewState {
   data: EmulatorStateData;
+  /** The `kid` of the administrator client's key, known before the key itself is made. */
   adminKid: string;
+  /** True when the Altinn signing key is made on first read. */
+  altinnOnFirstRead: boolean;
 }
 
 /**
- * Generates the keys of a new state; `nowMs` dates the administrator client and its key. With `onFirstRead`, only
- * the Maskinporten signing key is generated now: the Altinn signing key and the administrator's key pair are made
- * when first read (see first-read.ts); otherwise all three are generated now, side by side on the thread pool.
+ * Generates the keys of a new state; `nowMs` dates the administrator client and its key. With `onFirstRead`, the
+ * Maskinporten signing key is generated now and the administrator's key pair when first read (see first-read.ts),
+ * as is the Altinn signing key when it is an RSA-2048 one (a larger one would hold up its first reader for a second
+ * or more, so it is made now); otherwise all three are generated now, side by side on the thread pool.
  */
 export async function newStateData(
   nowMs: () => number,
@@ -56,23 +60,26 @@ export async function newStateData(
   const adminKeys = (publicJwk: EmulatedClient['keys'][number]['jwk']): EmulatedClient['keys'] => [
     { jwk: publicJwk, createdAt: now, expiresAt: now + KEY_LIFETIME_MS },
   ];
-  if (options.onFirstRead) {
-    signingKeys.maskinporten = await newSigningKeyRecord(bits);
+  const altinnOnFirstRead = options.onFirstRead && bits === 2048;
+  const [maskinporten, altinn, pair] = await Promise.all([
+    newSigningKeyRecord(bits),
+    altinnOnFirstRead ? undefined : newSigningKeyRecord(bits),
+    options.onFirstRead ? undefined : generateRsaKeyPair({ kid: adminKid }),
+  ]);
+  signingKeys.maskinporten = maskinporten;
+  if (altinn) {
+    signingKeys.altinn = altinn;
+  } else {
     const altinnPair = keyPairOnFirstUse({ kid: randomUUID(), modulusLength: bits });
     defineOnFirstRead(signingKeys, 'altinn', () => ({ kid: altinnPair().kid, privateJwk: altinnPair().privateJwk }));
+  }
+  if (pair) {
+    admin.privateJwk = pair.privateJwk;
+    adminClient.keys = adminKeys(pair.publicJwk);
+  } else {
     const adminPair = keyPairOnFirstUse({ kid: adminKid });
     defineOnFirstRead(admin, 'privateJwk', () => adminPair().privateJwk);
     defineOnFirstRead(adminClient, 'keys', () => adminKeys(adminPair().publicJwk));
-  } else {
-    const [mp, altinn, pair] = await Promise.all([
-      newSigningKeyRecord(bits),
-      newSigningKeyRecord(bits),
-      generateRsaKeyPair({ kid: adminKid }),
-    ]);
-    signingKeys.maskinporten = mp;
-    signingKeys.altinn = altinn;
-    admin.privateJwk = pair.privateJwk;
-    adminClient.keys = adminKeys(pair.publicJwk);
   }
   const data: EmulatorStateData = {
     version: 1,
@@ -85,5 +92,5 @@ export async function newStateData(
     systemUsers: [],
     consents: [],
   };
-  return { data, adminKid };
+  return { data, adminKid, altinnOnFirstRead };
 }

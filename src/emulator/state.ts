@@ -70,7 +70,7 @@ export class EmulatorState {
     this.adminKid = options.adminKid ?? data.admin.privateJwk.kid!;
   }
 
-  /** The Altinn signing key; in a fresh state without a file, made when first asked for. */
+  /** The Altinn signing key; in a fresh RSA-2048 state without a file, made when first asked for. */
   get altinnKey(): SigningKey {
     this.#altinnKey ??= this.#makeAltinnKey();
     return this.#altinnKey;
@@ -104,10 +104,15 @@ export class EmulatorState {
     // Without a state file nothing is written at start, so the keys a run may never use can wait until first read;
     // a state file holds every key from the start.
     const onFirstRead = options.file === undefined;
-    const { data, adminKid } = await newStateData(() => options.clock.now(), options.signingKeySize ?? 2048, {
-      onFirstRead,
+    const { data, adminKid, altinnOnFirstRead } = await newStateData(
+      () => options.clock.now(),
+      options.signingKeySize ?? 2048,
+      { onFirstRead },
+    );
+    const state = new EmulatorState(data, options.clock, options.file, {
+      adminKid,
+      altinnKeyOnFirstUse: altinnOnFirstRead,
     });
-    const state = new EmulatorState(data, options.clock, options.file, { adminKid, altinnKeyOnFirstUse: onFirstRead });
     state.persist();
     return state;
   }

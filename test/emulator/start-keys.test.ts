@@ -1,5 +1,5 @@
 /**
- * The keys a fresh emulator makes: the Maskinporten signing key at start; the Altinn signing key and the
+ * The keys a fresh emulator makes: the Maskinporten signing key at start; the Altinn signing key (RSA-2048) and the
  * self-service administrator's key pair when first read — with the same values wherever they are read from. With a
  * state file every key is made at start and written to it.
  *
@@ -102,6 +102,14 @@ describe('emulator start: the keys it makes', () => {
     const published = createPublicKey({ key: keys[0] as never, format: 'jwk' });
     const own = createPublicKey({ key: emulator.adminClient.privateJwk as never, format: 'jwk' });
     assert.ok(published.equals(own));
+    assert.equal(generated, 2);
+  });
+
+  it('makes a larger Altinn signing key at start, so its first reader is not held up generating it', async () => {
+    emulator = await startEmulator({ signingKeySize: 3072 });
+    assert.equal(generated, 2, 'both signing keys; the administrator key pair waits');
+    const altinnKeys = obj(await call(`${emulator.url}${ALTINN_JWKS}`)).keys as Record<string, string>[];
+    assert.equal(Buffer.from(altinnKeys[0]!.n!, 'base64').length, 384, 'RSA-3072');
     assert.equal(generated, 2);
   });
 
