@@ -32,7 +32,8 @@ import {
   type CliResult,
   ROOT,
   type RunOptions,
-  runCliProcess as runCli,
+  runCli,
+  runCliProcess,
 } from '../e2e/cli-harness.ts';
 import {
   FakeClock,
@@ -594,9 +595,20 @@ describe('secret canary', () => {
       let dir: string;
       const files = { json: '', base64: '', pem: '' };
       let flags: string[];
-      const cli = async (surface: string, args: string[], options: RunOptions = {}): Promise<CliResult> => {
-        const r = await runCli(args, options);
-        assertNoSecret(`CLI ${surface}`, [r.stdout, r.stderr]);
+      /**
+       * Runs the built CLI in this process (its stdout and stderr captured, never written to this process's own)
+       * and scans what it printed with this process's registry — which, the CLI running here, also learns every
+       * key it generates and every grant it signs. `process: true` runs the built bin as a subprocess instead, so
+       * that the bin's real stdout and stderr are scanned too.
+       */
+      const cli = async (
+        surface: string,
+        args: string[],
+        options: RunOptions & { process?: boolean } = {},
+      ): Promise<CliResult> => {
+        const { process: asProcess, ...runOptions } = options;
+        const r = await (asProcess ? runCliProcess : runCli)(args, runOptions);
+        assertNoSecret(`CLI ${surface}${asProcess ? ' (bin)' : ''}`, [r.stdout, r.stderr]);
         return r;
       };
 
@@ -672,13 +684,25 @@ describe('secret canary', () => {
         ]);
         writeFileSync(join(dir, 'broken.json'), CANARY.jwkJson.slice(0, -30));
         const broken = ['--key-file', join(dir, 'broken.json')];
-        await cli('token (broken key file)', ['token', ...flags, ...broken, '--scope', SCOPE]);
-        // Printing the token is `token`'s purpose: the scanner sees exactly that token, and nothing of the key.
-        const printed = await runCli(['token', ...withKey, '--scope', SCOPE, '--output', 'json']);
-        assert.equal(printed.code, 0);
-        const kinds = kindsIn(printed.stdout);
-        assert.ok(kinds.length === 1 && kinds[0]!.startsWith('Maskinporten access token (emulator'), 'only the token');
-        assertNoSecret('CLI token (stderr)', [printed.stderr]);
+        // A truncated CANARY key, run as the bin: its real stderr, where V8 may quote the text around a JSON error.
+        const brokenRun = await cli('token (broken key file)', ['token', ...flags, ...broken, '--scope', SCOPE], {
+          process: true,
+        });
+        assert.equal(brokenRun.code, 1, 'the bin fails');
+        assert.match(brokenRun.stderr, /^maskinporten: \S/, 'with a message on its stderr');
+        // Printing the token is `token`'s purpose: the scanner sees exactly that token, and nothing of the key —
+        // on the bin's real stdout and stderr, and in this process's captured output.
+        for (const asProcess of [true, false]) {
+          const args = ['token', ...withKey, '--scope', SCOPE, '--output', 'json'];
+          const printed = await (asProcess ? runCliProcess : runCli)(args);
+          assert.equal(printed.code, 0);
+          const kinds = kindsIn(printed.stdout);
+          assert.ok(
+            kinds.length === 1 && kinds[0]!.startsWith('Maskinporten access token (emulator'),
+            `only the token${asProcess ? ' (bin)' : ''}`,
+          );
+          assertNoSecret(`CLI token (stderr${asProcess ? ', bin' : ''})`, [printed.stderr]);
+        }
       });
 
       it('keygen --json and keygen: the new private key never printed', async () => {
@@ -694,14 +718,8 @@ describe('secret canary', () => {
           ]);
           assert.equal(r.code, 0);
           const written = JSON.parse(readFileSync(join(outDir, 'private.jwk.json'), 'utf8')) as Record<string, string>;
-          // Made in the CLI's process: register it here to scan for it.
-          for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
-            secrets.register(written[m], `keygen private key member ${m}`);
-          assert.equal(
-            kindsIn(readFileSync(join(outDir, 'private.jwk.json'), 'utf8')).length,
-            6,
-            'the key is registered',
-          );
+          // Made by the CLI in this process, so registered on creation (the package tells the registry).
+          assert.equal(kindsIn(JSON.stringify(written)).length, 6, 'the key is registered');
           assertNoSecret(`CLI keygen${json ? ' --json' : ''}`, [r.stdout, r.stderr]);
         }
       });
@@ -753,6 +771,27 @@ describe('secret canary', () => {
           const r = await cli(`decode (${what})`, ['decode', broken]);
           assert.notEqual(r.code, 0, what);
         }
+      });
+
+      it('a secret in the captured output of a run in this process fails the check (positive control)', async () => {
+        // `decode` prints a token's claims: a claim holding part of the CANARY key puts it in the captured stdout.
+        const segment = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+        const leaky = [
+          segment({ alg: 'RS256', typ: 'JWT' }),
+          segment({ iss: 'https://leaky.invalid/', note: CANARY.privateJwk.d.slice(100, 140) }),
+          CANARY.tokenSignature.slice(0, 43),
+        ].join('.');
+        await assert.rejects(cli('decode (control: a claim holding part of the CANARY key)', ['decode', leaky]), {
+          name: 'AssertionError',
+          message: /holds 1 secret\(s\): CANARY private key member d\n/,
+        });
+        // `token` prints the token on purpose: the check that every other run passes would fail it.
+        await assert.rejects(cli('token (control)', ['token', ...flags, '--key-file', files.json, '--scope', SCOPE]), {
+          name: 'AssertionError',
+          message: /Maskinporten access token \(emulator/,
+        });
+        // Captured, never written to this process's own output.
+        assert.equal(leaksSoFar().length, 0, 'nothing reached this process’s stdout or stderr');
       });
     });
   });
