@@ -9,10 +9,14 @@ import {
   DEFAULT_GLOBS,
   DURATIONS_FILE,
   expandGlobs,
+  GROUP_SECONDS,
+  groupEntry,
   mergeDurations,
   orderByDuration,
   PRELOADS,
   parseDurations,
+  planWork,
+  SHARED_GLOBS,
 } from '../../scripts/run-tests.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -57,6 +61,82 @@ describe('the test runner: order', () => {
       'constructor',
       'test/a.test.ts',
     ]);
+  });
+});
+
+describe('the test runner: shared processes', () => {
+  const weights = (n: number, seconds: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`test/s/${String(i).padStart(2, '0')}.test.ts`, seconds]));
+
+  it('puts each shared file in exactly one group of about GROUP_SECONDS, the rest in a process each', () => {
+    const durations = { ...weights(12, GROUP_SECONDS / 4), 'test/own/long.test.ts': 40, 'test/own/short.test.ts': 1 };
+    const files = Object.keys(durations).sort();
+    const shared = new Set(files.filter((f) => f.startsWith('test/s/')));
+    const work = planWork(files, durations, shared);
+    const groups = work.filter((w) => w.shared);
+    assert.equal(groups.length, 3, '12 files of GROUP_SECONDS/4: three groups');
+    assert.deepEqual(
+      groups.map((g) => g.weight),
+      [GROUP_SECONDS, GROUP_SECONDS, GROUP_SECONDS],
+    );
+    assert.deepEqual(groups.flatMap((g) => g.files).sort(), [...shared].sort(), 'each shared file once');
+    for (const g of groups) assert.deepEqual(g.files, [...g.files].sort(), 'imported in name order');
+    assert.deepEqual(
+      work.filter((w) => !w.shared).map((w) => w.files),
+      [['test/own/long.test.ts'], ['test/own/short.test.ts']],
+    );
+    assert.equal(work[0]!.files[0], 'test/own/long.test.ts', 'the longest starts first');
+    assert.equal(work.at(-1)!.files[0], 'test/own/short.test.ts');
+  });
+
+  it('balances unequal files: each to the lightest group so far, longest first', () => {
+    const durations = {
+      'test/s/a.test.ts': 24,
+      'test/s/b.test.ts': 8,
+      'test/s/c.test.ts': 8,
+      'test/s/d.test.ts': 8,
+    };
+    const files = Object.keys(durations);
+    const groups = planWork(files, durations, new Set(files));
+    assert.deepEqual(
+      groups.map((g) => [g.weight, g.files]),
+      [
+        [24, ['test/s/a.test.ts']],
+        [24, ['test/s/b.test.ts', 'test/s/c.test.ts', 'test/s/d.test.ts']],
+      ],
+    );
+  });
+
+  it('one group for a few short files; a file it does not know weighs a few seconds there, but goes first alone', () => {
+    const work = planWork(
+      ['test/s/new.test.ts', 'test/s/old.test.ts', 'test/own/new.test.ts'],
+      { 'test/s/old.test.ts': 1 },
+      new Set(['test/s/new.test.ts', 'test/s/old.test.ts']),
+    );
+    assert.deepEqual(
+      work.map((w) => [w.shared, w.files]),
+      [
+        [false, ['test/own/new.test.ts']],
+        [true, ['test/s/new.test.ts', 'test/s/old.test.ts']],
+      ],
+    );
+    assert.deepEqual(planWork([], {}, new Set()), []);
+  });
+
+  it('a group imports its files by absolute file URL, in order', () => {
+    assert.equal(
+      groupEntry(['test/a b/x.test.ts', 'test/y.test.ts'], '/root/p'),
+      'import "file:///root/p/test/a%20b/x.test.ts";\nimport "file:///root/p/test/y.test.ts";\n',
+    );
+  });
+
+  it("shares no process for the project's end-to-end, Redis, browser, type or reliability files", () => {
+    const shared = new Set(expandGlobs(SHARED_GLOBS, ROOT));
+    assert.ok(shared.size > 40);
+    for (const f of expandGlobs(DEFAULT_GLOBS, ROOT)) {
+      if (/^test\/(e2e|redis|reliability|types)\/|browser\.test|run-tests\.test/.test(f))
+        assert.ok(!shared.has(f), `${f} keeps a process of its own`);
+    }
   });
 });
 
@@ -127,6 +207,17 @@ describe('the test runner: a run', () => {
       "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\ntest('fails', () => assert.equal(1, 2));\n",
     'test/leak.test.ts':
       "import { test } from 'node:test';\ntest('leaks', () => { console.log(process.env.MASKINPORTEN_CANARY_TOKEN); });\n",
+    // Files of a shared folder: each writes the pid of the process it ran in.
+    ...Object.fromEntries(
+      ['one', 'two'].map((n) => [
+        `test/client/${n}.test.ts`,
+        `import { writeFileSync } from 'node:fs';\nimport { test } from 'node:test';\ntest('${n} runs', () => writeFileSync('${n}.pid', String(process.pid)));\n`,
+      ]),
+    ),
+    'test/client/fails.test.ts':
+      "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\ntest('shared fails', () => assert.equal(1, 2));\n",
+    'test/client/leaks.test.ts':
+      "import { test } from 'node:test';\ntest('shared leaks', () => { console.log(process.env.MASKINPORTEN_CANARY_TOKEN); });\n",
   });
   for (const file of ['scripts/run-tests.ts', ...PRELOADS]) {
     mkdirSync(dirname(join(root, file)), { recursive: true });
@@ -158,6 +249,34 @@ describe('the test runner: a run', () => {
     assert.equal(result.status, 1);
     assert.match(result.stdout, /secret canary: 1 secret\(s\) leaked/);
     assert.match(result.stdout, /✖ test\/leak\.test\.ts/);
+  });
+
+  it('runs the files of a shared folder in one process, and records each file’s duration', () => {
+    const result = runner('--record', 'test/client/one.test.ts', 'test/client/two.test.ts', 'test/pass.test.ts');
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /3 test file\(s\): 1 in a process each, 2 in 1 shared process\(es\)/);
+    assert.match(result.stdout, /✔ one runs/);
+    assert.match(result.stdout, /✔ two runs/);
+    const pid = (n: string) => readFileSync(join(root, `${n}.pid`), 'utf8');
+    assert.equal(pid('one'), pid('two'), 'one process for both');
+    const recorded = parseDurations(readFileSync(join(root, DURATIONS_FILE), 'utf8'));
+    // A shared file's figure is its tests' own time (a millisecond here, 0 to a tenth of a second); a file of its
+    // own also counts its process's start.
+    assert.deepEqual(Object.keys(recorded), [
+      'test/client/one.test.ts',
+      'test/client/two.test.ts',
+      'test/pass.test.ts',
+    ]);
+    assert.ok(recorded['test/pass.test.ts']! > 0);
+  });
+
+  it('fails when a test in a shared process fails, or the canary finds a leak there', () => {
+    const failed = runner('test/client/one.test.ts', 'test/client/fails.test.ts');
+    assert.equal(failed.status, 1);
+    assert.match(failed.stdout, /✖ shared fails/);
+    const leaked = runner('test/client/one.test.ts', 'test/client/leaks.test.ts');
+    assert.equal(leaked.status, 1);
+    assert.match(leaked.stdout, /secret canary: 1 secret\(s\) leaked/);
   });
 
   it('fails when no file matches', () => {
