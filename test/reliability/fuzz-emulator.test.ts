@@ -38,6 +38,7 @@ import {
   SYSTEM_USER_TYPE,
 } from '../../src/protocol/constants.ts';
 import { CertFactory } from '../helpers/certs.ts';
+import { binaryChar, webQueryParameters, webUrl } from './web-arbitraries.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6d70_6675);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -638,7 +639,7 @@ function validTweaks(w: World, who: PartyName): fc.Arbitrary<Tweak> {
     ),
     claimTweak('sub', fc.constant(party.id)),
     claimTweak('pid', fc.stringMatching(/^\d{11}$/)),
-    claimTweak('resource', fc.array(fc.webUrl(), { minLength: 1, maxLength: 3 })),
+    claimTweak('resource', fc.array(webUrl(), { minLength: 1, maxLength: 3 })),
     claimTweak(
       'jti',
       edgy(1, 256, 255).map((n) => new FreshJti(n)),
@@ -952,6 +953,22 @@ function validBase(who: PartyName, scopePool: string[]): fc.Arbitrary<GrantCase>
 /** Which client a grant is for: the keyed client twice as often (the common case), the x5c one, the other keyed one. */
 const PARTY_NAMES = fc.constantFrom<PartyName>('client', 'client', 'cert', 'client2');
 
+/**
+ * `PARTY_NAMES.chain(make)`, with `make`'s arbitrary built once per party rather than once per generated case (the
+ * tweak arbitraries are large trees): the same values from the same seed.
+ */
+function perParty<T>(make: (who: PartyName) => fc.Arbitrary<T>): fc.Arbitrary<T> {
+  const made = new Map<PartyName, fc.Arbitrary<T>>();
+  return PARTY_NAMES.chain((who) => {
+    let arbitrary = made.get(who);
+    if (!arbitrary) {
+      arbitrary = make(who);
+      made.set(who, arbitrary);
+    }
+    return arbitrary;
+  });
+}
+
 // ---- the exchange -------------------------------------------------------------------------------------------------
 
 /** Checks a 200 from the exchange: the Altinn token, its signature and claims, for a Maskinporten token's claims. */
@@ -1044,7 +1061,7 @@ const headerChar = fc.oneof(
 const headerText = (maxLength: number) => fc.string({ unit: headerChar, maxLength });
 /** Query strings: mostly parameters, sometimes raw bytes node:http will send but the parser refuses. */
 const queryString = weighted<string>(
-  [4, fc.webQueryParameters()],
+  [4, webQueryParameters()],
   [2, fc.constantFrom('test=true', 'test=TRUE', 'test=true&test=false', 'test', 'test=1', '%zz', '&&&', '#frag')],
   [
     1,
@@ -1304,7 +1321,7 @@ describe('fuzzing the emulator (property-based)', () => {
           '',
         ),
       ],
-      [1, fc.string({ unit: 'binary', maxLength: 10 })],
+      [1, fc.string({ unit: binaryChar, maxLength: 10 })],
       [1, percentGarbage],
     );
     const value = weighted<string | ValidAssertion | Huge>(
@@ -1322,7 +1339,7 @@ describe('fuzzing the emulator (property-based)', () => {
           'eyJhbGciOiJub25lIn0.e30.',
         ),
       ],
-      [2, fc.string({ unit: 'binary', maxLength: 40 })],
+      [2, fc.string({ unit: binaryChar, maxLength: 40 })],
       [1, percentGarbage],
       [1, fc.integer({ min: 1, max: MAX_BODY_BYTES + 2048 }).map((n) => new Huge(n))],
     );
@@ -1386,32 +1403,36 @@ describe('fuzzing the emulator (property-based)', () => {
       ),
       contentType,
       chunked: weighted([4, fc.constant(false)], [1, fc.constant(true)]),
-      query: fc.option(fc.webQueryParameters(), { nil: undefined }),
+      query: fc.option(webQueryParameters(), { nil: undefined }),
     });
 
     const seen = tally();
     await fc.assert(
       fc.asyncProperty(formCase, async (c) => {
-        const valid = buildGrant(w, {
-          who: 'client',
-          alg: 'RS256',
-          keyRef: 'own',
-          typ: 'JWT',
-          headerExtras: [],
-          iatDelta: 0,
-          lifetime: 120,
-          scopes: ['fuzz:read'],
-          sep: ' ',
-          jti: true,
-          mutations: [],
-          signer: 'own',
-          digest: 'match',
-          sig: 'none',
-          at: 0,
-          encoding: 'compact',
-        }).assertion;
+        // Signed only when the form carries it: no other assertion can equal a fresh one.
+        const carriesValid = c.params.some(([, v]) => v instanceof ValidAssertion);
+        const valid = carriesValid
+          ? buildGrant(w, {
+              who: 'client',
+              alg: 'RS256',
+              keyRef: 'own',
+              typ: 'JWT',
+              headerExtras: [],
+              iatDelta: 0,
+              lifetime: 120,
+              scopes: ['fuzz:read'],
+              sep: ' ',
+              jti: true,
+              mutations: [],
+              signer: 'own',
+              digest: 'match',
+              sig: 'none',
+              at: 0,
+              encoding: 'compact',
+            }).assertion
+          : undefined;
         const pieces = c.params.map(([k, v]) => {
-          const text = v instanceof ValidAssertion ? valid : v instanceof Huge ? 'A'.repeat(v.n) : v;
+          const text = v instanceof ValidAssertion ? valid! : v instanceof Huge ? 'A'.repeat(v.n) : v;
           return c.encode ? new URLSearchParams([[k, text]]).toString() : `${k}=${text}`;
         });
         let body = Buffer.from(pieces.join(c.separator));
@@ -1492,7 +1513,7 @@ describe('fuzzing the emulator (property-based)', () => {
         [2, fc.constant([])],
         [5, fc.array(fc.oneof(validTweaks(w, who), faultTweaks(w, who)), { minLength: 1, maxLength: 3 })],
       );
-    const grantCase = PARTY_NAMES.chain((who) =>
+    const grantCase = perParty((who) =>
       fc.tuple(validBase(who, SCOPE_UNIVERSE), tweaks(who)).map(([base, list]) =>
         applyTweaks(
           base,
@@ -1528,7 +1549,7 @@ describe('fuzzing the emulator (property-based)', () => {
 
   it('POST /token with one broken rule: exactly that rule’s status, error and MP code', async (t) => {
     const outcomes = tally();
-    const faultCase = PARTY_NAMES.chain((who) =>
+    const faultCase = perParty((who) =>
       fc.tuple(validBase(who, [...w.parties[who].scopes, OPEN_SCOPE]), faultTweaks(w, who)),
     );
     await fc.assert(
