@@ -115,6 +115,12 @@ function checkScopeAccess(
   consumerOrg: string | undefined,
   state: EmulatorState,
 ): void {
+  // A scope registered for other integration types only (e.g. ID-porten) is refused to every Maskinporten client.
+  const elsewhere = scopes.filter((s) => {
+    const types = state.scope(s)?.allowedIntegrationTypes;
+    return types !== undefined && !types.includes('maskinporten');
+  });
+  if (elsewhere.length) throw mp.notForMaskinporten(elsewhere);
   if (consumerOrg !== undefined) {
     for (const scope of scopes) {
       if (!state.hasDelegation(consumerOrg, client.orgNo, scope))

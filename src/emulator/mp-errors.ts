@@ -102,6 +102,13 @@ export const mp = {
       'MP-200',
       `Token request contains invalid scopes for client: ${scopes.join(' ')}`,
     ),
+  notForMaskinporten: (scopes: string[]) =>
+    new MpError(
+      400,
+      'invalid_scope',
+      'MP-201',
+      `Token request contains scopes not allowed for maskinporten: ${scopes.join(' ')}`,
+    ),
   missingScope: () =>
     new MpError(400, 'invalid_scope', 'MP-200', 'Token request contains no scope: the claim scope is required.'),
   notGranted: (scope: string) =>

@@ -114,6 +114,26 @@ describe('self-service API: scope administration and access (protocol.md §6 (re
     assert.ok(mine.every((s) => s.owner_orgno === OWNER));
   });
 
+  it('MP-201: a scope whose allowed_integration_types leave out maskinporten is refused, until they include it', async () => {
+    const name = `digdirtest:${fresh()}`;
+    await createScope(name.split(':')[1]!, { allowed_integration_types: ['idporten'], accessible_for_all: true });
+    const client = await emulator.createClient({ scopes: [name] });
+    const refused = await postToken(emulator, makeGrant(emulator, client));
+    assertMpError(refused, 400, 'invalid_scope', 'MP-201');
+    assert.match(
+      String(refused.body.error_description),
+      new RegExp(`^Token request contains scopes not allowed for maskinporten: ${name} \\(trace_id: [0-9a-f]+\\)$`),
+    );
+    const changed = await api(`/scopes?scope=${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      body: { allowed_integration_types: ['idporten', 'maskinporten'] },
+    });
+    assert.equal(changed.status, 200, changed.text);
+    const ok = await postToken(emulator, makeGrant(emulator, client));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.scope, name);
+  });
+
   it('creates the full scope object from prefix and subscope, and shows it in the public list', async () => {
     const subscope = `${fresh()}/orders.read`;
     const created = await createScope(subscope, {

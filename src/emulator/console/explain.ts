@@ -72,6 +72,11 @@ function explainGrant(entry: Entry, core: EmulatorCore): Explanation | undefined
         rule: 'A client may ask only for scopes registered on it (or open to all).',
         hint: `Ask only for ${client?.scopes.length ? client.scopes.join(' ') : 'scopes the integration has'}, or add the scope to the integration.`,
       };
+    case 'MP-201':
+      return {
+        rule: 'A scope whose owner allows other integration types only (allowed_integration_types) is refused to Maskinporten clients.',
+        hint: 'Ask the scope’s owner to add maskinporten to its allowed_integration_types, or ask for another scope.',
+      };
     case 'MP-250':
       return {
         rule: 'The organisation has not been granted access to the scope.',
