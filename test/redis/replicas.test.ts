@@ -129,6 +129,55 @@ describe('Redis token store across processes', () => {
     }
   });
 
+  it("refresh-ahead behind a slow refresh: a process whose refresh waits on another one's lock takes its token, also when it shuts down meanwhile", async () => {
+    // 120 s tokens refreshed at 1 % of their life: 1.2 s after `iat` (a whole second, so at most that long after
+    // the fetch). A and B, one step at a time, on scope c and a prefix of their own.
+    const config: ReplicaConfig = {
+      ...base(created, 'redis'),
+      mode: 'steps',
+      callers: 0,
+      keys: [],
+      store: { prefix: 'slow:' },
+      cache: { refreshAhead: 0.01 },
+    };
+    const a = spawnReplica(config);
+    const b = spawnReplica(config);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      const first = (await a.step('get c')).token;
+      assert.ok(first);
+      assert.equal((await b.step('get c')).token, first, 'B took A’s token from Redis');
+      await sleep(1500); // past the refresh point
+      // A's refresh takes the lock and asks for a token that takes 3 s to come.
+      emulator.faults.add({ endpoint: 'token', latencyMs: 3000, times: 1 });
+      assert.equal((await a.step('get c')).token, first, 'A serves its token while it refreshes');
+      const deadline = Date.now() + 20_000;
+      while (
+        emulator.faults.list().length > 0 ||
+        ![...(await dump(redis.url)).keys()].some((k) => k.startsWith('slow:l:'))
+      ) {
+        assert.ok(Date.now() < deadline, 'A never took the lock and asked for a token');
+        await sleep(20);
+      }
+      // B's refresh finds the lock taken and waits for A's token; B shuts down (its store and connection closed)
+      // only once that refresh is over, as a process does whose work is done.
+      assert.equal((await b.step('get c')).token, first, 'B serves its token while it waits');
+      b.end();
+      await b.report;
+      let now: string | undefined = first;
+      while (now === first) {
+        assert.ok(Date.now() < deadline, 'A’s refresh never finished');
+        await sleep(50);
+        now = (await a.step('get c')).token;
+      }
+      assert.equal(perScope('c'), 2, 'the first token and A’s refresh: B’s refresh took A’s token from Redis');
+    } finally {
+      a.end();
+      b.end();
+      await Promise.all([a.report, b.report]);
+    }
+  });
+
   it('a process that dies holding the lock is taken over after the lock TTL', async () => {
     emulator.faults.add({ endpoint: 'token', latencyMs: 30_000, times: 1 });
     const doomed = spawnReplica({

@@ -23,7 +23,7 @@ export interface ReplicaProcess {
   go(): void;
   /** In `steps` mode: sends one command line and resolves with its JSON answer. */
   step(command: string): Promise<{ token?: string; error?: string }>;
-  /** In `steps` mode: ends the run (its report follows). */
+  /** In `steps` mode: ends the run (its report follows); nothing once the run is over. */
   end(): void;
   readonly report: Promise<ReplicaReport>;
 }
@@ -84,12 +84,18 @@ class Replica {
       }
     };
     const report = Promise.race([reported, this.exited]);
+    let over = false;
+    const finish = (reusable: boolean) => {
+      over = true;
+      done(reusable);
+    };
     report.then(
-      () => done(true),
-      () => done(false),
+      () => finish(true),
+      () => finish(false),
     );
+    // Once the run is over, its handle sends nothing more (the process may be serving another run by then).
     const send = (line: string) => {
-      if (this.child.stdin!.writable) this.child.stdin!.write(`${line}\n`);
+      if (!over && this.child.stdin!.writable) this.child.stdin!.write(`${line}\n`);
     };
     send(`config ${JSON.stringify(config)}`);
     return {
