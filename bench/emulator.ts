@@ -107,6 +107,28 @@ interface Plan {
   roundSeconds: number;
 }
 
+/**
+ * What one token costs in crypto, as the bounds replay it: a client's signed grant to verify (its signing input and
+ * signature) and a token-sized signing input (~500 bytes, like the emulator's access token) for the server's key.
+ */
+function cryptoWork() {
+  const server = rsaKeyPair(2048);
+  const client = rsaKeyPair(2048);
+  const now = Math.floor(Date.now() / 1000);
+  const grant = signRs256(
+    { aud: 'http://127.0.0.1/', iss: 'c', scope: SCOPE, iat: now, exp: now + 120, jti: jti() },
+    client,
+  );
+  const [h, p, s] = grant.split('.') as [string, string, string];
+  return {
+    server,
+    client,
+    grantInput: Buffer.from(`${h}.${p}`),
+    grantSignature: Buffer.from(s, 'base64url'),
+    tokenInput: Buffer.from(`${'x'.repeat(80)}.${'y'.repeat(420)}`),
+  };
+}
+
 /** A running contender and what has been measured of it so far. */
 class Session {
   readonly contender: Contender;
@@ -214,18 +236,7 @@ class CryptoBound {
   readonly roundRates: number[] = [];
 
   constructor() {
-    const server = rsaKeyPair(2048);
-    const client = rsaKeyPair(2048);
-    const now = Math.floor(Date.now() / 1000);
-    const grant = signRs256(
-      { aud: 'http://127.0.0.1/', iss: 'c', scope: SCOPE, iat: now, exp: now + 120, jti: jti() },
-      client,
-    );
-    const [h, p, s] = grant.split('.') as [string, string, string];
-    const grantInput = Buffer.from(`${h}.${p}`);
-    const grantSignature = Buffer.from(s, 'base64url');
-    // A token-sized signing input (~500 bytes, like the emulator's access token).
-    const tokenInput = Buffer.from(`${'x'.repeat(80)}.${'y'.repeat(420)}`);
+    const { server, client, grantInput, grantSignature, tokenInput } = cryptoWork();
     const doSign = () => sign('sha256', tokenInput, server.privateKey);
     const doVerify = () => {
       if (!verify('sha256', grantInput, client.publicKey, grantSignature))
@@ -289,17 +300,7 @@ class ThreadPoolCryptoBound {
 
   constructor(concurrency: number) {
     this.#concurrency = concurrency;
-    const server = rsaKeyPair(2048);
-    const client = rsaKeyPair(2048);
-    const now = Math.floor(Date.now() / 1000);
-    const grant = signRs256(
-      { aud: 'http://127.0.0.1/', iss: 'c', scope: SCOPE, iat: now, exp: now + 120, jti: jti() },
-      client,
-    );
-    const [h, p, s] = grant.split('.') as [string, string, string];
-    const grantInput = Buffer.from(`${h}.${p}`);
-    const grantSignature = Buffer.from(s, 'base64url');
-    const tokenInput = Buffer.from(`${'x'.repeat(80)}.${'y'.repeat(420)}`);
+    const { server, client, grantInput, grantSignature, tokenInput } = cryptoWork();
     this.#once = () =>
       new Promise<void>((resolve, reject) => {
         verify('sha256', grantInput, client.publicKey, grantSignature, (err, ok) => {

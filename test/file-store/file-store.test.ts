@@ -22,6 +22,14 @@ describe('file token store', () => {
   let root: string;
   let dir: string;
 
+  /** A stored token holding only `value` (the store seals whatever it is given). */
+  const token = (value: string) => ({
+    value,
+    kind: 'maskinporten' as const,
+    expiresAt: 2e12,
+    issuedAt: 2e12 - 60_000,
+    scopes: [],
+  });
   const client = (store = createFileTokenStore(dir)) =>
     new MaskinportenClient(created.settings, { clock, cache: { store } });
 
@@ -84,13 +92,6 @@ describe('file token store', () => {
   it('a delete naming a token removes the entry only while it holds that token', async () => {
     const store = createFileTokenStore(dir);
     const context: StoreContext = { secret: randomBytes(32) };
-    const token = (value: string) => ({
-      value,
-      kind: 'maskinporten' as const,
-      expiresAt: 2e12,
-      issuedAt: 2e12 - 60_000,
-      scopes: [],
-    });
     await store.set('k', token('t2'), 60_000, context);
     await store.delete('k', context, token('t1'));
     assert.equal((await store.get('k', context))?.value, 't2', 'kept: it holds another token');
@@ -103,13 +104,6 @@ describe('file token store', () => {
     // token must survive (a check-then-unlink delete loses it whenever the write lands in between).
     const store = createFileTokenStore(dir);
     const context: StoreContext = { secret: randomBytes(32) };
-    const token = (value: string) => ({
-      value,
-      kind: 'maskinporten' as const,
-      expiresAt: 2e12,
-      issuedAt: 2e12 - 60_000,
-      scopes: [],
-    });
     const lost: number[] = [];
     for (let i = 0; i < 200; i++) {
       await store.set('k', token(`old${i}`), 60_000, context);
