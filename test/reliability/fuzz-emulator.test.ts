@@ -1131,6 +1131,28 @@ function tally(): { add(label: string): void; get(label: string): number; size: 
 
 // ---- the properties -----------------------------------------------------------------------------------------------
 
+/** A grant case every rule accepts: RS256 with the party's own registered key, now, 120 s, the given scopes. */
+function validGrantCase(who: PartyName, scopes: string[]): GrantCase {
+  return {
+    who,
+    alg: 'RS256',
+    keyRef: 'own',
+    typ: 'JWT',
+    headerExtras: [],
+    iatDelta: 0,
+    lifetime: 120,
+    scopes,
+    sep: ' ',
+    jti: true,
+    mutations: [],
+    signer: 'own',
+    digest: 'match',
+    sig: 'none',
+    at: 0,
+    encoding: 'compact',
+  };
+}
+
 describe('fuzzing the emulator (property-based)', () => {
   let w: World;
   let dir: string;
@@ -1201,40 +1223,25 @@ describe('fuzzing the emulator (property-based)', () => {
     );
 
     // Burn one jti per client, and fill the pool of real tokens.
-    const base = (who: PartyName, scopes: string[]): GrantCase => ({
-      who,
-      alg: 'RS256',
-      keyRef: 'own',
-      typ: 'JWT',
-      headerExtras: [],
-      iatDelta: 0,
-      lifetime: 120,
-      scopes,
-      sep: ' ',
-      jti: true,
-      mutations: [],
-      signer: 'own',
-      digest: 'match',
-      sig: 'none',
-      at: 0,
-      encoding: 'compact',
-    });
     for (const who of ['client', 'client2', 'cert'] as const) {
-      const b = buildGrant(w, { ...base(who, ['fuzz:read']), mutations: [{ claim: 'jti', value: BURNED_JTI }] });
+      const b = buildGrant(w, {
+        ...validGrantCase(who, ['fuzz:read']),
+        mutations: [{ claim: 'jti', value: BURNED_JTI }],
+      });
       assert.equal((await postGrant(w, b.assertion)).status, 200);
       w.used.add(`${parties[who].id}\u0000${BURNED_JTI}`);
     }
     const poolCases: GrantCase[] = [
-      base('client', ['fuzz:read', SERVICE_OWNER_SCOPE]),
-      base('cert', ['fuzz:write']),
+      validGrantCase('client', ['fuzz:read', SERVICE_OWNER_SCOPE]),
+      validGrantCase('cert', ['fuzz:write']),
       {
-        ...base('client2', ['fuzz:read', OPEN_SCOPE]),
+        ...validGrantCase('client2', ['fuzz:read', OPEN_SCOPE]),
         mutations: [
           { claim: 'resource', value: ['https://api.example/a', 'https://api.example/b'] },
           { claim: 'pid', value: '12345678901' },
         ],
       },
-      { ...base('client', ['fuzz:read']), mutations: [{ claim: 'consumer_org', value: DELEGATOR }] },
+      { ...validGrantCase('client', ['fuzz:read']), mutations: [{ claim: 'consumer_org', value: DELEGATOR }] },
     ];
     for (const c of poolCases) {
       const answer = await postGrant(w, buildGrant(w, c).assertion);
@@ -1411,26 +1418,7 @@ describe('fuzzing the emulator (property-based)', () => {
       fc.asyncProperty(formCase, async (c) => {
         // Signed only when the form carries it: no other assertion can equal a fresh one.
         const carriesValid = c.params.some(([, v]) => v instanceof ValidAssertion);
-        const valid = carriesValid
-          ? buildGrant(w, {
-              who: 'client',
-              alg: 'RS256',
-              keyRef: 'own',
-              typ: 'JWT',
-              headerExtras: [],
-              iatDelta: 0,
-              lifetime: 120,
-              scopes: ['fuzz:read'],
-              sep: ' ',
-              jti: true,
-              mutations: [],
-              signer: 'own',
-              digest: 'match',
-              sig: 'none',
-              at: 0,
-              encoding: 'compact',
-            }).assertion
-          : undefined;
+        const valid = carriesValid ? buildGrant(w, validGrantCase('client', ['fuzz:read'])).assertion : undefined;
         const pieces = c.params.map(([k, v]) => {
           const text = v instanceof ValidAssertion ? valid! : v instanceof Huge ? 'A'.repeat(v.n) : v;
           return c.encode ? new URLSearchParams([[k, text]]).toString() : `${k}=${text}`;
