@@ -29,8 +29,8 @@ import {
   deadlineError,
   parseRetryAfter,
   type ResolvedCallPolicy,
-  startDeadline,
   untilDeadline,
+  withDeadline,
   withRetries,
 } from '../transport/retry.ts';
 import { composeGrant } from './grant.ts';
@@ -134,12 +134,7 @@ export async function fetchMaskinportenToken(
   request: NormalizedTokenRequest,
 ): Promise<AccessToken> {
   // One deadline for the whole call, disarmed when it is over.
-  const deadline = startDeadline(ctx.policy);
-  try {
-    return await maskinportenTokenWithin(deadline, ctx, creds, signer, request);
-  } finally {
-    deadline.clear();
-  }
+  return withDeadline(ctx.policy, (deadline) => maskinportenTokenWithin(deadline, ctx, creds, signer, request));
 }
 
 async function maskinportenTokenWithin(
@@ -200,7 +195,6 @@ async function maskinportenTokenWithin(
         );
       },
       ctx.policy,
-      undefined,
       deadline,
     );
   let token: AccessToken;
@@ -257,12 +251,7 @@ export async function fetchAltinnToken(
   maskinportenToken: (fresh: boolean, signal: AbortSignal) => Promise<AccessToken>,
 ): Promise<AccessToken> {
   const platform = platformUrl(creds);
-  const deadline = startDeadline(ctx.policy);
-  try {
-    return await altinnTokenWithin(deadline, ctx, platform, maskinportenToken);
-  } finally {
-    deadline.clear();
-  }
+  return withDeadline(ctx.policy, (deadline) => altinnTokenWithin(deadline, ctx, platform, maskinportenToken));
 }
 
 async function altinnTokenWithin(
@@ -294,7 +283,6 @@ async function altinnTokenWithin(
         return AccessToken.fromValue(processExchangeSuccess(text), 'altinn');
       },
       ctx.policy,
-      undefined,
       deadline,
     );
   };

@@ -37,13 +37,3 @@ export function raceSignal<T>(
     );
   });
 }
-
-/**
- * One signal that aborts when any of `signals` does; the one given when there is only one.
- * @param signals the signals (undefined ones are skipped)
- * @returns the combined signal
- */
-export function anySignal(...signals: (AbortSignal | null | undefined)[]): AbortSignal {
-  const given = signals.filter((s): s is AbortSignal => s != null);
-  return given.length === 1 ? given[0]! : AbortSignal.any(given);
-}

@@ -3,9 +3,9 @@
  * backoff and full jitter (honouring `Retry-After` up to a cap), within bounded attempts and an overall deadline;
  * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
  */
-import { sleep, systemClock, type Timekeeper } from '../clock.ts';
-import { AbortedError, ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
-import { anySignal, raceSignal } from './race.ts';
+import { sleep, type Timekeeper } from '../clock.ts';
+import { ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
+import { raceSignal } from './race.ts';
 
 /**
  * How calls are retried and timed.
@@ -57,9 +57,9 @@ function positive(name: string, value: number | undefined, fallback: number, min
 /** Validates and fills in a retry policy and timing; deadlines, timeouts and backoff run on `clock`. */
 export function resolveCallPolicy(
   retry: RetryPolicy | false | undefined,
-  timing: CallTiming = {},
-  hooks: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>> = {},
-  clock: Timekeeper = systemClock,
+  timing: CallTiming,
+  hooks: Partial<Pick<ResolvedCallPolicy, 'sleep' | 'random'>> | undefined,
+  clock: Timekeeper,
 ): ResolvedCallPolicy {
   const r = retry === false ? { maxAttempts: 1 } : (retry ?? {});
   const maxAttempts = positive('retry.maxAttempts', r.maxAttempts, 3, 1);
@@ -71,8 +71,8 @@ export function resolveCallPolicy(
     maxRetryAfterMs: positive('retry.maxRetryAfterMs', r.maxRetryAfterMs, 30_000),
     timeoutMs: positive('timeoutMs', timing.timeoutMs, 10_000, 1),
     deadlineMs: positive('deadlineMs', timing.deadlineMs, 30_000, 1),
-    sleep: hooks.sleep ?? ((ms, signal) => sleep(clock, ms, signal)),
-    random: hooks.random ?? Math.random,
+    sleep: hooks?.sleep ?? ((ms, signal) => sleep(clock, ms, signal)),
+    random: hooks?.random ?? Math.random,
     clock,
   };
 }
@@ -93,7 +93,7 @@ function isRetryable(err: unknown): boolean {
   return err instanceof UnavailableError;
 }
 
-/** One attempt: gets a signal that aborts on the attempt's timeout, the deadline or the caller's abort. */
+/** One attempt: gets a signal that aborts on the attempt's timeout or the call's deadline. */
 export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
 
 /**
@@ -130,7 +130,7 @@ function armTimeout(clock: Timekeeper, controller: AbortController, ms: number, 
 }
 
 /** Starts the deadline of a call now, on the policy's clock; {@link CallDeadline.clear} it when the call is over. */
-export function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
+function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
   const controller = new AbortController();
   return {
     signal: controller.signal,
@@ -140,7 +140,25 @@ export function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
 }
 
 /**
- * The signal of one attempt: aborts when `overall` does (the deadline or the caller's abort) or after `timeoutMs`.
+ * Runs `work` within one deadline started now (see {@link startDeadline}), disarmed when the work is over.
+ * @param policy the call policy whose clock and `deadlineMs` the deadline runs on
+ * @param work the call, given its deadline
+ * @returns what `work` resolves to
+ */
+export async function withDeadline<T>(
+  policy: ResolvedCallPolicy,
+  work: (deadline: CallDeadline) => Promise<T>,
+): Promise<T> {
+  const deadline = startDeadline(policy);
+  try {
+    return await work(deadline);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * The signal of one attempt: aborts when `overall` (the call's deadline) does or after `timeoutMs`.
  * `end` disarms both once the attempt is over.
  */
 function attemptSignal(
@@ -193,39 +211,19 @@ export function untilDeadline<T>(
 }
 
 /**
- * Runs `attempt` until it succeeds, fails finally, or the attempts or deadline run out. Transport failures are
- * turned into coded errors: the caller's abort → `ERR_ABORTED`; a timeout → `ERR_TIMEOUT`; a network failure →
- * `ERR_NETWORK`. The deadline starts now unless the call's deadline is passed in (it began before the attempts).
+ * Runs `attempt` until it succeeds, fails finally, or the attempts or the call's deadline run out. Transport
+ * failures are turned into coded errors: a timeout → `ERR_TIMEOUT`; a network failure → `ERR_NETWORK`.
+ * @param deadline the call's deadline (it began before the attempts: see {@link withDeadline})
  */
 export async function withRetries<T>(
   what: string,
   attempt: Attempt<T>,
   policy: ResolvedCallPolicy,
-  signal?: AbortSignal,
-  callDeadline?: CallDeadline,
+  deadline: CallDeadline,
 ): Promise<T> {
-  if (callDeadline) return retrying(what, attempt, policy, signal, callDeadline);
-  // A deadline of its own: disarmed when the call is over.
-  const own = startDeadline(policy);
-  try {
-    return await retrying(what, attempt, policy, signal, own);
-  } finally {
-    own.clear();
-  }
-}
-
-async function retrying<T>(
-  what: string,
-  attempt: Attempt<T>,
-  policy: ResolvedCallPolicy,
-  signal: AbortSignal | undefined,
-  callDeadline: CallDeadline,
-): Promise<T> {
-  if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
-  const deadline = callDeadline.signal;
-  if (deadline.aborted) throw deadlineError(what, policy, deadline.reason);
-  const overall = anySignal(signal, deadline);
-  const { startedAt } = callDeadline;
+  const overall = deadline.signal;
+  if (overall.aborted) throw deadlineError(what, policy, overall.reason);
+  const { startedAt } = deadline;
   let last: MaskinportenError | undefined;
   for (let n = 1; n <= policy.maxAttempts; n++) {
     const current = attemptSignal(policy.clock, overall, policy.timeoutMs);
@@ -233,8 +231,7 @@ async function retrying<T>(
       return await attempt(current.signal, n);
     } catch (err) {
       current.end();
-      if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
-      if (deadline.aborted) throw deadlineError(what, policy, last ?? err, n);
+      if (overall.aborted) throw deadlineError(what, policy, last ?? err, n);
       last = toTransportError(err, what, current.timedOut(), policy.timeoutMs, n);
       if (!isRetryable(last) || n === policy.maxAttempts) throw withAttempts(last, n);
       const backoff = policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
@@ -246,7 +243,6 @@ async function retrying<T>(
       try {
         await policy.sleep(wait, overall);
       } catch {
-        if (signal?.aborted) throw new AbortedError(`${what} was aborted`, { cause: signal.reason });
         throw new UnavailableError(
           'ERR_TIMEOUT',
           `${what} did not complete within the ${policy.deadlineMs} ms deadline`,
