@@ -11,7 +11,7 @@ import { UsageError } from './args.ts';
 import { type PlannedFile, writeFilesAtomically } from './files.ts';
 
 /** The forms the private key file can take. */
-export const PRIVATE_KEY_FORMATS = ['jwk', 'jwk-base64'] as const;
+const PRIVATE_KEY_FORMATS = ['jwk', 'jwk-base64'] as const;
 /** A form of the private key file: the key pair JWK as JSON, or that JSON base64-encoded (`JwkBase64`). */
 export type PrivateKeyFormat = (typeof PRIVATE_KEY_FORMATS)[number];
 
@@ -21,7 +21,7 @@ export const PRIVATE_KEY_FILE: Record<PrivateKeyFormat, string> = {
   'jwk-base64': 'jwk.base64',
 };
 /** The public key file: a JSON array holding the public JWK. */
-export const PUBLIC_KEY_FILE = 'public.jwk.json';
+const PUBLIC_KEY_FILE = 'public.jwk.json';
 
 /** Reads `--private-format`. */
 export function privateKeyFormat(value: string | undefined): PrivateKeyFormat {

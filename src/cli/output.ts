@@ -2,7 +2,7 @@
 import type { CliIo, CliOutput } from './io.ts';
 
 /** Whether text written to `stream` may be coloured, with the run's environment. */
-export function useColor(stream: CliOutput, env: CliIo['env']): boolean {
+function useColor(stream: CliOutput, env: CliIo['env']): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb';
 }
 

@@ -118,6 +118,3 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     return err instanceof UsageError ? 2 : 1;
   }
 }
-
-/** The same as {@link runCli}. */
-export const main = runCli;

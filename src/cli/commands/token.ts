@@ -45,7 +45,7 @@ Examples:
 `;
 
 /** Where `--output curl` puts the API's URL when `--url` is not given: plainly a placeholder, to replace. */
-export const URL_PLACEHOLDER = '<API-URL>';
+const URL_PLACEHOLDER = '<API-URL>';
 
 /** RFC 6750 section 2.1 token68: what a bearer token may hold (every compact JWS does). */
 export function isToken68(value: string): boolean {
