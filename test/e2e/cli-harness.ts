@@ -126,11 +126,11 @@ export async function runCli(args: string[], options: RunOptions = {}): Promise<
   try {
     const io: CliIo = { stdout: stdout.stream, stderr: stderr.stream, stdin, env, cwd: options.cwd ?? ROOT };
     const code = await Promise.race([run([...args], io), timedOut]);
-    if (ownCache) rmSync(ownCache, { recursive: true, force: true });
     return { args, code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
   } finally {
     clearTimeout(timer);
     stdin.destroy();
+    if (ownCache) rmSync(ownCache, { recursive: true, force: true });
   }
 }
 
@@ -157,7 +157,7 @@ export function runCliProcess(args: string[], options: RunOptions = {}): Promise
   });
   child.stdin.on('error', () => {}); // the command may exit before reading its input
   child.stdin.end(options.input ?? '');
-  return new Promise((res, rej) => {
+  const done = new Promise<CliResult>((res, rej) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       rej(new Error(`maskinporten ${args.join(' ')} did not finish in ${RUN_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
@@ -168,9 +168,11 @@ export function runCliProcess(args: string[], options: RunOptions = {}): Promise
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (ownCache) rmSync(ownCache, { recursive: true, force: true });
       res({ args, code, signal, stdout, stderr });
     });
+  });
+  return done.finally(() => {
+    if (ownCache) rmSync(ownCache, { recursive: true, force: true });
   });
 }
 
