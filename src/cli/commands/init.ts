@@ -85,12 +85,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const { bold, green, warn } = painter(io);
   const interactive = Boolean(io.stdin.isTTY && io.stdout.isTTY) && !values.yes && !json;
   const rl = interactive ? createInterface({ input: io.stdin, output: io.stdout }) : undefined;
+  /** Files written so far, for a walk-through stopped half-way. */
+  const made: string[] = [];
   /**
    * Asks on a terminal (without one, the fallback). An empty answer takes the fallback; a question without one is
    * asked again when `required`, so a stray Enter never ends the walk-through.
    */
-  /** Files written so far, for a walk-through stopped half-way. */
-  const made: string[] = [];
   const ask = async (question: string, fallback?: string, required = false): Promise<string | undefined> => {
     if (!rl) return fallback;
     for (;;) {
@@ -198,12 +198,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       force,
       privateFormat: secretsPath ? 'none' : 'jwk',
       // The secrets file is the private key's one copy here: written with the public key, all or nothing.
-      alongside: (made) =>
+      alongside: (pair) =>
         secretsPath
           ? [
               {
                 path: secretsPath,
-                content: `${JSON.stringify({ [section]: { JwkBase64: toJwkBase64(made.privateJwk) } }, null, 2)}\n`,
+                content: `${JSON.stringify({ [section]: { JwkBase64: toJwkBase64(pair.privateJwk) } }, null, 2)}\n`,
                 mode: 0o600,
               },
             ]
