@@ -30,6 +30,16 @@ export function privateKeyFormat(value: string | undefined): PrivateKeyFormat {
   throw new UsageError(`--private-format must be ${PRIVATE_KEY_FORMATS.join(' or ')}, got ${JSON.stringify(value)}`);
 }
 
+/** The modulus lengths `--bits` accepts. */
+const KEY_BITS = [2048, 3072, 4096];
+
+/** Reads `--bits`: the modulus length, 2048 unless given. */
+export function keyBits(value: string | undefined): number {
+  const bits = Number(value ?? 2048);
+  if (!KEY_BITS.includes(bits)) throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${value}`);
+  return bits;
+}
+
 /** The paths written: the private key file under the name of its form, and the public key array. */
 export interface KeyFilePaths {
   /** `private.jwk.json`, when the private key was written as a JWK. */
@@ -38,6 +48,16 @@ export interface KeyFilePaths {
   jwkBase64?: string;
   /** `public.jwk.json`. */
   publicJwks: string;
+}
+
+/**
+ * The private key file written, whatever its form: for a caller that asked for one (a `privateFormat` other than
+ * `none`), so its absence is a fault here, never the user's.
+ */
+export function privateKeyPath(files: KeyFilePaths): string {
+  const path = files.privateJwk ?? files.jwkBase64;
+  if (path === undefined) throw new Error('no private key file was written');
+  return path;
 }
 
 /** Options of {@link generateKeyFiles}. */

@@ -5,7 +5,7 @@
 import { isValidKid } from '../../keys/jwk.ts';
 import { parse, UsageError } from '../args.ts';
 import { type CliIo, pathIn } from '../io.ts';
-import { generateKeyFiles, privateKeyFormat } from '../key-files.ts';
+import { generateKeyFiles, keyBits, privateKeyFormat, privateKeyPath } from '../key-files.ts';
 import { painter } from '../output.ts';
 
 export const help = `Usage: maskinporten keygen [--out-dir DIR] [--bits 2048|3072|4096] [--kid KID] [--alg RS256|RS384|RS512] [--private-format jwk|jwk-base64] [--force] [--json]
@@ -42,8 +42,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
   });
   const privateFormat = privateKeyFormat(values['private-format']);
-  const bits = Number(values.bits ?? 2048);
-  if (![2048, 3072, 4096].includes(bits)) throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
+  const bits = keyBits(values.bits);
   const alg = values.alg ?? 'RS256';
   if (!['RS256', 'RS384', 'RS512'].includes(alg))
     throw new UsageError(`--alg must be RS256, RS384 or RS512, got ${alg}`);
@@ -59,7 +58,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     privateFormat,
     ...(values.kid === undefined ? {} : { kid: values.kid }),
   });
-  const privateFile = (files.privateJwk ?? files.jwkBase64)!;
+  const privateFile = privateKeyPath(files);
   const { bold, dim } = painter(io);
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ kid: pair.kid, alg, bits, files, publicJwks: [pair.publicJwk] })}\n`);

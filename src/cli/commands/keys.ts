@@ -7,7 +7,7 @@ import { MAX_KEY_LIFETIME_SECONDS, type RegisteredJwk, withLifetime } from '../.
 import { ADMIN_FLAGS, adminHelp, selfServiceFromFlags } from '../admin.ts';
 import { parse, UsageError } from '../args.ts';
 import { type CliIo, pathIn } from '../io.ts';
-import { generateKeyFiles, privateKeyFormat } from '../key-files.ts';
+import { generateKeyFiles, keyBits, privateKeyFormat, privateKeyPath } from '../key-files.ts';
 import { painter } from '../output.ts';
 import { readPublicKeys } from '../public-keys.ts';
 import { listFlag } from '../settings-flags.ts';
@@ -154,9 +154,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
     }
     const outDir = pathIn(io, values['out-dir'] ?? 'maskinporten-keys');
-    const bits = Number(values.bits ?? 2048);
-    if (![2048, 3072, 4096].includes(bits))
-      throw new UsageError(`--bits must be 2048, 3072 or 4096, got ${values.bits}`);
+    const bits = keyBits(values.bits);
     const { pair, files } = await generateKeyFiles({
       outDir,
       bits,
@@ -164,7 +162,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       force: values.force === true,
       privateFormat,
     });
-    const privateFile = (files.privateJwk ?? files.jwkBase64)!;
+    const privateFile = privateKeyPath(files);
     const set = await api.replaceKeys(target, [...again(current), fresh(pair.publicJwk)]);
     if (json) {
       io.stdout.write(
