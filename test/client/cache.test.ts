@@ -8,6 +8,7 @@ import { MaskinportenClient, type MaskinportenClientOptions, type TokenRequestIn
 import { generateRsaKeyPair } from '../../src/keys/jwk.ts';
 import type { MaskinportenSettings } from '../../src/settings.ts';
 import {
+  assertConditionalDelete,
   count,
   FakeClock,
   lastGrant,
@@ -296,4 +297,9 @@ describe('client cache', () => {
     assert.equal(count(emulator, 'token'), before + 1, 'fetched upstream instead');
     assert.notEqual(store.map.get(k)?.token.value, bogus.value, 'the bogus entry is gone from the store');
   });
+});
+
+describe('the in-memory test store', () => {
+  it('keeps the TokenStore contract: a delete naming a token removes only that token', () =>
+    assertConditionalDelete(new MemoryStore()));
 });

@@ -12,7 +12,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { StoreContext } from '../../src/cache/store.ts';
 import { MaskinportenClient } from '../../src/client.ts';
 import { createFileTokenStore, defaultTokenCacheDir } from '../../src/file-store/index.ts';
-import { count, FakeClock, throwsWith } from '../helpers/client-env.ts';
+import { assertConditionalDelete, count, FakeClock, storedToken, throwsWith } from '../helpers/client-env.ts';
 import { useClient, useEmulator } from '../helpers/emulator.ts';
 
 describe('file token store', () => {
@@ -22,14 +22,6 @@ describe('file token store', () => {
   let root: string;
   let dir: string;
 
-  /** A stored token holding only `value` (the store seals whatever it is given). */
-  const token = (value: string) => ({
-    value,
-    kind: 'maskinporten' as const,
-    expiresAt: 2e12,
-    issuedAt: 2e12 - 60_000,
-    scopes: [],
-  });
   const client = (store = createFileTokenStore(dir)) =>
     new MaskinportenClient(created.settings, { clock, cache: { store } });
 
@@ -92,11 +84,7 @@ describe('file token store', () => {
   it('a delete naming a token removes the entry only while it holds that token', async () => {
     const store = createFileTokenStore(dir);
     const context: StoreContext = { secret: randomBytes(32) };
-    await store.set('k', token('t2'), 60_000, context);
-    await store.delete('k', context, token('t1'));
-    assert.equal((await store.get('k', context))?.value, 't2', 'kept: it holds another token');
-    await store.delete('k', context, token('t2'));
-    assert.equal(await store.get('k', context), undefined, 'deleted: it held that token');
+    await assertConditionalDelete(store, context);
   });
 
   it('a delete racing a write never removes the newer token', async () => {
@@ -106,10 +94,10 @@ describe('file token store', () => {
     const context: StoreContext = { secret: randomBytes(32) };
     const lost: number[] = [];
     for (let i = 0; i < 200; i++) {
-      await store.set('k', token(`old${i}`), 60_000, context);
+      await store.set('k', storedToken(`old${i}`), 60_000, context);
       await Promise.all([
-        store.delete('k', context, token(`old${i}`)),
-        store.set('k', token(`new${i}`), 60_000, context),
+        store.delete('k', context, storedToken(`old${i}`)),
+        store.set('k', storedToken(`new${i}`), 60_000, context),
       ]);
       const held = (await store.get('k', context))?.value;
       // Either the write came first and the delete left it, or the delete came first and the write followed.

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StoredToken, TokenStore } from '../../src/cache/store.ts';
+import type { StoreContext, StoredToken, TokenStore } from '../../src/cache/store.ts';
 import type { MaskinportenClientOptions } from '../../src/client.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { MaskinportenError, type MaskinportenErrorCode } from '../../src/errors.ts';
@@ -152,9 +152,32 @@ export class MemoryStore implements TokenStore {
     this.map.set(key, { token, ttlMs });
   }
 
-  async delete(key: string): Promise<void> {
-    this.map.delete(key);
+  /** As every store: a delete naming a token removes the entry only while it holds that token. */
+  async delete(key: string, _context?: StoreContext, token?: StoredToken): Promise<void> {
+    if (token === undefined || this.map.get(key)?.token.value === token.value) this.map.delete(key);
   }
+}
+
+/** A stored token holding only `value`: enough for a store, which keeps (or seals) whatever it is given. */
+export function storedToken(value: string): StoredToken {
+  return { value, kind: 'maskinporten', expiresAt: 2e12, issuedAt: 2e12 - 60_000, scopes: [] };
+}
+
+/**
+ * The {@link TokenStore} contract of `delete(key, context, token)`: the entry goes only while it holds that token, so
+ * an invalidation never removes a newer token another replica stored. `reader` sees what `store` wrote (another
+ * replica's connection, for a shared store).
+ */
+export async function assertConditionalDelete(
+  store: TokenStore,
+  context?: StoreContext,
+  reader: TokenStore = store,
+): Promise<void> {
+  await store.set('k', storedToken('t2'), 60_000, context);
+  await store.delete('k', context, storedToken('t1'));
+  assert.equal((await reader.get('k', context))?.value, 't2', 'kept: it holds another token');
+  await store.delete('k', context, storedToken('t2'));
+  assert.equal(await reader.get('k', context), undefined, 'deleted: it held that token');
 }
 
 /** A tiny local HTTP server on 127.0.0.1. */

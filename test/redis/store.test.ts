@@ -12,7 +12,7 @@ import type { StoreContext } from '../../src/cache/store.ts';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { createRedisTokenStore, type RedisTokenStoreOptions } from '../../src/redis/index.ts';
-import { count, FakeClock, recordingLogger, throwsWith } from '../helpers/client-env.ts';
+import { assertConditionalDelete, count, FakeClock, recordingLogger, throwsWith } from '../helpers/client-env.ts';
 import { admin, connect, dump, LIBRARIES, type Library, startRedis, type TestRedis } from './redis-server.ts';
 
 /** Waits (bounded) until `check` holds. */
@@ -149,18 +149,7 @@ for (const library of LIBRARIES) {
 
       // At the store: a delete naming a token removes the entry only while it holds that token.
       const context: StoreContext = { secret: randomBytes(32) };
-      const token = (value: string) => ({
-        value,
-        kind: 'maskinporten' as const,
-        expiresAt: 2e12,
-        issuedAt: 2e12 - 60_000,
-        scopes: [],
-      });
-      await one.store.set('k', token('t2'), 60_000, context);
-      await one.store.delete('k', context, token('t1'));
-      assert.equal((await two.store.get('k', context))?.value, 't2', 'kept: it holds another token');
-      await one.store.delete('k', context, token('t2'));
-      assert.equal(await two.store.get('k', context), undefined, 'deleted: it held that token');
+      await assertConditionalDelete(one.store, context, two.store);
     });
 
     it('refreshes ahead on one replica; the others keep serving and then pick up the new token', async () => {
