@@ -31,11 +31,6 @@ export function importGraph(srcDir: string): ImportEdge[] {
   return scan(srcDir).edges;
 }
 
-/** Every import of a package or Node module by the `.ts` files below `srcDir`. */
-export function packageImports(srcDir: string): PackageImport[] {
-  return scan(srcDir).packages;
-}
-
 function scan(srcDir: string): { edges: ImportEdge[]; packages: PackageImport[] } {
   const edges: ImportEdge[] = [];
   const packages: PackageImport[] = [];

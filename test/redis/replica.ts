@@ -54,8 +54,6 @@ export interface ReplicaReport {
   tokens: Record<string, string[]>;
   outagesLogged: number;
   recoveriesLogged: number;
-  /** How many runs this process had served before this one (0: a fresh process). */
-  earlierRuns: number;
 }
 
 /** How long (ms) a run's store and HTTP traffic must have been idle before its background work counts as done. */
@@ -117,7 +115,7 @@ class Activity {
 }
 
 /** One run: a new connection, store and client, driven by the lines that follow until its report. */
-async function run(config: ReplicaConfig, lines: AsyncIterator<string>, earlierRuns: number): Promise<void> {
+async function run(config: ReplicaConfig, lines: AsyncIterator<string>): Promise<void> {
   report = {
     calls: 0,
     failures: 0,
@@ -126,7 +124,6 @@ async function run(config: ReplicaConfig, lines: AsyncIterator<string>, earlierR
     tokens: {},
     outagesLogged: 0,
     recoveriesLogged: 0,
-    earlierRuns,
   };
   const logger = {
     warn: (_obj: Record<string, unknown>, msg?: string) => {
@@ -217,11 +214,11 @@ async function run(config: ReplicaConfig, lines: AsyncIterator<string>, earlierR
 
 const input = createInterface({ input: process.stdin });
 const lines = input[Symbol.asyncIterator]();
-for (let runs = 0; ; runs++) {
+for (;;) {
   const next = await lines.next();
   if (next.done) break;
   const [command, ...rest] = next.value.split(' ');
   if (command !== 'config') throw new Error(`replica: expected a config line, got ${JSON.stringify(command)}`);
-  await run(JSON.parse(rest.join(' ')) as ReplicaConfig, lines, runs);
+  await run(JSON.parse(rest.join(' ')) as ReplicaConfig, lines);
 }
 input.close();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { until } from '../helpers/wait.ts';
 import { admin, dump, LIBRARIES, startRedis, type TestRedis } from './redis-server.ts';
 import type { ReplicaConfig } from './replica.ts';
 import { ReplicaPool } from './spawn-replica.ts';
@@ -151,25 +152,22 @@ describe('Redis token store across processes', () => {
       // A's refresh takes the lock and asks for a token that takes 3 s to come.
       emulator.faults.add({ endpoint: 'token', latencyMs: 3000, times: 1 });
       assert.equal((await a.step('get c')).token, first, 'A serves its token while it refreshes');
-      const deadline = Date.now() + 20_000;
-      while (
-        emulator.faults.list().length > 0 ||
-        ![...(await dump(redis.url)).keys()].some((k) => k.startsWith('slow:l:'))
-      ) {
-        assert.ok(Date.now() < deadline, 'A never took the lock and asked for a token');
-        await sleep(20);
-      }
+      await until(
+        async () =>
+          emulator.faults.list().length === 0 &&
+          [...(await dump(redis.url)).keys()].some((k) => k.startsWith('slow:l:')),
+        'A to take the lock and ask for a token',
+        { limitMs: 20_000, everyMs: 20 },
+      );
       // B's refresh finds the lock taken and waits for A's token; B shuts down (its store and connection closed)
       // only once that refresh is over, as a process does whose work is done.
       assert.equal((await b.step('get c')).token, first, 'B serves its token while it waits');
       b.end();
       await b.report;
-      let now: string | undefined = first;
-      while (now === first) {
-        assert.ok(Date.now() < deadline, 'A’s refresh never finished');
-        await sleep(50);
-        now = (await a.step('get c')).token;
-      }
+      await until(async () => (await a.step('get c')).token !== first, 'A’s refresh to finish', {
+        limitMs: 20_000,
+        everyMs: 50,
+      });
       assert.equal(perScope('c'), 2, 'the first token and A’s refresh: B’s refresh took A’s token from Redis');
     } finally {
       a.end();
@@ -198,16 +196,15 @@ describe('Redis token store across processes', () => {
     });
     await Promise.all([doomed.ready, survivor.ready]);
     doomed.go();
-    const deadline = Date.now() + 20_000;
     // Killed holding the lock, with its token request in the emulator (the slow fault taken by it, not left for the
     // survivor's request).
-    while (
-      emulator.faults.list().length > 0 ||
-      ![...(await dump(redis.url)).keys()].some((k) => k.startsWith('maskinporten:l:'))
-    ) {
-      assert.ok(Date.now() < deadline, 'the first process never took the lock and asked for a token');
-      await sleep(20);
-    }
+    await until(
+      async () =>
+        emulator.faults.list().length === 0 &&
+        [...(await dump(redis.url)).keys()].some((k) => k.startsWith('maskinporten:l:')),
+      'the first process to take the lock and ask for a token',
+      { limitMs: 20_000, everyMs: 20 },
+    );
     doomed.child.kill('SIGKILL');
     await doomed.report.catch(() => undefined);
     survivor.go();
@@ -265,13 +262,15 @@ describe('Redis token store across processes', () => {
       await sleep(Math.max(0, startAt - Date.now()));
       await redis.start();
       for (const [i, p] of pairs.entries()) {
-        const deadline = Date.now() + 15_000;
         let now = first[i];
-        while (now === first[i]) {
-          assert.ok(Date.now() < deadline, 'B still serves the token A invalidated during the outage');
-          await sleep(50);
-          now = (await p.b.step(`get ${p.scope}`)).token;
-        }
+        await until(
+          async () => {
+            now = (await p.b.step(`get ${p.scope}`)).token;
+            return now !== first[i];
+          },
+          'B to stop serving the token A invalidated during the outage',
+          { limitMs: 15_000, everyMs: 50 },
+        );
         assert.ok(now);
         // The first token, A's refresh, and B's one new token: no stampede.
         assert.equal(perScope(p.scope), 3);

@@ -4,17 +4,13 @@
  * else, so a process start (0.5–0.7 s of CPU) is paid once per process, not once per run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The suite's compile cache, also when bench/redis.ts runs the replicas without the test preload: replicas inherit
+// NODE_COMPILE_CACHE and load in about half the CPU time.
+import '../helpers/compile-cache.ts';
 import type { Library } from './redis-server.ts';
 import type { ReplicaConfig, ReplicaReport } from './replica.ts';
 
 const script = new URL('./replica.ts', import.meta.url).pathname;
-/**
- * Node's compile cache for the replicas (keyed by content, so never stale): a replica then loads in about half the
- * CPU time, most of which is otherwise spent stripping the types of the same source files in every process.
- */
-const compileCache = join(tmpdir(), 'maskinporten-replica-compile-cache');
 
 /** One run in a replica process: ready once connected; `go()` starts its calls; its report once it is over. */
 export interface ReplicaProcess {
@@ -40,10 +36,7 @@ class Replica {
 
   constructor(library: Library) {
     this.library = library;
-    this.child = spawn(process.execPath, [script], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_COMPILE_CACHE: compileCache },
-    });
+    this.child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.#out += d;
       for (let nl = this.#out.indexOf('\n'); nl >= 0; nl = this.#out.indexOf('\n')) {
@@ -128,8 +121,6 @@ class Replica {
 export class ReplicaPool {
   readonly #idle: Replica[] = [];
   readonly #all = new Set<Replica>();
-  /** Processes started so far. */
-  started = 0;
 
   /** Starts one run of `config` in a process of its own. */
   start(config: ReplicaConfig): ReplicaProcess {
@@ -159,7 +150,6 @@ export class ReplicaPool {
 
   #spawn(library: Library): Replica {
     const replica = new Replica(library);
-    this.started++;
     this.#all.add(replica);
     return replica;
   }

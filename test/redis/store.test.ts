@@ -13,16 +13,8 @@ import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/cl
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { createRedisTokenStore, type RedisTokenStoreOptions } from '../../src/redis/index.ts';
 import { assertConditionalDelete, count, FakeClock, recordingLogger, throwsWith } from '../helpers/client-env.ts';
+import { until } from '../helpers/wait.ts';
 import { admin, connect, dump, LIBRARIES, type Library, startRedis, type TestRedis } from './redis-server.ts';
-
-/** Waits (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** How many pub/sub subscriptions the server holds, over every channel. */
 async function subscribers(url: string): Promise<number> {
