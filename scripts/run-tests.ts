@@ -73,7 +73,12 @@ export function expandGlobs(globs: readonly string[], root: string): string[] {
  */
 export function orderByDuration(files: readonly string[], durations: Durations): string[] {
   const weight = (f: string) => (Object.hasOwn(durations, f) ? durations[f]! : Number.POSITIVE_INFINITY);
-  return [...files].sort((a, b) => weight(b) - weight(a) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...files].sort(heaviestFirst(weight, (f) => f));
+}
+
+/** A comparator: the heaviest first, ties in name order. */
+function heaviestFirst<T>(weight: (item: T) => number, name: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => weight(b) - weight(a) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 }
 
 /**
@@ -97,15 +102,19 @@ export function planWork(files: readonly string[], durations: Durations, shared:
       shared: true,
     }),
   );
-  for (const f of orderByDuration(pooled, Object.fromEntries(pooled.map((p) => [p, weight(p)])))) {
+  for (const f of [...pooled].sort(heaviestFirst(weight, (p) => p))) {
     const lightest = groups.reduce((a, b) => (b.weight < a.weight ? b : a));
     lightest.files.push(f);
     lightest.weight += weight(f);
   }
   for (const g of groups) g.files.sort();
   items.push(...groups);
-  const name = (item: WorkItem) => item.files[0]!;
-  return items.sort((a, b) => b.weight - a.weight || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  return items.sort(
+    heaviestFirst(
+      (item) => item.weight,
+      (item) => item.files[0]!,
+    ),
+  );
 }
 
 /** The text of a group's entry file: one import per test file, by absolute file URL. */
@@ -160,7 +169,8 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const weightsPath = join(root, DURATIONS_FILE);
   const shared = new Set(expandGlobs(SHARED_GLOBS, root));
-  const work = planWork(files, readDurations(weightsPath), shared);
+  const previous = readDurations(weightsPath);
+  const work = planWork(files, previous, shared);
   // A group is a file of its own that imports its members; it lives only as long as the run.
   const groupsDir = mkdtempSync(join(tmpdir(), 'maskinporten-test-groups-'));
   const entries = work.map((item, i) => {
@@ -201,7 +211,7 @@ async function main(argv: readonly string[]): Promise<void> {
   await new Promise<void>((resolve) => stream.once('close', resolve));
   rmSync(groupsDir, { recursive: true, force: true });
   if (record) {
-    const merged = mergeDurations(readDurations(weightsPath), measured, (f) => existsSync(join(root, f)));
+    const merged = mergeDurations(previous, measured, (f) => existsSync(join(root, f)));
     writeFileSync(weightsPath, `${JSON.stringify(merged, null, 2)}\n`);
     process.stdout.write(`Recorded the durations of ${Object.keys(measured).length} file(s) in ${DURATIONS_FILE}\n`);
   }

@@ -11,6 +11,14 @@ import { type TempDir, type TestKey, tempDir, testKeys } from './fixtures.ts';
 const TEST = 'https://test.maskinporten.no/';
 const INTERVAL_MS = 5000;
 
+/** Waits until the watcher's poll has run, as shown by its scheduling the next one; fails if it never does. */
+async function rescheduled(clock: ManualClock): Promise<void> {
+  for (let turn = 0; clock.pending === 0; turn++) {
+    assert.ok(turn < 10_000, 'the poll never finished');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 describe('watchMaskinportenSettings on an injected clock', () => {
   let keys: TestKey[];
   const dirs: TempDir[] = [];
@@ -47,11 +55,7 @@ describe('watchMaskinportenSettings on an injected clock', () => {
     const poll = async () => {
       assert.equal(clock.nextDueIn(), INTERVAL_MS, 'the next poll is one interval away on the clock');
       clock.advance(INTERVAL_MS);
-      // The poll has run once it has scheduled the next one.
-      for (let turn = 0; clock.pending === 0; turn++) {
-        assert.ok(turn < 10_000, 'the poll never finished');
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await rescheduled(clock);
     };
     return { d, w, errors, changes, poll };
   };
@@ -65,7 +69,7 @@ describe('watchMaskinportenSettings on an injected clock', () => {
     clock.advance(INTERVAL_MS - 1);
     assert.equal(w.current.settings.clientId, 'good');
     clock.advance(1);
-    while (clock.pending === 0) await new Promise((resolve) => setImmediate(resolve));
+    await rescheduled(clock);
     assert.equal(w.current.settings.clientId, 'changed');
     assert.deepEqual(changes, ['changed']);
     await poll();
