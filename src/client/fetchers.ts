@@ -4,7 +4,7 @@
  * answer into a token or a coded error.
  */
 
-import { timeoutSignal } from '../clock.ts';
+import { timeoutController } from '../clock.ts';
 import {
   AbortedError,
   ConfigError,
@@ -82,12 +82,20 @@ function withRetryAfter(ctx: CallContext, err: MaskinportenError, res: Response)
 export async function discover(ctx: CallContext, authority: string): Promise<AuthorizationServerMetadata> {
   const urls = discoveryUrls(authority);
   for (const [i, url] of urls.entries()) {
-    const res = await timedFetch(ctx, url, {
-      headers: { accept: 'application/json' },
-      signal: timeoutSignal(ctx.policy.clock, ctx.policy.timeoutMs),
-      redirect: 'error',
-    });
-    const text = await res.text();
+    // The timeout covers the answer's body too; its timer goes as soon as the body is in.
+    const timeout = timeoutController(ctx.policy.clock, ctx.policy.timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await timedFetch(ctx, url, {
+        headers: { accept: 'application/json' },
+        signal: timeout.signal,
+        redirect: 'error',
+      });
+      text = await res.text();
+    } finally {
+      timeout.clear();
+    }
     if ((res.status === 404 || res.status === 405 || res.status === 410) && i < urls.length - 1) continue;
     if (!res.ok) throw new InvalidResponseError(`discovery at ${url} answered ${res.status}`, { status: res.status });
     let body: unknown;

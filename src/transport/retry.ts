@@ -3,7 +3,7 @@
  * backoff and full jitter (honouring `Retry-After` up to a cap), within bounded attempts and an overall deadline;
  * other answers are final. Each attempt builds its request anew, so a retried token request carries a new grant.
  */
-import { sleep, type Timekeeper } from '../clock.ts';
+import { sleep, type Timekeeper, timeoutController } from '../clock.ts';
 import { ConfigError, MaskinportenError, UnavailableError } from '../errors.ts';
 import { raceSignal } from './race.ts';
 
@@ -109,34 +109,11 @@ export interface CallDeadline {
   clear(): void;
 }
 
-/** The reason a timeout aborts with, as `AbortSignal.timeout` gives it. */
-function timeoutReason(): DOMException {
-  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-}
-
-/**
- * Arms `controller` to abort with a `TimeoutError` after `ms` and returns the function that disarms it. Unlike
- * `AbortSignal.timeout`, whose timer (holding its signal) stays queued for the whole `ms` however soon the work
- * ends, the timer goes as soon as the call is over, so a call leaves nothing behind. It runs on `clock`.
- */
-function armTimeout(clock: Timekeeper, controller: AbortController, ms: number, onTimeout?: () => void): () => void {
-  const handle = clock.setTimeout(() => {
-    onTimeout?.();
-    controller.abort(timeoutReason());
-  }, ms);
-  // A system timer must not keep the process alive, as AbortSignal.timeout's does not.
-  (handle as { unref?: () => void } | undefined)?.unref?.();
-  return () => clock.clearTimeout(handle);
-}
-
 /** Starts the deadline of a call now, on the policy's clock; {@link CallDeadline.clear} it when the call is over. */
 function startDeadline(policy: ResolvedCallPolicy): CallDeadline {
-  const controller = new AbortController();
-  return {
-    signal: controller.signal,
-    startedAt: policy.clock.monotonic(),
-    clear: armTimeout(policy.clock, controller, policy.deadlineMs),
-  };
+  const startedAt = policy.clock.monotonic();
+  const { signal, clear } = timeoutController(policy.clock, policy.deadlineMs);
+  return { signal, startedAt, clear };
 }
 
 /**
@@ -167,18 +144,18 @@ function attemptSignal(
   timeoutMs: number,
 ): { signal: AbortSignal; timedOut: () => boolean; end: () => void } {
   const controller = new AbortController();
-  let timedOut = false;
+  const timeout = timeoutController(clock, timeoutMs);
   const onOverall = () => controller.abort(overall.reason);
+  const onTimeout = () => controller.abort(timeout.signal.reason);
   overall.addEventListener('abort', onOverall, { once: true });
-  const disarm = armTimeout(clock, controller, timeoutMs, () => {
-    timedOut = true;
-  });
+  timeout.signal.addEventListener('abort', onTimeout, { once: true });
   return {
     signal: controller.signal,
-    timedOut: () => timedOut,
+    timedOut: () => timeout.signal.aborted,
     end: () => {
-      disarm();
+      timeout.clear();
       overall.removeEventListener('abort', onOverall);
+      timeout.signal.removeEventListener('abort', onTimeout);
     },
   };
 }

@@ -5,7 +5,7 @@
  * already known. Concurrent refreshes share one fetch.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { type Timekeeper, timeoutSignal } from '../clock.ts';
+import { type Timekeeper, timeoutController } from '../clock.ts';
 import type { RsaAlgorithm } from '../keys/jws.ts';
 import { isSecureOrLoopback } from '../url-policy.ts';
 import { TokenVerificationError } from './errors.ts';
@@ -199,19 +199,25 @@ export class KeySource {
 
   async #getJson(url: string): Promise<unknown> {
     this.fetches++;
-    const res = await this.#options.fetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: timeoutSignal(this.#options.clock, this.#options.timeoutMs),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`${url} answered ${res.status}`);
-    }
+    // The timeout covers the answer's body too; its timer goes as soon as the request is over.
+    const timeout = timeoutController(this.#options.clock, this.#options.timeoutMs);
     try {
-      return await res.json();
-    } catch {
-      throw new Error(`${url} did not answer JSON`);
+      const res = await this.#options.fetch(url, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: timeout.signal,
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`${url} answered ${res.status}`);
+      }
+      try {
+        return await res.json();
+      } catch {
+        throw new Error(`${url} did not answer JSON`);
+      }
+    } finally {
+      timeout.clear();
     }
   }
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MaskinportenClient } from '../../src/client.ts';
-import { resolveClock, sleep, systemClock, timeoutSignal } from '../../src/clock.ts';
+import { resolveClock, sleep, systemClock, timeoutController } from '../../src/clock.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { AbortedError } from '../../src/errors.ts';
 import * as root from '../../src/index.ts';
@@ -84,7 +84,7 @@ describe('ManualClock', () => {
   });
 });
 
-describe('resolveClock, timeoutSignal, sleep', () => {
+describe('resolveClock, timeoutController, sleep', () => {
   it('keeps a { now } clock on the system timers, and a clock with timers on its own', () => {
     const wall = resolveClock({ now: () => 42 });
     assert.equal(wall.now(), 42);
@@ -105,7 +105,7 @@ describe('resolveClock, timeoutSignal, sleep', () => {
 
   it('a timeout signal and a sleep on a manual clock fire only when it moves', async () => {
     const clock = new ManualClock(START);
-    const signal = timeoutSignal(clock, 100);
+    const { signal } = timeoutController(clock, 100);
     let slept = false;
     const nap = sleep(clock, 50).then(() => {
       slept = true;
@@ -120,6 +120,16 @@ describe('resolveClock, timeoutSignal, sleep', () => {
     clock.advance(50);
     assert.equal(signal.aborted, true);
     assert.equal((signal.reason as DOMException).name, 'TimeoutError', 'as AbortSignal.timeout aborts');
+  });
+
+  it('a cleared timeout drops its timer and never aborts', () => {
+    const clock = new ManualClock(START);
+    const timeout = timeoutController(clock, 100);
+    assert.equal(clock.pending, 1);
+    timeout.clear();
+    assert.equal(clock.pending, 0);
+    clock.advance(1000);
+    assert.equal(timeout.signal.aborted, false);
   });
 
   it('a sleep ends early with the signal, and its timer is cancelled', async () => {
@@ -216,4 +226,19 @@ describe('the server clock of the client and the self-service client (midpoint)'
       assert.equal(api.serverNow(), clock.now() + api.clockOffsetMs);
     });
   }
+
+  it('discovery leaves no timer queued once it has answered', async () => {
+    emulator.clock.setOffset(0);
+    const own = new ManualClock(START);
+    const client = new MaskinportenClient(
+      {
+        authority: emulator.issuer,
+        clientId: emulator.adminClient.clientId,
+        jwkBase64: emulator.adminClient.jwkBase64,
+      },
+      { clock: own },
+    );
+    await client.metadata();
+    assert.equal(own.pending, 0, 'the discovery timeout was disarmed');
+  });
 });

@@ -60,4 +60,12 @@ describe('createTokenVerifier on an injected clock', () => {
     assert.ok(requests.length >= 1);
     for (const r of requests) assert.equal(r.aborted! - r.started, 5000, 'each request cut at exactly 5 s');
   });
+
+  it('leaves no timer queued once the keys have been fetched', async () => {
+    const clock = new ManualClock(1_800_000_000_000);
+    const verifier = createTokenVerifier({ authority: issuer.issuer, clock, timeoutMs: 5000 });
+    const token = issuer.sign(issuer.claims(Math.floor(clock.now() / 1000)));
+    await verifier.verify(token);
+    assert.equal(clock.pending, 0, "the key requests' timeouts were disarmed");
+  });
 });
