@@ -6,10 +6,10 @@
  * new token.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { count, recordingLogger, recordingRetryHooks, rejectsWith } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { FakeTime } from '../helpers/fake-time.ts';
 
 const SCOPE = ['altinn:serviceowner/notifications.create'];
@@ -17,22 +17,11 @@ const SCOPE = ['altinn:serviceowner/notifications.create'];
 describe('client refresh-ahead (injected clock)', () => {
   const time = new FakeTime();
   const clock = time.clock;
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ time, resetEach: true });
+  const created = useClient(emulator, { scopes: ['a', ...SCOPE] });
 
   const client = (options: MaskinportenClientOptions = {}) =>
     new MaskinportenClient(created.settings, { clock, fetch: time.fetch, ...options });
-
-  before(async () => {
-    emulator = await startEmulator({ clock: time.serverClock });
-    time.watch(emulator);
-    created = await emulator.createClient({ scopes: ['a', ...SCOPE] }); // tokens live 120 s
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(() => emulator.close());
 
   it('past the refresh point serves the cached token at once while exactly one background refresh runs', async () => {
     const logger = recordingLogger();

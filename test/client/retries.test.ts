@@ -4,11 +4,11 @@
  * retryHooks.sleep (one test lets them run on the clock) and jitter is fixed through retryHooks.random.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { UnavailableError } from '../../src/errors.ts';
 import { count, flush, recordingRetryHooks, rejectsWith, startProxy } from '../helpers/client-env.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { FakeTime } from '../helpers/fake-time.ts';
 import { payloadOf } from '../helpers/http.ts';
 
@@ -17,8 +17,8 @@ const SCOPE = ['altinn:serviceowner/notifications.create'];
 describe('client retries', () => {
   const time = new FakeTime();
   const clock = time.clock;
-  let emulator: Emulator;
-  let created: CreatedClient;
+  const emulator = useEmulator({ time, resetEach: true });
+  const created = useClient(emulator, { scopes: ['a', ...SCOPE] });
 
   /** A client whose retries record their waits in `sleeps` instead of sleeping. */
   const client = (options: MaskinportenClientOptions = {}, random = 0.5) => {
@@ -31,17 +31,6 @@ describe('client retries', () => {
     });
     return { c, sleeps: hooks.sleeps };
   };
-
-  before(async () => {
-    emulator = await startEmulator({ clock: time.serverClock });
-    time.watch(emulator);
-    created = await emulator.createClient({ scopes: ['a', ...SCOPE] });
-  });
-  beforeEach(() => {
-    emulator.faults.clear();
-    emulator.requests.clear();
-  });
-  after(() => emulator.close());
 
   it('retries 500 and 503 with exponential backoff and full jitter, then recovers', async () => {
     // The proxy sees every attempt's grant (the emulator logs none for a faulted request).

@@ -26,6 +26,7 @@ import {
   startEmulator,
 } from '../../src/emulator/index.ts';
 import { type LocalServer, type ProxyOptions, startProxy } from './client-env.ts';
+import type { FakeTime } from './fake-time.ts';
 
 /** A value made by a hook, and a stand-in for it that forwards to the value once it is there. */
 interface Late<T extends object> {
@@ -66,14 +67,18 @@ function late<T extends object>(what: string): Late<T> {
 export interface UseEmulatorOptions extends EmulatorOptions {
   /** Before each test, clear the request log and every fault, so a test starts from a quiet emulator. */
   resetEach?: boolean;
+  /** Run the emulator on this fake time's server clock, its finished requests counted (`time.watch`). */
+  time?: FakeTime;
 }
 
 /** Starts a real emulator (on 127.0.0.1, a free port) before the block's tests, and closes it after them. */
 export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
-  const { resetEach, ...emulatorOptions } = options;
+  const { resetEach, time, ...emulatorOptions } = options;
   const emulator = late<Emulator>('the emulator');
   before(async () => {
-    emulator.set(await startEmulator(emulatorOptions));
+    const started = await startEmulator(time ? { ...emulatorOptions, clock: time.serverClock } : emulatorOptions);
+    time?.watch(started);
+    emulator.set(started);
   });
   if (resetEach) {
     beforeEach(() => {
