@@ -21,7 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
+import { useClient, useEmulator } from '../helpers/emulator.ts';
 import {
   adminEnv,
   assertBuilt,
@@ -53,8 +53,8 @@ function shellWords(line: string): string[] {
 }
 
 describe('the command line as a newcomer meets it (built CLI)', () => {
-  let emulator: Emulator;
-  let client: CreatedClient;
+  const emulator = useEmulator();
+  const client = useClient(emulator, { scopes: [SCOPE], clientName: 'cli-newcomer' });
   let dir: string;
   let keyFile: string;
   let n = 0;
@@ -69,17 +69,14 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
     secrets.check(await runCli(args, options), { tokensFrom: [emulator.issuer] });
   const flags = () => ['--authority', emulator.issuer, '--client-id', client.clientId, '--key-file', keyFile];
 
-  before(async () => {
+  before(() => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'maskinporten-cli-newcomer-'));
-    emulator = await startEmulator();
-    client = await emulator.createClient({ scopes: [SCOPE], clientName: 'cli-newcomer' });
     secrets.addJwkBase64(client.jwkBase64!).addJwkBase64(emulator.adminClient.jwkBase64);
     keyFile = join(dir, 'client.jwk.base64');
     writeFileSync(keyFile, `${client.jwkBase64}\n`, { mode: 0o600 });
   });
-  after(async () => {
-    await emulator?.close();
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
