@@ -1,8 +1,9 @@
 /**
- * `maskinporten clients` and `maskinporten keys`, built and run as subprocesses against the self-service API of an
- * emulator started in this process, with the admin credentials given through the configuration loader's section
- * `MaskinportenAdmin` (environment variables): create/list/show/delete, and list/add/rotate/prune including
- * rotation at the 5-key limit and the 30-day expiry warning.
+ * `maskinporten clients` and `maskinporten keys`, built and run in this process by default (runCliProcess where a real
+ * process is needed) against the self-service API of an emulator started in this process, with the admin credentials
+ * given through the configuration loader's section `MaskinportenAdmin` (environment variables):
+ * create/list/show/delete, and list/add/rotate/prune including rotation at the 5-key limit and the 30-day expiry
+ * warning.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

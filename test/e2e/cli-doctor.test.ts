@@ -1,7 +1,8 @@
 /**
- * `maskinporten doctor`, built and run as a subprocess against an emulator started in this process: every check
- * passing with settings from flags and from files + environment variables (each value's source named, secrets
- * redacted), and each kind of breakage failing with exit 1, a plain-words explanation and a fix line.
+ * `maskinporten doctor`, built and run in this process by default (runCliProcess where the real exit status is the
+ * point) against an emulator started in this process: every check passing with settings from flags and from files +
+ * environment variables (each value's source named, secrets redacted), and each kind of breakage failing with exit 1, a
+ * plain-words explanation and a fix line.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
- * `maskinporten init`, built and run as a subprocess without a TTY (stdio pipes) and with flags, in a temporary
- * working directory: registration through an emulator's self-service API, appsettings.{env}.json without secrets,
- * the secrets file (0600, git-ignored), the Key Vault names, the doctor command it suggests actually passing, and
- * the portal instructions when it does not register.
+ * `maskinporten init`, built and run in this process by default (runCliProcess where a real process is needed), without
+ * a TTY and with flags, in a temporary working directory: registration through an emulator's self-service API,
+ * appsettings.{env}.json without secrets, the secrets file (0600, git-ignored), the Key Vault names, the doctor command
+ * it suggests actually passing, and the portal instructions when it does not register.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
- * `maskinporten keygen`, built and run as a subprocess: the private key written once, the files and their modes,
- * the public array, refusing to overwrite, --force, --bits/--kid/--alg, --json, and that no private key material
- * is ever printed.
+ * `maskinporten keygen`, built and run in this process by default (runCliProcess where a real process is needed: the
+ * umask it inherits): the private key written once, the files and their modes, the public array, refusing to overwrite,
+ * --force, --bits/--kid/--alg, --json, and that no private key material is ever printed.
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';

@@ -1,10 +1,10 @@
 /**
- * The command line as a newcomer meets it, built and run as subprocesses: values from flags named by their flags,
- * the appsettings files looked for when the app environment's is missing, `token --altinn` without an Altinn
- * platform naming the flag and the setting, a usable `--output curl` line, the private key written once by keygen
- * and init, interactive init on a real terminal (a pty from `script`) asking again instead of exiting and refusing
- * existing files before any question, the demo explaining `private_key_jwt`, and the CLI's modules not reaching
- * into each other.
+ * The command line as a newcomer meets it, the built CLI run in this process (runCli; the interactive init runs the bin
+ * on a real terminal): values from flags named by their flags, the appsettings files looked for when the app
+ * environment's is missing, `token --altinn` without an Altinn platform naming the flag and the setting, a usable
+ * `--output curl` line, the private key written once by keygen and init, interactive init on a real terminal (a pty
+ * from `script`) asking again instead of exiting and refusing existing files before any question, the demo explaining
+ * `private_key_jwt`, and the CLI's modules not reaching into each other.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

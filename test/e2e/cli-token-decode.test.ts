@@ -1,8 +1,9 @@
 /**
- * `maskinporten token` and `maskinporten decode`, built and run as subprocesses against an emulator started in
- * this process: every output format, the Altinn exchange, delegations, resources, system users, pid, --dry-run
- * (which calls nobody), settings from appsettings files + environment variables or from flags; decoding from an
- * argument or stdin, expiry in human terms, and --verify against the issuer's published keys.
+ * `maskinporten token` and `maskinporten decode`, built and run in this process by default (runCliProcess where a real
+ * process is needed) against an emulator started in this process: every output format, the Altinn exchange,
+ * delegations, resources, system users, pid, --dry-run (which calls nobody), settings from appsettings files +
+ * environment variables or from flags; decoding from an argument or stdin, expiry in human terms, and --verify against
+ * the issuer's published keys.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
