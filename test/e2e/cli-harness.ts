@@ -51,6 +51,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Written to stdin, which is then closed (stdin is always a pipe, never a TTY). */
   input?: string;
+  /** {@link runCli} only: the captured stdout and stderr say they are terminals (`isTTY` true); stdin still does not. */
+  tty?: boolean;
 }
 
 /**
@@ -82,8 +84,8 @@ function runEnv(options: RunOptions): { env: Record<string, string>; ownCache: s
   return { env: env as Record<string, string>, ownCache };
 }
 
-/** A stream that keeps what is written to it, and is not a TTY. */
-function captured(): { stream: Writable & { isTTY: false }; text: () => string } {
+/** A stream that keeps what is written to it, and says it is a TTY only when `isTTY`. */
+function captured(isTTY: boolean): { stream: Writable & { isTTY: boolean }; text: () => string } {
   let text = '';
   const stream = new Writable({
     decodeStrings: false,
@@ -92,7 +94,7 @@ function captured(): { stream: Writable & { isTTY: false }; text: () => string }
       done();
     },
   });
-  return { stream: Object.assign(stream, { isTTY: false as const }), text: () => text };
+  return { stream: Object.assign(stream, { isTTY }), text: () => text };
 }
 
 type RunModule = { runCli(argv: string[], io: CliIo): Promise<number> };
@@ -101,15 +103,15 @@ let runModule: Promise<RunModule> | undefined;
 /**
  * Runs `maskinporten ...args` to completion in this process: the built CLI's `runCli` with a clean environment
  * ({@link baseEnv} and `options.env`), `options.cwd` (default the project root) as its working directory, captured
- * stdout and stderr (not TTYs) and `options.input` as its stdin (not a TTY, then ended). Its output never reaches
+ * stdout and stderr (TTYs only with `options.tty`) and `options.input` as its stdin (not a TTY, then ended). Its output never reaches
  * this process's own stdout or stderr. Fails, naming the command, when a run does not finish in time.
  */
 export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   runModule ??= import(pathToFileURL(CLI_RUN).href) as Promise<RunModule>;
   const { runCli: run } = await runModule;
   const { env, ownCache } = runEnv(options);
-  const stdout = captured();
-  const stderr = captured();
+  const stdout = captured(options.tty === true);
+  const stderr = captured(options.tty === true);
   const stdin = Object.assign(Readable.from(options.input ? [Buffer.from(options.input)] : []), { isTTY: false });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {

@@ -8,15 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import type { CliIo } from '../../src/cli/io.ts';
 import { generateRsaKeyPair, toJwkBase64 } from '../../src/keys/jwk.ts';
 import {
   assertBuilt,
   baseEnv,
-  CLI_RUN,
   type CliResult,
   ESC,
   hasAnsi,
@@ -150,32 +146,21 @@ describe('the CLI in this process and as the built bin', () => {
   });
 
   describe('colour', () => {
-    type Run = { runCli(argv: string[], io: CliIo): Promise<number> };
     /** Runs `keygen` in this process with stdout and stderr that say they are (or are not) terminals. */
-    const keygen = async (isTTY: boolean, env: Record<string, string | undefined>) => {
-      const { runCli: run } = (await import(pathToFileURL(CLI_RUN).href)) as Run;
-      let text = '';
-      const stream = Object.assign(
-        new Writable({
-          write(chunk: Buffer | string, _encoding, done) {
-            text += String(chunk);
-            done();
-          },
-        }),
-        { isTTY },
-      );
-      const cwd = mkdtempSync(join(dir, 'colour-'));
-      const stdin = Object.assign(Readable.from([]), { isTTY: false });
-      const code = await run(['keygen'], { stdout: stream, stderr: stream, stdin, env, cwd });
-      assert.equal(code, 0, text);
-      secrets.check({ args: ['keygen'], code, signal: null, stdout: text.replaceAll(`${ESC}[`, ''), stderr: '' });
+    const keygen = async (tty: boolean, env: Record<string, string | undefined>) => {
+      const r = await runCli(['keygen'], { cwd: mkdtempSync(join(dir, 'colour-')), env, tty });
+      const text = r.stdout + r.stderr;
+      assert.equal(r.code, 0, text);
+      const plainText = (t: string) => t.replaceAll(`${ESC}[`, '');
+      secrets.check({ ...r, stdout: plainText(r.stdout), stderr: plainText(r.stderr) });
       return text;
     };
-    const plain = () => {
-      const env: Record<string, string | undefined> = { ...baseEnv(), TERM: 'xterm-256color' };
-      delete env.NO_COLOR;
-      return env;
-    };
+    /** A terminal's environment without NO_COLOR (undefined removes the harness's own). */
+    const plain = (): Record<string, string | undefined> => ({
+      ...baseEnv(),
+      TERM: 'xterm-256color',
+      NO_COLOR: undefined,
+    });
 
     it('is off when the output is not a terminal, whatever the environment says', TIMEOUT, async () => {
       assert.ok(!hasAnsi(await keygen(false, plain())));
