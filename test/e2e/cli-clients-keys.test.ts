@@ -63,8 +63,6 @@ describe('maskinporten clients and keys (built CLI)', () => {
     return { file, jwk: pair.publicJwk };
   };
   /** Learns the private key `keys rotate` wrote to `out` (private.jwk.json), a secret from then on. */
-  const learnKey = (out: string) =>
-    secrets.addJwk(JSON.parse(readFileSync(join(out, 'private.jwk.json'), 'utf8')) as Record<string, unknown>);
   const kidsOf = (clientId: string) => emulator.getClient(clientId)!.keys.map((k) => k.jwk.kid);
 
   before(async () => {
@@ -264,7 +262,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         const out = join(dir, 'rotated');
         const r = ok(await run(['keys', 'rotate', clientId, '--out-dir', out]));
         const files = { privateJwk: join(out, 'private.jwk.json'), publicJwks: join(out, 'public.jwk.json') };
-        learnKey(out);
+        secrets.addKeyFile(join(out, 'private.jwk.json'));
         assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json'], 'the private key once');
         // Checked again now that the new key is known: the output shows none of it.
         secrets.check(r);
@@ -309,7 +307,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
       const json5 = json<{ kid: string }>(
         await run(['keys', 'rotate', clientId, '--out-dir', join(dir, 'r5'), '--json']),
       );
-      learnKey(join(dir, 'r5'));
+      secrets.addKeyFile(join(dir, 'r5', 'private.jwk.json'));
       assert.equal(kidsOf(clientId).length, 5);
       assert.equal(kidsOf(clientId)[4], json5.kid);
 
@@ -443,7 +441,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
           await run(['keys', 'rotate', aging, '--out-dir', out, '--json']),
         );
-        learnKey(out);
+        secrets.addKeyFile(join(out, 'private.jwk.json'));
         const agingExp = rotated.keys.find((k) => k.kid === 'aging-key')!.exp;
         const now = Math.floor(emulator.clock.now() / 1000);
         assert.ok(agingExp - now < 30 * 86400, 'the aging key still expires within 30 days');
@@ -484,7 +482,7 @@ describe('maskinporten clients and keys (built CLI)', () => {
         const rotated = json<{ kid: string; keys: { kid: string; exp: number }[] }>(
           await run(['keys', 'rotate', id, '--out-dir', out, '--lifetime', '4w', '--json']),
         );
-        learnKey(out);
+        secrets.addKeyFile(join(out, 'private.jwk.json'));
         const rotatedExp = rotated.keys.find((k) => k.kid === rotated.kid)!.exp;
         assert.ok(Math.abs(rotatedExp - (now() + 28 * day)) < 120, 'the rotated key lives 4 weeks');
         assert.equal(rotated.keys.find((k) => k.kid === 'v1-second')!.exp, exp('v1-second'), 'kept its exp');

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -337,6 +337,22 @@ export class Secrets {
   addJwkBase64(value: string): this {
     this.add(value);
     return this.addJwk(JSON.parse(Buffer.from(value.trim(), 'base64').toString('utf8')) as Record<string, unknown>);
+  }
+
+  /**
+   * Adds the private key in a file a command wrote: a JWK as JSON (`private.jwk.json`, also taken whole), a settings
+   * file whose sections hold a `JwkBase64` (init's secrets file), or a `JwkBase64` (`jwk.base64`).
+   */
+  addKeyFile(path: string): this {
+    const text = readFileSync(path, 'utf8');
+    if (!text.trim().startsWith('{')) return this.addJwkBase64(text);
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if ('kty' in value) return this.add(text).addJwk(value);
+    for (const section of Object.values(value)) {
+      const jwkBase64 = (section as { JwkBase64?: unknown } | null)?.JwkBase64;
+      if (typeof jwkBase64 === 'string') this.addJwkBase64(jwkBase64);
+    }
+    return this;
   }
 
   get values(): string[] {

@@ -74,10 +74,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
     const r = await (options.subprocess ? runCliProcess : runCli)(args, { cwd, ...options });
     // The private key's one copy: JwkBase64 in the secrets file.
     const secretsFile = join(cwd, '.maskinporten-secrets.json');
-    if (existsSync(secretsFile)) {
-      const sections = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, { JwkBase64?: string }>;
-      for (const section of Object.values(sections)) if (section.JwkBase64) secrets.addJwkBase64(section.JwkBase64);
-    }
+    if (existsSync(secretsFile)) secrets.addKeyFile(secretsFile);
     return secrets.check(
       r,
       args[0] === 'token' ? { tokensFrom: [emulator.issuer, `${emulator.url}/authentication/api/v1/openid/`] } : {},
@@ -422,9 +419,7 @@ describe('maskinporten init without a TTY (built CLI)', () => {
     };
     /** Learns the key init wrote into the secrets file `file` (its one copy). */
     const keysIn = (file: string) => {
-      if (!existsSync(file)) return;
-      const sections = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { JwkBase64: string }>;
-      for (const s of Object.values(sections)) secrets.addJwkBase64(s.JwkBase64);
+      if (existsSync(file)) secrets.addKeyFile(file);
     };
 
     it('--out-dir .: the public key stays committable, the secrets file is ignored', {

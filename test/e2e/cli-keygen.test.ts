@@ -74,10 +74,8 @@ describe('maskinporten keygen (built CLI)', () => {
     options: RunOptions & { keysIn?: string; subprocess?: boolean } = {},
   ): Promise<CliResult> => {
     const r = await (options.subprocess ? runCliProcess : runCli)(['keygen', ...args], options);
-    if (options.keysIn && existsSync(join(options.keysIn, 'private.jwk.json'))) {
-      const files = readKeyFiles(options.keysIn);
-      secrets.addJwk(files.privateJwk).add(files.privateText);
-    }
+    const privateFile = options.keysIn && join(options.keysIn, 'private.jwk.json');
+    if (privateFile && existsSync(privateFile)) secrets.addKeyFile(privateFile);
     return secrets.check(r);
   };
 

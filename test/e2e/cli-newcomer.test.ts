@@ -272,17 +272,11 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
   );
 
   describe('the private key is written once', () => {
-    const learn = (file: string) => {
-      const text = readFileSync(file, 'utf8');
-      if (text.trim().startsWith('{')) secrets.addJwk(JSON.parse(text) as Record<string, unknown>);
-      else secrets.addJwkBase64(text);
-    };
-
     it('keygen: private.jwk.json and the public array; --key-file takes it as JwkBase64 would', TIMEOUT, async () => {
       const cwd = workdir();
       const r = await runCli(['keygen', '--json'], { cwd });
       const out = join(cwd, 'maskinporten-keys');
-      learn(join(out, 'private.jwk.json'));
+      secrets.addKeyFile(join(out, 'private.jwk.json'));
       secrets.check(ok(r));
       assert.deepEqual(readdirSync(out).sort(), ['private.jwk.json', 'public.jwk.json']);
       assert.equal(modeOf(statSync(join(out, 'private.jwk.json'))), 0o600);
@@ -310,7 +304,7 @@ describe('the command line as a newcomer meets it (built CLI)', () => {
       const cwd = workdir();
       const r = await runCli(['keygen', '--private-format', 'jwk-base64'], { cwd });
       const out = join(cwd, 'maskinporten-keys');
-      learn(join(out, 'jwk.base64'));
+      secrets.addKeyFile(join(out, 'jwk.base64'));
       secrets.check(ok(r));
       assert.deepEqual(readdirSync(out).sort(), ['jwk.base64', 'public.jwk.json']);
       assert.equal(modeOf(statSync(join(out, 'jwk.base64'))), 0o600);
