@@ -31,11 +31,11 @@ import { importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { MaskinportenClient } from '../src/client.ts';
 import { startServerChild } from './lib/child.ts';
-import { BackgroundLoad } from './lib/cpu.ts';
+import { BackgroundLoad, threadCpuUsage } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { rsaKeyPair } from './lib/jwt.ts';
 import type { BenchReport, Figure, Ratio } from './lib/report.ts';
-import { median, quantile } from './lib/stats.ts';
+import { median, quantile, range } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -47,16 +47,6 @@ interface ServerInfo {
   issuer: string;
   tokenEndpoint: string;
   clientId: string;
-}
-
-/** CPU time of the JavaScript thread (Node ≥ 23.9 / 22.19); of the whole process on older Nodes. */
-const threadCpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
-  typeof process.threadCpuUsage === 'function'
-    ? (previous) => process.threadCpuUsage(previous)
-    : (previous) => process.cpuUsage(previous);
-
-function range(values: readonly number[]): [number, number] | undefined {
-  return values.length ? [Math.min(...values), Math.max(...values)] : undefined;
 }
 
 function packageVersion(name: string): string {
@@ -429,14 +419,14 @@ export async function runClientBenchmark(): Promise<BenchReport> {
     {
       name: 'P1 client.getAccessToken, cached',
       tokensPerSecond: median(cached.clientRates),
-      ...(range(cached.clientRates) ? { range: range(cached.clientRates)! } : {}),
+      range: range(cached.clientRates),
       count: cached.calls,
       note: `await client.getAccessToken(['${SCOPE}']) on a warm cache, per CPU-second; ${p1Note(cached.clientRates, cached.clientWallRates)}`,
     },
     {
       name: 'P1 await map.get(key)',
       tokensPerSecond: median(cached.mapRates),
-      ...(range(cached.mapRates) ? { range: range(cached.mapRates)! } : {}),
+      range: range(cached.mapRates),
       count: cached.calls,
       note: `the same loop over a Map holding the token, per CPU-second; ${p1Note(cached.mapRates, cached.mapWallRates)}`,
     },
@@ -446,7 +436,7 @@ export async function runClientBenchmark(): Promise<BenchReport> {
       return {
         name: c.name,
         tokensPerSecond: perSecond(lat),
-        ...(range(roundRates) ? { range: range(roundRates)! } : {}),
+        range: range(roundRates),
         count: lat.length,
         errors: c.errors,
         cpuUs: { main: c.cpuMain / Math.max(1, lat.length), all: c.cpuAll / Math.max(1, lat.length) },

@@ -22,20 +22,14 @@ import { MaskinportenClient } from '../src/client.ts';
 import { startEmulator } from '../src/emulator/index.ts';
 import { createFetch } from '../src/http/index.ts';
 import { startServerChild } from './lib/child.ts';
-import { BackgroundLoad } from './lib/cpu.ts';
+import { BackgroundLoad, threadCpuUsage } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors } from './lib/report.ts';
-import { median } from './lib/stats.ts';
+import { median, range } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 
 type Send = (url: string) => Promise<Response>;
-
-/** CPU time of the JavaScript thread (Node ≥ 23.9 / 22.19); of the whole process on older Nodes. */
-const threadCpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
-  typeof process.threadCpuUsage === 'function'
-    ? (previous) => process.threadCpuUsage(previous)
-    : (previous) => process.cpuUsage(previous);
 
 /** One contender and what has been measured of it. */
 class Contender {
@@ -98,10 +92,6 @@ class Contender {
   get requestsPerSecond(): number {
     return this.roundRates.length ? median(this.roundRates) : 0;
   }
-}
-
-function range(rates: number[]): [number, number] {
-  return [Math.min(...rates), Math.max(...rates)];
 }
 
 /** Runs the HTTP adapter benchmark and returns its figures and ratio. */

@@ -43,7 +43,7 @@ import { startServerChild } from './lib/child.ts';
 import { BackgroundLoad } from './lib/cpu.ts';
 import { envNumber } from './lib/env.ts';
 import { type BenchReport, type Figure, formatReports, hasErrors, type Ratio } from './lib/report.ts';
-import { median } from './lib/stats.ts';
+import { median, quantileOfSorted } from './lib/stats.ts';
 
 const SCOPE = 'bench:read';
 /** Token waits at least this long (ms) that were no wait on a fetch are counted too, as scheduling noise. */
@@ -51,12 +51,6 @@ const SLOW_WAIT_MS = 1;
 
 /** Epoch ms of a performance.now() reading. */
 const epochOf = (perf: number): number => performance.timeOrigin + perf;
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 const ms = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(2));
 
@@ -326,16 +320,16 @@ export async function runLoadBenchmark(): Promise<BenchReport> {
   // ---- latency ---------------------------------------------------------------------------------------------
   const plainSorted = plain.latencies.sorted();
   const authSorted = authorized.latencies.sorted();
-  const p99Plain = percentile(plainSorted, 99);
-  const p99Auth = percentile(authSorted, 99);
+  const p99Plain = quantileOfSorted(plainSorted, 0.99);
+  const p99Auth = quantileOfSorted(authSorted, 0.99);
   const latencyNote = (sorted: Float64Array) =>
-    `p50 ${ms(percentile(sorted, 50))} ms, p99 ${ms(percentile(sorted, 99))} ms, p99.9 ${ms(percentile(sorted, 99.9))} ms, max ${ms(sorted[sorted.length - 1] ?? Number.NaN)} ms`;
+    `p50 ${ms(quantileOfSorted(sorted, 0.5))} ms, p99 ${ms(quantileOfSorted(sorted, 0.99))} ms, p99.9 ${ms(quantileOfSorted(sorted, 0.999))} ms, max ${ms(sorted[sorted.length - 1] ?? Number.NaN)} ms`;
   // Noise: p99 of plain's odd slices against its even slices (the same contender, so ideally 100%).
   const halves = [new Samples(), new Samples()];
   plain.sliceLatencies.forEach((s, i) => {
     for (let j = 0; j < s.length; j++) halves[i % 2]!.push(s.at(j));
   });
-  const [h0, h1] = halves.map((h) => percentile(h.sorted(), 99)) as [number, number];
+  const [h0, h1] = halves.map((h) => quantileOfSorted(h.sorted(), 0.99)) as [number, number];
   const noise = Math.min(h0, h1) / Math.max(h0, h1);
 
   // ---- token fetches ---------------------------------------------------------------------------------------

@@ -1,8 +1,18 @@
 /**
  * How busy the machine was with work other than the benchmark's own processes — on a shared machine that is what
- * makes two runs disagree, so the report states it. Linux only (/proc); elsewhere it reports nothing.
+ * makes two runs disagree, so the report states it. Linux only (/proc); elsewhere it reports nothing. Also the
+ * JavaScript thread's own CPU time, for the benchmarks that rate work per second of it.
  */
 import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time of the JavaScript thread (Node ≥ 23.9 / 22.19); of the whole process on older Nodes, which lack
+ * `process.threadCpuUsage`.
+ */
+export const threadCpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage =
+  typeof process.threadCpuUsage === 'function'
+    ? (previous) => process.threadCpuUsage(previous)
+    : (previous) => process.cpuUsage(previous);
 
 /** Clock ticks per second of /proc (USER_HZ); 100 on every mainstream Linux. */
 const TICKS_PER_SECOND = 100;
