@@ -7,6 +7,7 @@ import { runCliStartupBenchmark } from './cli-startup.ts';
 import { runClientBenchmark } from './client.ts';
 import { runConsoleBenchmark } from './console.ts';
 import { runEmulatorBenchmark } from './emulator.ts';
+import { runEmulatorStartBenchmark } from './emulator-start.ts';
 import { runHttpAdapterBenchmark } from './http-adapter.ts';
 import { type BenchReport, formatReports, hasErrors } from './lib/report.ts';
 import { runLoadBenchmark } from './load.ts';
@@ -14,6 +15,7 @@ import { runRedisBenchmark } from './redis.ts';
 
 const benchmarks: { name: string; run: () => Promise<BenchReport> }[] = [
   { name: 'emulator', run: runEmulatorBenchmark },
+  { name: 'emulator-start', run: runEmulatorStartBenchmark },
   { name: 'client', run: runClientBenchmark },
   { name: 'http-adapter', run: runHttpAdapterBenchmark },
   { name: 'load', run: runLoadBenchmark },
