@@ -7,6 +7,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { importPrivateJwk, type RsaPublicJwk, toPublicJwk } from '../keys/jwk.ts';
+import { encodeSegment } from '../keys/jws.ts';
 import { selfSignedCertificate } from './certificate.ts';
 import type { SigningKeyRecord } from './model.ts';
 
@@ -18,6 +19,8 @@ export interface SigningKey {
   publicJwk: RsaPublicJwk;
   /** The thumbprint `x5t` (base64url SHA-1), which .NET puts in the header of tokens it signs. */
   x5t: string;
+  /** The encoded JWS header (`kid` and `alg`) of every access token it signs: fixed per key. */
+  headerSegment: string;
 }
 
 const toStandardBase64 = (b64url: string) => Buffer.from(b64url, 'base64url').toString('base64');
@@ -43,5 +46,6 @@ export function signingKeyFrom(record: SigningKeyRecord, service: 'maskinporten'
           n: toStandardBase64(n),
           x5c: [cert.x5c],
         } as RsaPublicJwk);
-  return { kid: publicJwk.kid!, privateKey, publicKey, publicJwk, x5t: cert.x5t };
+  const kid = publicJwk.kid!;
+  return { kid, privateKey, publicKey, publicJwk, x5t: cert.x5t, headerSegment: encodeSegment({ kid, alg: 'RS256' }) };
 }

@@ -26,18 +26,6 @@ function audience(resource: string | string[]): string | string[] {
   return typeof resource === 'string' ? resource : resource.length === 1 ? resource[0]! : resource;
 }
 
-/** The encoded token header of each signing key (`kid` and `alg`): the same for every token it signs. */
-const headerSegments = new WeakMap<SigningKey, string>();
-
-function headerSegment(key: SigningKey): string {
-  let segment = headerSegments.get(key);
-  if (segment === undefined) {
-    segment = encodeSegment({ kid: key.kid, alg: 'RS256' });
-    headerSegments.set(key, segment);
-  }
-  return segment;
-}
-
 /** The lifetime (seconds) of a token for `scopes` from `clientLifetime`. */
 export function tokenLifetime(clientLifetime: number, scopes: string[], state: EmulatorState): number {
   let lifetime = clientLifetime;
@@ -78,7 +66,7 @@ export async function issueToken(
   claims.client_id = grant.client.clientId;
   claims.jti = randomBase64url(32);
   const accessToken = await signSegmentsAsync(
-    headerSegment(options.key),
+    options.key.headerSegment,
     'RS256',
     encodeSegment(claims),
     options.key.privateKey,

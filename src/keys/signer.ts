@@ -7,8 +7,7 @@ import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'n
 import { inspect } from 'node:util';
 import { KeyError, redactedJsonError } from '../errors.ts';
 import { assertValidKid, importPrivateJwk, jwkThumbprint } from './jwk.ts';
-import type { GrantSigner } from './jws.ts';
-import { isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
+import { encodeSegment, type GrantSigner, isRsaAlgorithm, type RsaAlgorithm } from './jws.ts';
 import { orderChain, readPkcs12 } from './pkcs12.ts';
 
 /**
@@ -74,10 +73,13 @@ function about<T>(setting: KeySetting, fn: () => T): T {
 export interface LoadedSigner extends GrantSigner {
   /** `kid:<kid>` or `x5c:<sha-256 of the leaf>`: identifies the key without revealing it. */
   readonly id: string;
+  /** The encoded JWS header of every grant it signs (`alg` and `kid`, or `alg` and `x5c`): fixed per key. */
+  readonly headerSegment: string;
 }
 
 function makeSigner(signer: GrantSigner, id: string): LoadedSigner {
-  const out = { ...signer, id };
+  const header = signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid };
+  const out = { ...signer, id, headerSegment: encodeSegment(header) };
   // The key object itself prints no secret, but keep the whole signer terse in logs.
   Object.defineProperty(out, inspect.custom, { value: () => `GrantSigner(${id}, ${signer.alg})` });
   Object.defineProperty(out, 'toJSON', { value: () => ({ id, alg: signer.alg }) });

@@ -3,9 +3,10 @@
  * sign them. The same request always yields the same claims apart from `iat`, `exp` and `jti`.
  */
 import { ArgumentError } from '../errors.ts';
-import { encodeSegment, type GrantSigner, signatureOf, signSegments } from '../keys/jws.ts';
+import { encodeSegment, signatureOf, signSegments } from '../keys/jws.ts';
 import { randomBase64url } from '../keys/random-pool.ts';
 import { secretRegistry } from '../keys/secret-hook.ts';
+import type { LoadedSigner } from '../keys/signer.ts';
 import {
   CONSENT_TYPE,
   DEFAULT_GRANT_LIFETIME_SECONDS,
@@ -182,21 +183,9 @@ export function buildGrantClaims(input: GrantClaimsInput): Record<string, unknow
 
 export type { GrantSigner } from '../keys/jws.ts';
 
-/** The encoded header of each signer's grants (`alg` and `kid`, or `alg` and the certificate chain): fixed per signer. */
-const headerSegments = new WeakMap<GrantSigner, string>();
-
-function headerSegment(signer: GrantSigner): string {
-  let segment = headerSegments.get(signer);
-  if (segment === undefined) {
-    segment = encodeSegment(signer.x5c ? { alg: signer.alg, x5c: signer.x5c } : { alg: signer.alg, kid: signer.kid });
-    headerSegments.set(signer, segment);
-  }
-  return segment;
-}
-
-/** Signs grant claims into a compact JWT with `kid` or `x5c` in its header. */
-export function signGrant(claims: Record<string, unknown>, signer: GrantSigner): string {
-  const grant = signSegments(headerSegment(signer), signer.alg, encodeSegment(claims), signer.key);
+/** Signs grant claims into a compact JWT with `kid` or `x5c` in its header (the signer's, encoded once). */
+export function signGrant(claims: Record<string, unknown>, signer: LoadedSigner): string {
+  const grant = signSegments(signer.headerSegment, signer.alg, encodeSegment(claims), signer.key);
   // Test instrumentation (see secret-hook.ts): a grant is a bearer credential until it expires.
   secretRegistry()?.register(signatureOf(grant), `grant (client assertion of ${String(claims.iss)})`);
   return grant;
