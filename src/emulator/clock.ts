@@ -4,7 +4,7 @@
  */
 
 import { type Clock, resolveClock, type Timekeeper } from '../clock.ts';
-import { ArgumentError } from '../errors.ts';
+import { ArgumentError, ConfigError } from '../errors.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../protocol/constants.ts';
 
 /** Largest distance (ms) from the epoch a JavaScript `Date` can hold (ECMA-262, Time Values). */
@@ -25,9 +25,17 @@ export class EmulatorClock implements Timekeeper {
   readonly #base: Timekeeper;
   #offsetMs = 0;
 
-  /** @throws ConfigError `ERR_CONFIG` (`clock`) when `base` has no `now()`, or only one of the timer functions */
+  /**
+   * @throws ArgumentError `ERR_INVALID_ARGUMENT` (`clock`) when `base` has no `now()`, or only one of the timer
+   *   functions: a bad `startEmulator()` option, reported as its other options are
+   */
   constructor(base?: Clock) {
-    this.#base = resolveClock(base);
+    try {
+      this.#base = resolveClock(base);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ArgumentError(err.message, { setting: 'clock' });
+      throw err;
+    }
   }
 
   /** Monotonic time of the base clock (ms), unaffected by the offset. */

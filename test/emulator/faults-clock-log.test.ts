@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { ENDPOINT_NAMES, type EndpointName, NOTIFICATIONS_SCOPE, startEmulator } from '../../src/emulator/index.ts';
+import { MaskinportenError } from '../../src/errors.ts';
 import { useClient, useEmulator } from '../helpers/emulator.ts';
 import { accessToken, makeGrant, mpCode, postToken } from '../helpers/grants.ts';
 import { adminToken, altinnToken, bearer, call, exchangeUrl, obj } from '../helpers/http.ts';
@@ -390,6 +391,24 @@ describe('faults, clock and request log', () => {
 
   describe('clock', () => {
     afterEach(() => emulator.clock.setOffset(0));
+
+    it('a clock option without now(), or with only one timer function, is an argument error naming clock', async () => {
+      const bad = [
+        {},
+        { now: 1 },
+        null,
+        { now: () => 0, setTimeout: () => 0 },
+        { now: () => 0, clearTimeout: () => {} },
+      ];
+      for (const clock of bad) {
+        await assert.rejects(
+          startEmulator({ clock: clock as never }),
+          (err: unknown) =>
+            err instanceof MaskinportenError && err.code === 'ERR_INVALID_ARGUMENT' && err.setting === 'clock',
+          JSON.stringify(clock),
+        );
+      }
+    });
 
     it('the Date header follows the emulator clock', async () => {
       for (const offset of [0, 30_000, -3_600_000, 400 * 24 * 3600 * 1000]) {
