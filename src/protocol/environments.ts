@@ -82,47 +82,53 @@ export const ALTINN_PLATFORM_URLS: Readonly<Record<AltinnEnvironment, string>> =
 
 const MASKINPORTEN_ENVIRONMENTS = Object.keys(ENVIRONMENTS) as MaskinportenEnvironment[];
 
+/** A frozen record of `value(env)` for each Maskinporten environment where it is defined. */
+function perEnvironment<K extends MaskinportenEnvironment, V>(
+  value: (env: MaskinportenEnvironment) => V | undefined,
+): Readonly<Record<K, V>> {
+  return Object.freeze(
+    Object.fromEntries(
+      MASKINPORTEN_ENVIRONMENTS.flatMap((env) => {
+        const v = value(env);
+        return v === undefined ? [] : [[env, v]];
+      }),
+    ) as Record<K, V>,
+  );
+}
+
 /**
  * Base URL (no trailing slash) of each Maskinporten environment.
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
-export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
-  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, ENVIRONMENTS[env].maskinporten])) as Record<
-    MaskinportenEnvironment,
-    string
-  >,
+export const MASKINPORTEN_BASE_URLS: Readonly<Record<MaskinportenEnvironment, string>> = perEnvironment(
+  (env) => ENVIRONMENTS[env].maskinporten,
 );
 
 /** The issuer (base URL plus `/`) of each Maskinporten environment: its authority preset and grant `aud`. */
-export const MASKINPORTEN_ISSUERS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
-  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, `${ENVIRONMENTS[env].maskinporten}/`])) as Record<
-    MaskinportenEnvironment,
-    string
-  >,
+export const MASKINPORTEN_ISSUERS: Readonly<Record<MaskinportenEnvironment, string>> = perEnvironment(
+  (env) => `${ENVIRONMENTS[env].maskinporten}/`,
 );
 
 /**
  * Base URL of each Skyporten environment; also its issuer and grant `aud` (no trailing slash).
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_skyporten
  */
-export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = Object.freeze(
-  Object.fromEntries(
-    MASKINPORTEN_ENVIRONMENTS.flatMap((env) => {
-      const sky = ENVIRONMENTS[env].skyporten;
-      return sky === undefined ? [] : [[env, sky]];
-    }),
-  ) as Record<SkyportenEnvironment, string>,
-);
+export const SKYPORTEN_BASE_URLS: Readonly<Record<SkyportenEnvironment, string>> = perEnvironment<
+  SkyportenEnvironment,
+  string
+>((env) => ENVIRONMENTS[env].skyporten);
 
 /**
  * Self-service API origins (client registration) per Maskinporten environment; the API itself is under `/api/v1`.
  * @see https://docs.digdir.no/docs/idporten/oidc/oidc_api_admin
  */
-export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, string>> = Object.freeze(
-  Object.fromEntries(MASKINPORTEN_ENVIRONMENTS.map((env) => [env, ENVIRONMENTS[env].selfServiceApi])) as Record<
-    MaskinportenEnvironment,
-    string
-  >,
+export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, string>> = perEnvironment(
+  (env) => ENVIRONMENTS[env].selfServiceApi,
+);
+
+/** The host of each Maskinporten environment's base URL, parsed once. */
+const ENVIRONMENT_OF_HOST: ReadonlyMap<string, MaskinportenEnvironment> = new Map(
+  MASKINPORTEN_ENVIRONMENTS.map((env) => [new URL(ENVIRONMENTS[env].maskinporten).host, env]),
 );
 
 /**
@@ -134,8 +140,7 @@ export const SELF_SERVICE_API_URLS: Readonly<Record<MaskinportenEnvironment, str
  */
 export function environmentOfAuthority(authority: string): MaskinportenEnvironment | undefined {
   if (typeof authority !== 'string' || !URL.canParse(authority)) return undefined;
-  const host = new URL(authority).host;
-  return MASKINPORTEN_ENVIRONMENTS.find((env) => new URL(ENVIRONMENTS[env].maskinporten).host === host);
+  return ENVIRONMENT_OF_HOST.get(new URL(authority).host);
 }
 
 /**
