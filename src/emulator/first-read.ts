@@ -21,6 +21,11 @@ export function defineOnFirstRead<T extends object, K extends keyof T>(target: T
   });
 }
 
+/** True while `target[name]` is a value of {@link defineOnFirstRead} not yet read (nor written). */
+export function isUnread<T extends object>(target: T, name: keyof T): boolean {
+  return Object.getOwnPropertyDescriptor(target, name)?.get !== undefined;
+}
+
 /**
  * An RSA key pair whose `kid` is fixed now and whose key is generated, on the calling thread, the first time
  * `pair()` is called (the same pair every time after).

@@ -3,7 +3,7 @@
  * self-service API with its own key pair (Digdir's self-service API docs), owned by the default organisation.
  */
 import { randomUUID } from 'node:crypto';
-import { generateRsaKeyPair } from '../keys/jwk.ts';
+import { generateRsaKeyPair, generateRsaKeyPairSync } from '../keys/jwk.ts';
 import { KEY_LIFETIME_MS, SELF_SERVICE_SCOPES } from '../protocol/constants.ts';
 import { defineOnFirstRead, keyPairOnFirstUse } from './first-read.ts';
 import type { EmulatedClient, EmulatorStateData, SigningKeyRecord } from './model.ts';
@@ -24,8 +24,6 @@ export interface NewState {
   data: EmulatorStateData;
   /** The `kid` of the administrator client's key, known before the key itself is made. */
   adminKid: string;
-  /** True when the Altinn signing key is made on first read. */
-  altinnOnFirstRead: boolean;
 }
 
 /**
@@ -70,8 +68,11 @@ export async function newStateData(
   if (altinn) {
     signingKeys.altinn = altinn;
   } else {
-    const altinnPair = keyPairOnFirstUse({ kid: randomUUID(), modulusLength: bits });
-    defineOnFirstRead(signingKeys, 'altinn', () => ({ kid: altinnPair().kid, privateJwk: altinnPair().privateJwk }));
+    // Its kid is a placeholder: the state names the key by its certificate's thumbprint once it is built.
+    defineOnFirstRead(signingKeys, 'altinn', () => {
+      const { kid, privateJwk } = generateRsaKeyPairSync({ modulusLength: bits });
+      return { kid, privateJwk };
+    });
   }
   if (pair) {
     admin.privateJwk = pair.privateJwk;
@@ -92,5 +93,5 @@ export async function newStateData(
     systemUsers: [],
     consents: [],
   };
-  return { data, adminKid, altinnOnFirstRead };
+  return { data, adminKid };
 }

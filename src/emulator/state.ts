@@ -8,6 +8,7 @@ import { ArgumentError, MaskinportenError } from '../errors.ts';
 import { importPublicJwk } from '../keys/jwk.ts';
 import { isOrgNumber } from '../protocol/constants.ts';
 import type { Clock } from './clock.ts';
+import { isUnread } from './first-read.ts';
 import { validateJwkSet } from './key-registration.ts';
 import type {
   Consent,
@@ -51,7 +52,7 @@ export class EmulatorState {
     data: EmulatorStateData,
     clock: Clock,
     file: string | undefined,
-    options: { adminKid?: string; altinnKeyOnFirstUse?: boolean } = {},
+    options: { adminKid?: string } = {},
   ) {
     this.#data = data;
     this.#clock = clock;
@@ -65,8 +66,9 @@ export class EmulatorState {
     this.maskinportenKey = signingKeyFrom(data.signingKeys.maskinporten, 'maskinporten');
     // The published kid is the certificate's thumbprint: the state file names the keys by it too.
     data.signingKeys.maskinporten.kid = this.maskinportenKey.kid;
-    // Keys read from a state file are checked now, so a file that holds an unreadable one is refused at start.
-    if (!options.altinnKeyOnFirstUse) this.#altinnKey = this.#makeAltinnKey();
+    // Keys read from a state file are checked now, so a file that holds an unreadable one is refused at start; a
+    // fresh state's Altinn key that is made on first read (see state-new.ts) waits for its first reader.
+    if (!isUnread(data.signingKeys, 'altinn')) this.#altinnKey = this.#makeAltinnKey();
     this.adminKid = options.adminKid ?? data.admin.privateJwk.kid!;
   }
 
@@ -104,15 +106,10 @@ export class EmulatorState {
     // Without a state file nothing is written at start, so the keys a run may never use can wait until first read;
     // a state file holds every key from the start.
     const onFirstRead = options.file === undefined;
-    const { data, adminKid, altinnOnFirstRead } = await newStateData(
-      () => options.clock.now(),
-      options.signingKeySize ?? 2048,
-      { onFirstRead },
-    );
-    const state = new EmulatorState(data, options.clock, options.file, {
-      adminKid,
-      altinnKeyOnFirstUse: altinnOnFirstRead,
+    const { data, adminKid } = await newStateData(() => options.clock.now(), options.signingKeySize ?? 2048, {
+      onFirstRead,
     });
+    const state = new EmulatorState(data, options.clock, options.file, { adminKid });
     state.persist();
     return state;
   }
