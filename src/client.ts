@@ -88,23 +88,30 @@ export class MaskinportenClient {
     }
     this.#logger = options.logger;
     this.#telemetry = createTelemetry(options.telemetry, packageVersion);
+    const correctSkew = options.correctClockSkew === true;
+    // The server's clock when skew correction is on (ours until measured), else ours: fixed at construction.
+    const server = this.#server;
+    const clock = this.#clock;
+    const serverNow = correctSkew ? () => server.now() : () => clock.now();
     this.#ctx = {
       fetch: options.fetch ?? globalThis.fetch,
       policy: resolveCallPolicy(options.retry, options, options.retryHooks, this.#clock),
       logger: options.logger,
-      correctSkew: options.correctClockSkew === true,
+      correctSkew,
       grantLifetime,
       altinnTest: options.altinnTest === true,
       altinnSubscriptionKey: options.altinnSubscriptionKey,
       now: () => this.#clock.now(),
-      serverNow: () => this.#serverNow(),
+      serverNow,
       server: this.#server,
     };
     // Validate everything now, so a bad key fails here and not at the first token request.
     this.#creds = this.#credentials(settings);
     this.#cache = new TokenCache({
       // Tokens carry the server's times, so with skew correction on their expiry is judged on the server's clock.
-      clock: { now: () => this.#serverNow() },
+      clock: { now: serverNow },
+      // The shared store's lock wait runs on the client's timers.
+      timers: clock,
       ...(options.cache?.expiryMarginMs === undefined ? {} : { expiryMarginMs: options.cache.expiryMarginMs }),
       ...(options.cache?.refreshAhead === undefined ? {} : { refreshAhead: options.cache.refreshAhead }),
       ...(options.cache?.maxEntries === undefined ? {} : { maxEntries: options.cache.maxEntries }),
@@ -372,11 +379,6 @@ export class MaskinportenClient {
   async #signerReady(creds: ActiveCredentials = this.#creds): Promise<LoadedSigner> {
     if (creds.signer instanceof Promise) creds.signer = await creds.signer;
     return creds.signer;
-  }
-
-  /** The current time on the server's clock when skew correction is on (and measured), else on ours. */
-  #serverNow(): number {
-    return this.#ctx.correctSkew ? this.#server.now() : this.#clock.now();
   }
 
   /** A description without secrets. @returns `MaskinportenClient(<client id> @ <authority>)`. */

@@ -5,7 +5,7 @@
  * holder may have died: its lock expires). A caller never waits longer than the store's bound before fetching
  * itself, and a store that fails is skipped: the fetch goes upstream directly.
  */
-import { sleep, systemClock } from '../clock.ts';
+import { sleep, type Timekeeper } from '../clock.ts';
 import { AccessToken } from '../token.ts';
 import type { StoreContext, StoredToken, TokenStore } from './store.ts';
 
@@ -23,6 +23,8 @@ export interface SharedFetch {
   store: TokenStore;
   key: string;
   context: StoreContext | undefined;
+  /** The timers the wait for another process's fetch is bounded and paced on. */
+  timers: Timekeeper;
   fetch: () => Promise<AccessToken>;
   /** Whether a stored entry is believable at all; one that is not is a miss, and is deleted from the store. */
   sane: (stored: StoredToken) => boolean;
@@ -72,7 +74,7 @@ async function attempt<T>(call: () => Promise<T> | undefined): Promise<T | typeo
 
 /** See the module comment. */
 export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
-  const { store, key, context } = f;
+  const { store, key, context, timers } = f;
   const read = async (): Promise<AccessToken | undefined | typeof UNAVAILABLE> => {
     const stored = await attempt(() => store.get(key, context));
     if (stored === UNAVAILABLE) return UNAVAILABLE;
@@ -102,7 +104,7 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
   if (first) return { token: first, source: 'store' };
   if (!store.lock) return upstream();
 
-  const started = systemClock.monotonic();
+  const started = timers.monotonic();
   const bound = store.maxWaitMs ?? 10_000;
   let waited = false;
   for (;;) {
@@ -118,12 +120,12 @@ export async function fetchThroughStore(f: SharedFetch): Promise<SourcedToken> {
         await attempt(() => lock.release());
       }
     }
-    const left = bound - (systemClock.monotonic() - started);
+    const left = bound - (timers.monotonic() - started);
     if (left <= 0) return upstream();
     if (store.changed) {
       if ((await attempt(() => store.changed!(key, left, context))) === UNAVAILABLE) return upstream();
     } else {
-      await sleep(systemClock, Math.min(left, 50));
+      await sleep(timers, Math.min(left, 50));
     }
     waited = true;
     const after = await read();

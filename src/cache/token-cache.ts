@@ -4,6 +4,7 @@
  * a failed refresh keeps serving the still-valid token and is retried with backoff), a bounded size with
  * least-recently-used eviction, and an optional shared store. Errors are never cached. Knows nothing of HTTP.
  */
+import { systemClock, type Timekeeper } from '../clock.ts';
 import { ConfigError } from '../errors.ts';
 import { type AccessToken, expiresWithinBound } from '../token.ts';
 import { fetchThroughStore, type SourcedToken, type TokenSource, toStored } from './shared-fetch.ts';
@@ -23,6 +24,8 @@ export type { TokenSource } from './shared-fetch.ts';
 export interface TokenCacheOptions {
   /** Source of the current time (epoch ms). */
   clock: { now(): number };
+  /** The timers a wait on another process's fetch (through `store`) runs on; the system's by default. */
+  timers?: Timekeeper;
   /** A token is treated as expired this long (ms) before its `exp`; 10000 by default. */
   expiryMarginMs?: number;
   /**
@@ -83,6 +86,7 @@ export type TokenFetcher = () => Promise<AccessToken>;
 /** See the module comment. */
 export class TokenCache {
   readonly #clock: { now(): number };
+  readonly #timers: Timekeeper;
   readonly #margin: number;
   readonly #refreshAhead: number;
   readonly #maxEntries: number;
@@ -101,6 +105,7 @@ export class TokenCache {
 
   constructor(options: TokenCacheOptions) {
     this.#clock = options.clock;
+    this.#timers = options.timers ?? systemClock;
     this.#margin = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
     this.#refreshAhead = options.refreshAhead ?? 0.75;
     this.#maxEntries = options.maxEntries ?? 1000;
@@ -260,6 +265,7 @@ export class TokenCache {
         store,
         key,
         context,
+        timers: this.#timers,
         fetch: () => {
           flight.mayServeStored = false;
           return fetch();

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TokenStore } from '../../src/cache/store.ts';
 import { MaskinportenClient } from '../../src/client.ts';
 import { resolveClock, sleep, systemClock, timeoutController } from '../../src/clock.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
@@ -226,6 +227,39 @@ describe('the server clock of the client and the self-service client (midpoint)'
       assert.equal(api.serverNow(), clock.now() + api.clockOffsetMs);
     });
   }
+
+  it("waits on another process's store lock on the client's clock, and fetches itself when the wait is up", async () => {
+    emulator.clock.setOffset(0);
+    // A shared store whose fetch lock another process holds (and never releases, nor stores a token).
+    const held: TokenStore = {
+      get: async () => undefined,
+      set: async () => undefined,
+      delete: async () => undefined,
+      lock: async () => null,
+      // Ten minutes: only a wait on the client's clock can be over within this test.
+      maxWaitMs: 600_000,
+    };
+    const client = new MaskinportenClient(
+      {
+        authority: emulator.issuer,
+        clientId: emulator.adminClient.clientId,
+        jwkBase64: emulator.adminClient.jwkBase64,
+      },
+      { clock, cache: { store: held } },
+    );
+    await client.metadata();
+    let got: string | undefined;
+    const pending = client.getAccessToken(emulator.adminClient.scopes).then((token) => {
+      got = token.kind;
+    });
+    // Until the wait's first poll is queued on the client's clock.
+    for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(got, undefined, 'waiting on the lock holder');
+    clock.advance(600_000);
+    // A generous bound for the upstream round trip (real HTTP), far below the ten-minute wait on the system clock.
+    await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    assert.equal(got, 'maskinporten', 'fetched upstream once the clock passed the wait bound');
+  });
 
   it('discovery leaves no timer queued once it has answered', async () => {
     emulator.clock.setOffset(0);
