@@ -11,7 +11,11 @@
  * down the emulator's CPU per token): four quiet runs (other processes 0.01–0.02 cores during the timed rounds) gave
  * 2.17×, 2.16×, 1.97× and 1.87× oidc-provider's tokens/s (median 2.06×; e.g. 3,061 vs 1,550 tokens/s, 520 vs 993 µs
  * of CPU per token), the emulator at 89–102% of the one-thread crypto bound and 58–63% of the thread-pool bound;
- * three runs with 0.5–1.2 cores of other work gave 1.66×, 1.72× and 1.81×.
+ * three runs with 0.5–1.2 cores of other work gave 1.66×, 1.72× and 1.81×. The 58–63% is of the thread-pool bound as
+ * it then stood (sign and verify both on the pool, 5,103 tokens/s). With the bound splitting the work as the emulator
+ * does, one run (load average 2.2 at its start, other processes 0.83 cores during the timed rounds) gave the bound
+ * 3,561 tokens/s (42 µs JavaScript thread, 327 µs all threads per token) and the emulator 2,350 tokens/s: 66% of it,
+ * 83% of the one-thread bound, 2.23× oidc-provider's 948.
  *
  * Each server runs in a child process of its own; this process signs every grant before the timed batches and
  * then drives the server over keep-alive connections at a fixed concurrency. Grants are signed in rounds just
