@@ -158,8 +158,8 @@ export class OpenedEntries {
     const last = this.#last.get(name);
     if (last !== undefined && last.sealed === sealed && last.keys === keys) return last.token;
     const token = open(keys, name, sealed);
-    if (token !== undefined) this.remember(keys, name, sealed, token);
-    return token;
+    // The remembered (frozen) token from the first read on, so a memo keyed by it hits from the first read.
+    return token === undefined ? undefined : this.remember(keys, name, sealed, token);
   }
 
   /** Records what `sealed` holds (it was just sealed here, or opened). */
@@ -170,11 +170,6 @@ export class OpenedEntries {
     if (this.#last.size >= this.#max && !this.#last.has(name)) this.#last.clear();
     this.#last.set(name, { keys, sealed, token: frozen });
     return frozen;
-  }
-
-  /** The token last seen under `name`, if any (to tell which token a process got from the store). */
-  token(name: string): StoredToken | undefined {
-    return this.#last.get(name)?.token;
   }
 
   /** Every name with the keys and token last seen under it. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { toStored } from '../../src/cache/shared-fetch.ts';
 import type { StoreContext } from '../../src/cache/store.ts';
 import { MaskinportenClient, type MaskinportenClientOptions } from '../../src/client.ts';
 import { type CreatedClient, type Emulator, startEmulator } from '../../src/emulator/index.ts';
@@ -65,6 +66,19 @@ for (const library of LIBRARIES) {
       for (const close of closers.splice(0)) await close();
       await emulator.close();
       await redis.close();
+    });
+
+    it("hands back the same frozen entry from the first read of another replica's token on", async () => {
+      const encryptionKey = randomBytes(32).toString('base64url');
+      const one = await replica({}, { encryptionKey });
+      const two = await replica({}, { encryptionKey });
+      const token = await one.client.getAccessToken(['a']);
+      await one.store.set('shared-key', toStored(token), 60_000);
+      const first = await two.store.get('shared-key');
+      const second = await two.store.get('shared-key');
+      assert.equal(first?.value, token.value);
+      assert.ok(Object.isFrozen(first), 'frozen from the first read');
+      assert.equal(second, first, 'the same entry: a token built from it is built once');
     });
 
     it('takes the token another replica stored; Redis holds no client id, scope or token in clear', async () => {
