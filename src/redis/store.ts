@@ -251,10 +251,11 @@ export class RedisStore implements TokenStore {
     if (context?.logger) this.#contextLogger = context.logger;
     const keys = sealKeys(secretFor(this.#secret, context, 'The Redis token store'));
     const name = entryName(keys, key);
-    if (!this.#names.has(name)) {
-      this.#names.set(name, { key, keys });
-      if (this.#names.size > MAX_NAMES) this.#names.delete(this.#names.keys().next().value as string);
-    }
+    // Least recently used first: a name in use moves to the end, so the bound drops the one unused the longest.
+    const known = this.#names.get(name);
+    if (known !== undefined) this.#names.delete(name);
+    this.#names.set(name, known ?? { key, keys });
+    if (this.#names.size > MAX_NAMES) this.#names.delete(this.#names.keys().next().value as string);
     return { keys, name };
   }
 

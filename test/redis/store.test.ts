@@ -81,6 +81,23 @@ for (const library of LIBRARIES) {
       assert.equal(second, first, 'the same entry: a token built from it is built once');
     });
 
+    it('keeps telling invalidations of a key in use however many other keys pass through (least recently used out)', async () => {
+      const encryptionKey = randomBytes(32).toString('base64url');
+      const one = await replica({}, { encryptionKey });
+      const two = await replica({}, { encryptionKey });
+      const told: string[] = [];
+      two.store.onInvalidate((key) => told.push(key));
+      const others = async (from: number, n: number) => {
+        for (let i = from; i < from + n; i++) await two.store.get(`other-${i}`);
+      };
+      await two.store.get('in-use');
+      await others(0, 5000);
+      await two.store.get('in-use'); // used again: the most recent now
+      await others(5000, 5001); // past the bound of 10000 names
+      await one.store.delete('in-use');
+      await until(() => told.includes('in-use'), 'the invalidation of the key in use to reach the other replica');
+    });
+
     it('takes the token another replica stored; Redis holds no client id, scope or token in clear', async () => {
       const one = await replica();
       const two = await replica();
