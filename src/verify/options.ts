@@ -5,7 +5,7 @@
 import { type Clock, resolveClock } from '../clock.ts';
 import { ArgumentError } from '../errors.ts';
 import { ALTINN_OPENID_PATH, WELL_KNOWN_PATH } from '../protocol/constants.ts';
-import { AUTHORITY_PRESETS, altinnPreset, authorityKindOf } from '../protocol/environments.ts';
+import { AUTHORITY_PRESETS, altinnPreset, authorityKindOf, authorityPreset } from '../protocol/environments.ts';
 import { isKeyUrl, type KeySourceOptions, type KeySourceTarget } from './key-source.ts';
 
 /**
@@ -107,9 +107,9 @@ function urlOption(name: string, value: string): string {
 }
 
 function maskinportenTarget(authority: string): KeySourceTarget {
-  const name = authority.trim().toLowerCase();
-  // Own properties only: `constructor` is not a preset.
-  const preset = Object.hasOwn(VERIFIER_AUTHORITY_PRESETS, name) ? VERIFIER_AUTHORITY_PRESETS[name] : undefined;
+  // The client's presets, plus the verifier's one extra name: `skyporten` for Skyporten's production.
+  const preset =
+    authority.trim().toLowerCase() === 'skyporten' ? VERIFIER_AUTHORITY_PRESETS.skyporten : authorityPreset(authority);
   const issuer = preset ?? urlOption('authority', authority);
   const base = issuer.replace(/\/+$/, '');
   const sky = authorityKindOf(base) === 'skyporten';
