@@ -69,8 +69,13 @@ async function timedFetch(ctx: CallContext, url: string, init: RequestInit): Pro
 }
 
 function withRetryAfter(ctx: CallContext, err: MaskinportenError, res: Response): MaskinportenError {
-  // A Retry-After date is on the server's clock.
-  const retryAfter = parseRetryAfter(res.headers.get('retry-after'), ctx.server.now());
+  // A Retry-After date is on the clock of the server that wrote it: compared with that answer's own Date header,
+  // else with the estimate of Maskinporten's clock (an Altinn answer's clock may differ from it).
+  const stamped = Date.parse(res.headers.get('date') ?? '');
+  const retryAfter = parseRetryAfter(
+    res.headers.get('retry-after'),
+    Number.isNaN(stamped) ? ctx.server.now() : stamped,
+  );
   if (retryAfter !== undefined) (err as { retryAfterMs: number | undefined }).retryAfterMs = retryAfter;
   return err;
 }

@@ -81,6 +81,29 @@ describe('client Altinn exchange', () => {
     }
   });
 
+  it("reads a Retry-After date of an Altinn answer against that answer's own Date header", async () => {
+    // Altinn's clock here is years off the Maskinporten clock the client measured.
+    const server = await startLocalServer((_req, res) => {
+      res.writeHead(503, {
+        date: 'Wed, 01 Jan 2020 00:00:00 GMT',
+        'retry-after': 'Wed, 01 Jan 2020 00:00:03 GMT',
+        'content-type': 'text/plain',
+      });
+      res.end('busy');
+    });
+    try {
+      const c = client({ retry: false }, { altinnPlatformUrl: server.url });
+      const err = await c.getAltinnExchangedToken(SCOPE).then(
+        () => assert.fail('should reject'),
+        (e: unknown) => e as AltinnExchangeError,
+      );
+      assert.equal(err.status, 503);
+      assert.equal(err.retryAfterMs, 3000);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a 200 whose body is not a JWT (ERR_INVALID_RESPONSE)', async () => {
     for (const body of ['hello', '"not.a jwt"', '"eyJhbGciOiJSUzI1NiJ9.e30.sig', '<html></html>']) {
       const server = await startLocalServer((_req, res) => {
