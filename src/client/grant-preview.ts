@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { type Clock, systemClock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
 import { ConfigError } from '../errors.ts';
 import { decodeCompact, type JwsHeader } from '../keys/jws.ts';
 import type { LoadedSigner } from '../keys/signer.ts';
@@ -23,12 +23,6 @@ import type { TokenRequestInput } from './options.ts';
 export interface PreviewOptions {
   /** Permit plain-http URLs on hosts other than loopback. */
   allowInsecureRequests?: boolean;
-  /** Lifetime of the grant; the client's default when left out. */
-  grantLifetimeSeconds?: number;
-  /** Source of the current time (epoch ms); the system clock by default. */
-  clock?: Clock;
-  /** The authorization server's metadata when discovered; what the client assumes without discovery otherwise. */
-  metadata?: AuthorizationServerMetadata;
 }
 
 /** A client's credentials as the client composes them, its signer loaded. */
@@ -43,10 +37,11 @@ export interface ComposedCredentials {
   assumedMetadata: AuthorizationServerMetadata;
 }
 
-/** A grant as the client would send it, decoded (the signature is made but never shown). */
+/**
+ * A grant as the client would send it before discovery (for {@link ComposedCredentials.assumedMetadata}), with the
+ * client's default lifetime and the system clock, decoded (the signature is made but never shown).
+ */
 export interface GrantPreview extends ComposedCredentials {
-  /** The metadata the grant was made for. */
-  metadata: AuthorizationServerMetadata;
   header: JwsHeader;
   claims: Record<string, unknown>;
 }
@@ -55,7 +50,7 @@ export interface GrantPreview extends ComposedCredentials {
  * Validates settings and loads the signer exactly as `MaskinportenClient` does, without discovery or any request.
  *
  * @param settings - The settings, as given to `new MaskinportenClient(settings)`.
- * @param options - The client options that shape the credentials (`allowInsecureRequests`, `clock`).
+ * @param options - The client options that shape the credentials (`allowInsecureRequests`).
  * @returns The validated settings, authority, kind, loaded signer and the metadata assumed without discovery.
  * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`.
  * @internal
@@ -68,7 +63,7 @@ export async function composeCredentials(
     allowInsecureRequests: options.allowInsecureRequests === true,
     // Nothing here reads the discovered metadata, so discovery is never started.
     discover: () => Promise.reject(new ConfigError('a preview makes no requests')),
-    clock: options.clock ?? systemClock,
+    clock: systemClock,
     discoveryRefreshMs: undefined,
     logger: undefined,
   });
@@ -87,7 +82,7 @@ export async function composeCredentials(
  *
  * @param settings - The settings, as given to `new MaskinportenClient(settings)`.
  * @param request - The scopes, or a whole token request, as given to `getAccessToken`.
- * @param options - The client options that shape the grant, and the metadata when discovered.
+ * @param options - The client options that shape the grant (`allowInsecureRequests`).
  * @returns The composed credentials with the grant's decoded header and claims (never the signature).
  * @throws ConfigError `ERR_CONFIG`, InsecureUrlError `ERR_INSECURE_URL`, KeyError `ERR_INVALID_KEY`,
  *   ArgumentError `ERR_INVALID_ARGUMENT` (a request that cannot be sent).
@@ -101,15 +96,14 @@ export async function previewGrant(
 ): Promise<GrantPreview> {
   const normalized = normalizeTokenRequest(request);
   const creds = await composeCredentials(settings, options);
-  const metadata = options.metadata ?? creds.assumedMetadata;
   const grant = composeGrant({
     clientId: creds.settings.clientId,
-    issuer: metadata.issuer,
-    nowMs: (options.clock ?? systemClock).now(),
+    issuer: creds.assumedMetadata.issuer,
+    nowMs: systemClock.now(),
     request: normalized,
-    lifetimeSeconds: options.grantLifetimeSeconds ?? DEFAULT_GRANT_LIFETIME_SECONDS,
+    lifetimeSeconds: DEFAULT_GRANT_LIFETIME_SECONDS,
     signer: creds.signer,
   });
   const { header, payload } = decodeCompact(grant);
-  return { ...creds, metadata, header, claims: payload };
+  return { ...creds, header, claims: payload };
 }

@@ -110,7 +110,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const { x5c, ...rest } = preview.header;
     const header = Array.isArray(x5c) ? { ...rest, x5c: `[${x5c.length} certificate(s)]` } : preview.header;
     io.stdout.write(
-      `${JSON.stringify({ header, claims: preview.claims, tokenEndpoint: preview.metadata.tokenEndpoint }, null, 2)}\n`,
+      `${JSON.stringify({ header, claims: preview.claims, tokenEndpoint: preview.assumedMetadata.tokenEndpoint }, null, 2)}\n`,
     );
     return 0;
   }
